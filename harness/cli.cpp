@@ -1,0 +1,234 @@
+#include "harness/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "harness/env.hpp"
+#include "harness/os/affinity.hpp"
+#include "harness/parse.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcbench {
+
+namespace {
+std::string cpu_list_text(const std::vector<int>& cpus) {
+  std::string s;
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    s += (s.empty() ? "" : ",") + std::to_string(cpus[i]) + (j > i ? "-" + std::to_string(cpus[j]) : "");
+    i = j;
+  }
+  return s;
+}
+
+void print_list() {
+  std::cout << "Transports:\n";
+  for (const auto& t : transport_table()) {
+    auto caps = t.capabilities();
+    std::printf("  %-12s %s\n", std::string(t.name).c_str(), std::string(t.summary).c_str());
+    if (caps.max_message_bytes < (std::size_t{1} << 30))
+      std::printf("  %-12s   max message here: %s bytes\n", "", std::to_string(caps.max_message_bytes).c_str());
+  }
+  auto section = [](const char* title, auto table) {
+    std::cout << title << ":\n";
+    for (const auto& e : table)
+      std::printf("  %-12s %s\n", std::string(e.name).c_str(), std::string(e.summary).c_str());
+  };
+  section("Wait strategies", wait_table());
+  section("Patterns", pattern_table());
+  std::cout << "Placements:\n";
+  auto allowed = os::allowed_cpus();
+  for (const auto& p : placement_table()) {
+    std::string why;
+    auto pair = resolve_placement(p.name, allowed, &why);
+    std::printf("  %-12s %s\n  %-12s   here: %s\n", std::string(p.name).c_str(), std::string(p.summary).c_str(), "",
+                pair ? ("cpus " + pair->str()).c_str() : "not available here");
+  }
+}
+
+template <class Enum, class Table>
+std::vector<Enum> parse_enum_list(const std::string& text, const char* option, Table table, auto convert) {
+  std::vector<Enum> out;
+  for (const auto& name : split_list(text, option)) {
+    bool found = false;
+    for (const auto& e : table)
+      if (e.name == name) {
+        out.push_back(convert(name));
+        found = true;
+      }
+    if (!found) {
+      std::string known;
+      for (const auto& e : table) known += (known.empty() ? "" : ", ") + std::string(e.name);
+      throw std::invalid_argument(std::string(option) + ": unknown value '" + name + "' (known: " + known + ")");
+    }
+  }
+  return out;
+}
+
+void check_cpu(int cpu, const std::vector<int>& online, const std::vector<int>& allowed) {
+  auto has = [](const std::vector<int>& v, int c) { return std::find(v.begin(), v.end(), c) != v.end(); };
+  if (!has(online, cpu))
+    throw std::invalid_argument("--cpus: CPU " + std::to_string(cpu) + " does not exist here (online CPUs: " +
+                                cpu_list_text(online) + ")");
+  if (!has(allowed, cpu))
+    throw std::invalid_argument("--cpus: CPU " + std::to_string(cpu) + " is outside this process's affinity mask (allowed: " +
+                                cpu_list_text(allowed) + "); check taskset or the cgroup cpuset");
+}
+
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(p.parent_path(), ec);
+    if (ec)
+      throw std::invalid_argument("--out: cannot create directory " + p.parent_path().string() + ": " + ec.message());
+  }
+  if (fs::is_directory(p)) throw std::invalid_argument("--out: " + path + " is a directory; give a file name");
+  const std::string probe = path + ".tmp";
+  std::ofstream f(probe);
+  if (!f) throw std::invalid_argument("--out: cannot write " + path + " (check the directory exists and is writable)");
+  f.close();
+  std::filesystem::remove(probe);
+}
+}  // namespace
+
+int parse_cli(int argc, char** argv, CliOptions& out) {
+  CLI::App app{
+      "ipcbench: measure Linux IPC (shared-memory ring, POSIX mq, pipes, Unix sockets, TCP loopback) between "
+      "pinned producer/consumer processes: round-trip latency distributions, throughput, CPU cost per message."};
+  app.footer(
+      "Examples:\n"
+      "  ipcbench                                   default suite, results/<host>-<UTC time>.json\n"
+      "  ipcbench --transports shm,pipe --sizes 64,4K --wait spin,block --placement cross-core\n"
+      "  ipcbench --cpus 0:1 --patterns pingpong --messages 100000 --verify\n"
+      "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
+  std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
+      spin_budget, clock = "auto";
+  bool list = false, verify = false;
+  app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
+  app.add_option("--transports", transports, "Comma-separated transports (default: all; see --list)");
+  app.add_option("--patterns", patterns, "pingpong,stream (default: both)");
+  app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K)");
+  app.add_option("--wait", waits, "block,spin,hybrid (default: shm spin+block, others block)");
+  app.add_option("--cpus", cpus, "producer:consumer CPU pairs, e.g. 0:1,0:0 (instead of --placement)");
+  app.add_option("--placement", placements, "same-core,cross-core,smt-sibling (default: same-core,cross-core)");
+  app.add_option("--messages", messages, "Measured messages per run (default: as many as fit in --duration)");
+  app.add_option("--duration", duration, "Target seconds per measured phase (default: 0.25)");
+  app.add_option("--warmup", warmup, "Warm-up messages per run, discarded (default: 1000)");
+  app.add_option("--capacity", capacity, "Messages in flight per direction (shm slots, mq_maxmsg, pipe/socket buffer)");
+  app.add_option("--timeout", timeout, "Fail a run after this many seconds without progress (default: 5)");
+  app.add_option("--spin-budget", spin_budget, "Polls before yielding (spin) or blocking (hybrid); default automatic");
+  app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
+  app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");
+  app.add_flag("--verify", verify, "Check sequence number and checksum of every message");
+  app.add_flag("--quiet", out.quiet, "No progress lines, no table");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ipcbench: error: " << e.what() << " (see ipcbench --help)\n";
+    return 2;
+  }
+  if (list) {
+    print_list();
+    return 0;
+  }
+
+  try {
+    auto& spec = out.spec;
+    if (transports.empty())
+      for (const auto& t : transport_table()) spec.transports.emplace_back(t.name);
+    else
+      for (const auto& name : split_list(transports, "--transports")) {
+        if (!find_transport(name)) {
+          std::string known;
+          for (const auto& t : transport_table()) known += (known.empty() ? "" : ", ") + std::string(t.name);
+          throw std::invalid_argument("--transports: unknown transport '" + name + "' (known: " + known + ")");
+        }
+        spec.transports.push_back(name);
+      }
+    if (!patterns.empty())
+      spec.patterns = parse_enum_list<Pattern>(patterns, "--patterns", pattern_table(), [](const std::string& n) {
+        return n == "pingpong" ? Pattern::pingpong : Pattern::stream;
+      });
+    if (!sizes.empty()) {
+      spec.sizes = parse_size_list(sizes);
+      spec.sizes_explicit = true;
+    }
+    if (!waits.empty())
+      spec.waits = parse_enum_list<Wait>(waits, "--wait", wait_table(), [](const std::string& n) {
+        return n == "block" ? Wait::block : n == "spin" ? Wait::spin : Wait::hybrid;
+      });
+    if (clock == "tsc") out.clock = Clock::Source::tsc;
+    else if (clock == "monotonic") out.clock = Clock::Source::monotonic;
+    else if (clock != "auto") throw std::invalid_argument("--clock: unknown value '" + clock + "' (known: auto, tsc, monotonic)");
+    if (out.clock == Clock::Source::tsc) {
+      std::string why;
+      if (!Clock::tsc_usable(&why)) throw std::invalid_argument("--clock tsc: the TSC is not usable here: " + why);
+    }
+
+    auto& base = spec.base;
+    if (!messages.empty()) {
+      base.messages = parse_count(messages, "--messages");
+      if (base.messages == 0) throw std::invalid_argument("--messages: must be at least 1");
+      if (duration.empty()) base.duration_s = 0;  // an explicit count alone is taken literally
+    }
+    if (!duration.empty()) base.duration_s = parse_seconds(duration, "--duration");
+    if (!warmup.empty()) base.warmup = parse_count(warmup, "--warmup");
+    if (!timeout.empty()) base.timeout_s = parse_seconds(timeout, "--timeout");
+    if (!capacity.empty()) {
+      base.capacity = parse_count(capacity, "--capacity");
+      if (base.capacity == 0) throw std::invalid_argument("--capacity: must be at least 1 message");
+    }
+    if (!spin_budget.empty()) {
+      auto b = parse_count(spin_budget, "--spin-budget");
+      if (b == 0 || b > 1u << 30) throw std::invalid_argument("--spin-budget: give a number from 1 to 1073741824");
+      base.spin_budget = static_cast<std::uint32_t>(b);
+    }
+    base.verify = verify;
+
+    auto online = os::online_cpus();
+    auto allowed = os::allowed_cpus();
+    if (!cpus.empty() && !placements.empty())
+      throw std::invalid_argument("--cpus and --placement both given: use one of them");
+    if (!cpus.empty()) {
+      for (const auto& p : parse_cpu_pairs(cpus)) {
+        check_cpu(p.producer, online, allowed);
+        check_cpu(p.consumer, online, allowed);
+        spec.pairs.push_back({classify_pair(p), p});
+      }
+    } else {
+      bool explicit_placement = !placements.empty();
+      auto names = explicit_placement ? split_list(placements, "--placement")
+                                      : std::vector<std::string>{"same-core", "cross-core"};
+      for (const auto& name : names) {
+        bool known = false;
+        for (const auto& p : placement_table()) known |= p.name == name;
+        if (!known)
+          throw std::invalid_argument("--placement: unknown value '" + name + "' (known: same-core, cross-core, smt-sibling)");
+        std::string why;
+        auto pair = resolve_placement(name, allowed, &why);
+        if (pair) spec.pairs.push_back({name, *pair});
+        else if (explicit_placement) throw std::invalid_argument("--placement: " + why);
+        else std::cerr << "ipcbench: note: " << why << "\n";
+      }
+    }
+
+    out.runs = expand(spec);
+    if (out.out_path.empty()) out.out_path = "results/" + hostname() + "-" + utc_timestamp(true) + ".json";
+    check_writable(out.out_path);
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: error: " << e.what() << '\n';
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,23 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/sweep.hpp"
+
+namespace ipcbench {
+
+struct CliOptions {
+  SweepSpec spec;
+  std::vector<PlannedRun> runs;
+  std::string out_path;
+  Clock::Source clock = Clock::Source::automatic;
+  double floor_duration_s = 0.1;
+  bool quiet = false;
+};
+
+// Parses and validates everything before anything runs. Returns -1 to go on, otherwise the exit status:
+// 0 after --help/--list, 2 after bad input (one line on stderr naming what was wrong and how to fix it).
+int parse_cli(int argc, char** argv, CliOptions& out);
+
+}  // namespace ipcbench

@@ -1,0 +1,118 @@
+#include "harness/clock.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace ipcbench {
+
+namespace {
+ClockInfo g_info;
+bool g_ready = false;
+
+std::uint64_t raw_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+bool cpu_flag(const std::string& flag) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream ss(line.substr(line.find(':') + 1));
+    std::string f;
+    while (ss >> f)
+      if (f == flag) return true;
+    return false;
+  }
+  return false;
+}
+
+std::string first_line(const char* path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+}  // namespace
+
+bool Clock::tsc_usable(std::string* why) {
+#if !defined(__x86_64__)
+  if (why) *why = "not an x86-64 CPU";
+  return false;
+#else
+  if (!cpu_flag("constant_tsc") || !cpu_flag("nonstop_tsc")) {
+    if (why) *why = "TSC is not invariant (constant_tsc/nonstop_tsc missing)";
+    return false;
+  }
+  auto available = first_line("/sys/devices/system/clocksource/clocksource0/available_clocksource");
+  if (available.find("tsc") == std::string::npos) {
+    if (why) *why = "the kernel does not offer tsc as a clocksource (it judged the TSC unstable)";
+    return false;
+  }
+  if (why) *why = "invariant TSC (constant_tsc, nonstop_tsc) and the kernel lists tsc as a usable clocksource";
+  return true;
+#endif
+}
+
+const ClockInfo& Clock::info() {
+  if (!g_ready) return init();
+  return g_info;
+}
+
+const ClockInfo& Clock::init(Source wanted) {
+  std::string why;
+  bool tsc = tsc_usable(&why);
+  if (wanted == Source::tsc && !tsc) throw std::runtime_error("--clock tsc: the TSC is not usable here: " + why);
+  use_tsc_ = wanted == Source::monotonic ? false : tsc;
+  g_info = {};
+  g_info.source = use_tsc_ ? "tsc" : "clock_monotonic";
+  g_info.reason = wanted == Source::monotonic ? "chosen with --clock monotonic" : why;
+
+  ns_per_tick_ = 1.0;
+  if (use_tsc_) {
+    // Ratio of TSC ticks to CLOCK_MONOTONIC_RAW over three 15 ms windows; the median is kept.
+    std::vector<double> ratios;
+    auto t_start = raw_ns();
+    for (int i = 0; i < 3; ++i) {
+      auto n0 = raw_ns();
+      auto c0 = now();
+      std::uint64_t n1;
+      do n1 = raw_ns();
+      while (n1 - n0 < 15'000'000);
+      auto c1 = now();
+      ratios.push_back(static_cast<double>(n1 - n0) / static_cast<double>(c1 - c0));
+    }
+    std::sort(ratios.begin(), ratios.end());
+    ns_per_tick_ = ratios[1];
+    g_info.calibration_ms = static_cast<double>(raw_ns() - t_start) / 1e6;
+    g_info.resolution_ns = ns_per_tick_;
+  } else {
+    timespec res{};
+    clock_getres(CLOCK_MONOTONIC, &res);
+    g_info.resolution_ns = static_cast<double>(res.tv_sec) * 1e9 + static_cast<double>(res.tv_nsec);
+  }
+  g_info.ns_per_tick = ns_per_tick_;
+
+  // Read overhead: 2000 back-to-back pairs; also the smallest non-zero step for the monotonic clock.
+  std::vector<std::uint64_t> d(2000);
+  std::uint64_t min_step = ~0ull;
+  for (auto& x : d) {
+    auto a = now();
+    auto b = now();
+    x = b - a;
+    if (x > 0) min_step = std::min(min_step, x);
+  }
+  std::sort(d.begin(), d.end());
+  g_info.read_overhead_ns = to_ns(d[d.size() / 2]);
+  g_info.read_overhead_min_ns = to_ns(d.front());
+  if (!use_tsc_ && min_step != ~0ull) g_info.resolution_ns = std::max(g_info.resolution_ns, to_ns(min_step));
+  g_ready = true;
+  return g_info;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,56 @@
+#pragma once
+// The one clock every measurement uses. Invariant TSC (rdtscp) where the CPU and kernel vouch for it,
+// otherwise CLOCK_MONOTONIC. Ticks are converted to nanoseconds after the run, never in the hot loop.
+#include <time.h>
+
+#include <cstdint>
+#include <string>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace ipcbench {
+
+struct ClockInfo {
+  std::string source;             // "tsc" or "clock_monotonic"
+  std::string reason;             // why this source was chosen
+  double ns_per_tick = 1.0;       // calibrated against CLOCK_MONOTONIC_RAW
+  double read_overhead_ns = 0.0;  // median cost of one back-to-back read
+  double read_overhead_min_ns = 0.0;
+  double resolution_ns = 1.0;     // smallest step the clock can show
+  double calibration_ms = 0.0;
+};
+
+class Clock {
+ public:
+  enum class Source { automatic, tsc, monotonic };
+  // Chooses and calibrates (about 50 ms). Throws if `tsc` is forced where it is not usable.
+  static const ClockInfo& init(Source wanted = Source::automatic);
+  static const ClockInfo& info();
+  static bool tsc_usable(std::string* why);
+
+  static inline std::uint64_t now() noexcept {
+#if defined(__x86_64__)
+    if (use_tsc_) {
+      unsigned aux;
+      std::uint64_t t = __rdtscp(&aux);  // waits for earlier instructions to finish
+      _mm_lfence();                      // and keeps later ones from starting early
+      return t;
+    }
+#endif
+    return mono_ns();
+  }
+  static inline std::uint64_t mono_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+  }
+  static double to_ns(std::uint64_t ticks) noexcept { return static_cast<double>(ticks) * ns_per_tick_; }
+
+ private:
+  static inline bool use_tsc_ = false;
+  static inline double ns_per_tick_ = 1.0;
+};
+
+}  // namespace ipcbench

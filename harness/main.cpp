@@ -1,0 +1,81 @@
+// ipcbench: sweep -> runs -> JSON (rewritten after every run) -> console table.
+#include <iostream>
+#include <set>
+
+#include "harness/cli.hpp"
+#include "harness/env.hpp"
+#include "harness/floor.hpp"
+#include "harness/os/cancel.hpp"
+#include "harness/report.hpp"
+#include "harness/table.hpp"
+#include "transports/registry.hpp"
+
+using namespace ipcbench;
+using nlohmann::json;
+
+int main(int argc, char** argv) {
+  CliOptions opt;
+  if (int rc = parse_cli(argc, argv, opt); rc >= 0) return rc;
+
+  try {
+    os::install_signal_handlers();
+    Clock::init(opt.clock);
+    json context = describe_environment(std::vector<std::string>(argv, argv + argc));
+    json runs = json::array();
+    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs)); };
+    auto say = [&](const std::string& line) {
+      if (!opt.quiet) std::cerr << line << std::endl;
+    };
+    const auto& ci = Clock::info();
+    say("ipcbench: clock " + ci.source + " (read " + format_ns(ci.read_overhead_ns) + "), " +
+        std::to_string(opt.runs.size()) + " runs, writing " + opt.out_path);
+
+    // The hardware floor for every CPU pair the sweep uses.
+    std::set<std::pair<int, int>> seen;
+    for (const auto& pr : opt.spec.pairs) {
+      if (!seen.insert({pr.cpus.producer, pr.cpus.consumer}).second) continue;
+      auto f = measure_cacheline_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
+      context["floors"]["cacheline_pingpong"].push_back(floor_to_json(f));
+      say("[floor] cache line cpus " + pr.cpus.str() + ": " +
+          (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + "  p99 " + format_ns(f.rtt.p99) : "FAILED: " + f.error));
+      save();
+      if (os::interrupted()) break;
+    }
+
+    bool failed = false;
+    std::size_t done = 0;
+    for (const auto& planned : opt.runs) {
+      if (os::interrupted()) break;
+      json j;
+      if (!planned.skip_reason.empty()) {
+        RunResult skipped;
+        skipped.config = planned.config;
+        skipped.status = "skipped";
+        skipped.error = planned.skip_reason;
+        j = to_json(skipped);
+      } else {
+        j = to_json(find_transport(planned.config.transport)->run(planned.config));
+        failed |= j["status"] != "ok";
+      }
+      j["id"] = done;
+      runs.push_back(j);
+      ++done;
+      say("[" + std::to_string(done) + "/" + std::to_string(opt.runs.size()) + "] " + progress_line(j));
+      save();
+    }
+    if (os::interrupted()) {
+      context["warnings"].push_back("interrupted by the user after " + std::to_string(done) + " of " +
+                                    std::to_string(opt.runs.size()) + " runs; the file holds what was measured");
+      context["incomplete"] = true;
+      save();
+    }
+    json report = make_report(context, runs);
+    if (!opt.quiet) print_tables(std::cout, report);
+    std::cout << "\nresults: " << opt.out_path << std::endl;
+    if (os::interrupted()) return 130;
+    return failed ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: error: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,61 @@
+#include "harness/payload.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace ipcbench::payload {
+
+namespace {
+inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+inline std::byte pattern_byte(std::uint64_t seq, std::size_t i) noexcept {
+  return static_cast<std::byte>(mix(seq * 0x100000001B3ull + i / 8) >> (8 * (i % 8)));
+}
+std::uint64_t checksum(const std::byte* p, std::size_t n) noexcept {  // FNV-1a, 64-bit
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x100000001b3ull;
+  return h;
+}
+std::string hex(std::byte b) {
+  char s[8];
+  std::snprintf(s, sizeof s, "0x%02x", static_cast<unsigned>(b));
+  return s;
+}
+}  // namespace
+
+void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept {
+  const std::size_t n = buf.size();
+  const std::size_t body = n >= kHeader ? kHeader : 0;
+  for (std::size_t i = body; i < n; ++i) buf[i] = pattern_byte(seq, i);
+  if (body) {
+    std::uint64_t sum = checksum(buf.data() + kHeader, n - kHeader);
+    std::memcpy(buf.data(), &seq, 8);
+    std::memcpy(buf.data() + 8, &sum, 8);
+  }
+}
+
+void check_verified(std::span<const std::byte> buf, std::uint64_t expected_seq) {
+  const std::size_t n = buf.size();
+  const std::string where = "message " + std::to_string(expected_seq) + " (" + std::to_string(n) + " bytes): ";
+  std::size_t body = 0;
+  if (n >= kHeader) {
+    std::uint64_t seq, sum;
+    std::memcpy(&seq, buf.data(), 8);
+    std::memcpy(&sum, buf.data() + 8, 8);
+    if (seq != expected_seq)
+      throw VerifyError(where + "sequence number is " + std::to_string(seq) + ": lost, duplicated or reordered");
+    if (sum == checksum(buf.data() + kHeader, n - kHeader)) return;
+    body = kHeader;
+  }
+  for (std::size_t i = body; i < n; ++i)
+    if (buf[i] != pattern_byte(expected_seq, i))
+      throw VerifyError(where + "byte " + std::to_string(i) + " is " + hex(buf[i]) + ", expected " +
+                        hex(pattern_byte(expected_seq, i)));
+  if (body) throw VerifyError(where + "checksum mismatch");  // checksum field itself was damaged
+}
+
+}  // namespace ipcbench::payload

@@ -1,0 +1,46 @@
+#pragma once
+// What the harness puts into and takes out of every message. Without --verify the sender writes one word
+// in every cache line (plus the last byte) and the receiver reads them, so no transport can look fast by
+// never touching the data. With --verify the sender fills every byte from the sequence number and stores
+// [seq | checksum] in the first 16 bytes; the receiver checks both and names the first wrong byte.
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+
+namespace ipcbench::payload {
+
+struct VerifyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr std::size_t kLine = 64;
+inline constexpr std::size_t kHeader = 16;
+
+inline void fill_fast(std::span<std::byte> buf, std::uint64_t seq) noexcept {
+  std::byte* p = buf.data();
+  const std::size_t n = buf.size();
+  for (std::size_t off = 0; off + 8 <= n; off += kLine) {
+    std::uint64_t w = seq ^ off;
+    std::memcpy(p + off, &w, 8);
+  }
+  p[n - 1] = static_cast<std::byte>(seq);
+}
+
+inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
+  const std::byte* p = buf.data();
+  const std::size_t n = buf.size();
+  std::uint64_t sum = 0;
+  for (std::size_t off = 0; off + 8 <= n; off += kLine) {
+    std::uint64_t w;
+    std::memcpy(&w, p + off, 8);
+    sum += w;
+  }
+  return sum + static_cast<std::uint64_t>(p[n - 1]);
+}
+
+void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept;
+// Throws VerifyError naming the message and what was wrong.
+void check_verified(std::span<const std::byte> buf, std::uint64_t expected_seq);
+
+}  // namespace ipcbench::payload

@@ -1,0 +1,196 @@
+#include "harness/runner.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "harness/os/affinity.hpp"
+#include "harness/os/child.hpp"
+#include "harness/os/error.hpp"
+
+namespace ipcbench {
+
+std::uint32_t auto_spin_budget(const CpuPair& cpus) {
+  // Two ends on one CPU: the peer cannot run while we spin, so give the CPU up almost at once.
+  return cpus.producer == cpus.consumer ? 8 : 2000;
+}
+
+TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget) {
+  TransportOptions o;
+  o.message_bytes = cfg.payload_bytes;
+  o.capacity = cfg.capacity;
+  o.wait = cfg.wait;
+  o.spin_budget = spin_budget;
+  o.duplex = cfg.pattern == Pattern::pingpong;
+  return o;
+}
+
+namespace detail {
+
+volatile std::uint64_t g_sink = 0;
+
+Usage Usage::now() {
+  rusage r{};
+  ::getrusage(RUSAGE_THREAD, &r);
+  auto ns = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) * 1e9 + static_cast<double>(tv.tv_usec) * 1e3; };
+  return {ns(r.ru_utime), ns(r.ru_stime), r.ru_nvcsw, r.ru_nivcsw};
+}
+
+TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
+  return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes};
+}
+
+Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
+  std::memset(data.get(), 0, n);
+}
+
+std::uint64_t measured_count(const RunConfig& cfg, std::uint64_t warmup_ticks, std::uint64_t warmup_msgs) {
+  constexpr std::uint64_t kMaxPingpong = std::uint64_t{1} << 22;  // 32 MiB of samples
+  constexpr std::uint64_t kMaxStream = std::uint64_t{1} << 28;
+  const std::uint64_t cap = cfg.pattern == Pattern::pingpong ? kMaxPingpong : kMaxStream;
+  std::uint64_t n = cfg.messages;
+  if (cfg.duration_s > 0 && warmup_msgs > 0) {
+    double per_msg_ns = std::max(Clock::to_ns(warmup_ticks) / static_cast<double>(warmup_msgs), 1.0);
+    auto fit = static_cast<std::uint64_t>(std::ceil(cfg.duration_s * 1e9 / per_msg_ns));
+    fit = std::clamp<std::uint64_t>(fit, 100, cap);
+    n = n == 0 ? fit : std::min(n, fit);
+  }
+  if (n == 0) n = 10000;  // neither a count nor a warm-up to size one from
+  return std::min(n, cfg.messages != 0 ? cfg.messages : cap);
+}
+
+void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified) {
+  os::ControlMessage m;
+  m.type = os::ControlMessage::report;
+  m.cpu = cpu;
+  m.values[0] = static_cast<std::uint64_t>(u.user_ns);
+  m.values[1] = static_cast<std::uint64_t>(u.sys_ns);
+  m.values[2] = static_cast<std::uint64_t>(u.vol);
+  m.values[3] = static_cast<std::uint64_t>(u.invol);
+  m.values[4] = c.spin_yields;
+  m.values[5] = c.blocking_waits;
+  m.values[6] = c.futex_wakes;
+  m.values[7] = verified;
+  m.values[8] = g_sink;
+  ctl.send(m);
+}
+
+void read_report(os::ControlChannel& ctl, SideStats& s) {
+  auto m = ctl.receive(os::ControlMessage::report);
+  s.cpu = m.cpu;
+  s.user_ns = static_cast<double>(m.values[0]);
+  s.sys_ns = static_cast<double>(m.values[1]);
+  s.vol_ctx_switches = static_cast<std::int64_t>(m.values[2]);
+  s.invol_ctx_switches = static_cast<std::int64_t>(m.values[3]);
+  s.counters = {m.values[4], m.values[5], m.values[6]};
+  s.verified = m.values[7];
+}
+
+void finish(RunResult& res, const std::vector<std::uint64_t>& ticks) {
+  const double secs = res.elapsed_ns / 1e9;
+  if (secs > 0) {
+    res.msgs_per_s = static_cast<double>(res.messages) / secs;
+    res.bytes_per_s = res.msgs_per_s * static_cast<double>(res.config.payload_bytes);
+  }
+  if (!ticks.empty()) {
+    res.rtt_ns.resize(ticks.size());
+    std::transform(ticks.begin(), ticks.end(), res.rtt_ns.begin(), [](std::uint64_t t) { return Clock::to_ns(t); });
+    res.rtt = summarize(res.rtt_ns);
+    res.histogram = Histogram::from(res.rtt_ns);
+  }
+}
+
+namespace {
+std::string current_message() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+}  // namespace
+
+void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup, const Side& producer,
+                      const Side& consumer) {
+  const auto wall0 = Clock::mono_ns();
+  static const std::vector<int> original_affinity = os::allowed_cpus();
+  os::RunGuard guard(cfg.timeout_s);
+  try {
+    setup();
+    auto ctl = os::ControlChannel::create();
+    auto child = os::ChildProcess::spawn([&]() -> int {
+      ctl.keep_child_end();
+      try {
+        int cpu = os::pin_to_cpu(cfg.cpus.consumer);
+        consumer(ctl, cpu);
+        // Exit only when told: a SIGCHLD during the run then always means the consumer died.
+        ctl.receive(os::ControlMessage::bye);
+        return 0;
+      } catch (const std::exception& e) {
+        os::ControlMessage m;
+        m.type = os::ControlMessage::error;
+        m.set_text(e.what());
+        try {
+          ctl.send(m);
+        } catch (...) {
+        }
+        return 1;
+      }
+    });
+    ctl.keep_parent_end();
+    try {
+      res.producer.cpu = os::pin_to_cpu(cfg.cpus.producer);
+      producer(ctl, res.producer.cpu);
+      guard.peer_may_exit();
+      os::ControlMessage bye;
+      bye.type = os::ControlMessage::bye;
+      ctl.send(bye);
+      auto st = child.wait_for(cfg.timeout_s);
+      if (!st.ok()) throw std::runtime_error("consumer " + st.describe() + " after its report");
+      res.status = "ok";
+    } catch (...) {
+      std::string what = current_message();
+      auto reason = os::cancel_reason();
+      // A peer that exited or closed its end is reaped and described; one that is stuck is killed.
+      bool peer_ended = reason == os::CancelReason::peer_exited || child.try_wait().has_value();
+      if (!peer_ended && reason != os::CancelReason::timeout && reason != os::CancelReason::interrupted) {
+        try {
+          throw;
+        } catch (const os::PeerGone&) {
+          peer_ended = true;
+        } catch (...) {
+        }
+      }
+      auto st = peer_ended ? child.wait_for(1.0) : child.kill_and_wait();
+      auto said = ctl.poll_error();
+      if (said) {
+        res.error = std::string("consumer failed: ") + said->text;
+      } else if (reason == os::CancelReason::interrupted) {
+        res.error = std::string("interrupted by ") + ::strsignal(os::interrupt_signal());
+      } else if (reason == os::CancelReason::timeout) {
+        res.error = "timed out: no progress for " + std::to_string(cfg.timeout_s).substr(0, 4) +
+                    " s (consumer stopped answering; it was killed)";
+      } else if (peer_ended) {
+        res.error = "consumer " + st.describe() + " during the run";
+      } else {
+        res.error = "producer: " + what;
+      }
+      res.status = "error";
+    }
+  } catch (...) {
+    res.status = "error";
+    res.error = current_message();
+  }
+  try {
+    os::set_affinity(original_affinity);
+  } catch (...) {
+  }
+  res.wall_s = static_cast<double>(Clock::mono_ns() - wall0) / 1e9;
+}
+
+}  // namespace detail
+}  // namespace ipcbench

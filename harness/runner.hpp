@@ -1,0 +1,240 @@
+#pragma once
+// The one measuring loop. run_transport<T>() is instantiated once per transport (no virtual call per
+// message); the cache-line floor uses the same loops with its own Ops. The harness forks the consumer,
+// pins both sides, handshakes, warms up, sizes the measured phase from the warm-up, measures, collects
+// the consumer's report and reaps it; any failure becomes a RunResult with status "error".
+#include <signal.h>
+#include <unistd.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "harness/clock.hpp"
+#include "harness/os/cancel.hpp"
+#include "harness/os/control.hpp"
+#include "harness/payload.hpp"
+#include "harness/run.hpp"
+
+namespace ipcbench {
+
+namespace detail {
+
+extern volatile std::uint64_t g_sink;  // keeps payload reads from being optimised away
+
+struct Usage {
+  double user_ns = 0, sys_ns = 0;
+  std::int64_t vol = 0, invol = 0;
+  static Usage now();
+  Usage operator-(const Usage& o) const { return {user_ns - o.user_ns, sys_ns - o.sys_ns, vol - o.vol, invol - o.invol}; }
+};
+
+TransportCounters minus(const TransportCounters& a, const TransportCounters& b);
+
+// Aligned, pre-faulted message buffer.
+struct Buffer {
+  explicit Buffer(std::size_t n);
+  std::span<std::byte> span() { return {data.get(), size}; }
+  struct Free {
+    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<std::byte[], Free> data;
+  std::size_t size;
+};
+
+std::uint64_t measured_count(const RunConfig& cfg, std::uint64_t warmup_ticks, std::uint64_t warmup_msgs);
+
+using Side = std::function<void(os::ControlChannel&, int pinned_cpu)>;
+// Fork/pin/handshake/diagnosis shared by every run. `setup` runs in the parent before fork.
+void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup,
+                      const Side& producer, const Side& consumer);
+
+void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const TransportCounters& c,
+                 std::uint64_t verified);
+void read_report(os::ControlChannel& ctl, SideStats& s);
+void finish(RunResult& res, const std::vector<std::uint64_t>& ticks);
+
+// Producer side of both patterns, generic over Ops:
+//   ops.round_trip(seq)  pingpong: one request and its reply
+//   ops.send_one(seq)    stream: one message
+template <class Ops>
+void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res) {
+  res.consumer.cpu = ctl.receive(os::ControlMessage::ready).cpu;
+  os::ControlMessage go;
+  go.type = os::ControlMessage::go;
+  go.count = cfg.warmup;
+  ctl.send(go);
+
+  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  std::uint64_t seq = 0;
+  auto w0 = Clock::now();
+  for (; seq < cfg.warmup; ++seq) {
+    if (pingpong) ops.round_trip(seq);
+    else ops.send_one(seq);
+    os::note_progress();
+  }
+  if (!pingpong) ctl.receive(os::ControlMessage::warmup_done);
+  const std::uint64_t n = measured_count(cfg, Clock::now() - w0, cfg.warmup);
+  std::vector<std::uint64_t> ticks(pingpong ? n : 0, 0);  // zero-filled: no page faults in the loop
+  os::ControlMessage measure;
+  measure.type = os::ControlMessage::measure;
+  measure.count = n;
+  ctl.send(measure);
+
+  const auto c0 = ops.counters();
+  const auto u0 = Usage::now();
+  const auto t_start = Clock::now();
+  std::uint64_t t_end;
+  if (pingpong) {
+    std::uint64_t prev = t_start;
+    for (std::uint64_t i = 0; i < n; ++i, ++seq) {
+      ops.round_trip(seq);
+      const auto t = Clock::now();
+      ticks[i] = t - prev;
+      prev = t;
+      os::note_progress();
+    }
+    t_end = prev;
+  } else {
+    for (std::uint64_t i = 0; i < n; ++i, ++seq) {
+      ops.send_one(seq);
+      os::note_progress();
+    }
+    ctl.receive(os::ControlMessage::done);  // the consumer has read the last byte
+    t_end = Clock::now();
+  }
+  const auto u = Usage::now() - u0;
+  res.messages = n;
+  res.warmup = cfg.warmup;
+  res.elapsed_ns = Clock::to_ns(t_end - t_start);
+  res.producer.user_ns = u.user_ns;
+  res.producer.sys_ns = u.sys_ns;
+  res.producer.vol_ctx_switches = u.vol;
+  res.producer.invol_ctx_switches = u.invol;
+  res.producer.counters = minus(ops.counters(), c0);
+  res.producer.verified = ops.verified();
+  read_report(ctl, res.consumer);
+  finish(res, ticks);
+}
+
+//   ops.serve(seq)     pingpong: receive a request, send its reply
+//   ops.recv_one(seq)  stream: receive one message
+template <class Ops>
+void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
+  os::ControlMessage ready;
+  ready.type = os::ControlMessage::ready;
+  ready.cpu = cpu;
+  ctl.send(ready);
+  const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
+  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  auto fault = [&](std::uint64_t received) {
+    if (cfg.fault.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_kill_after))
+      ::raise(SIGKILL);
+    if (cfg.fault.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_stall_after))
+      for (;;) ::pause();
+  };
+  std::uint64_t seq = 0;
+  for (; seq < warmup; ++seq) {
+    fault(seq);
+    if (pingpong) ops.serve(seq);
+    else ops.recv_one(seq);
+  }
+  if (!pingpong) {
+    os::ControlMessage m;
+    m.type = os::ControlMessage::warmup_done;
+    ctl.send(m);
+  }
+  const std::uint64_t n = ctl.receive(os::ControlMessage::measure).count;
+  const auto c0 = ops.counters();
+  const auto u0 = Usage::now();
+  for (std::uint64_t end = seq + n; seq < end; ++seq) {
+    fault(seq);
+    if (pingpong) ops.serve(seq);
+    else ops.recv_one(seq);
+  }
+  if (!pingpong) {
+    os::ControlMessage m;
+    m.type = os::ControlMessage::done;
+    ctl.send(m);
+  }
+  send_report(ctl, cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified());
+}
+
+// Binds a transport and the payload discipline into the Ops the loops above expect.
+template <Transport T>
+class TransportOps {
+ public:
+  TransportOps(T& t, std::size_t bytes, bool verify) : t_(t), out_(bytes), in_(bytes), verify_(verify) {}
+
+  void round_trip(std::uint64_t seq) {
+    put(seq);
+    t_.send(out_.span());
+    t_.recv(in_.span());
+    take(seq);
+  }
+  void serve(std::uint64_t seq) {
+    t_.recv(in_.span());
+    take(seq);
+    put(seq);
+    t_.send(out_.span());
+  }
+  void send_one(std::uint64_t seq) {
+    put(seq);
+    t_.send(out_.span());
+  }
+  void recv_one(std::uint64_t seq) {
+    t_.recv(in_.span());
+    take(seq);
+  }
+  TransportCounters counters() const { return t_.counters(); }
+  std::uint64_t verified() const { return verified_; }
+
+ private:
+  void put(std::uint64_t seq) {
+    if (verify_) payload::fill_verified(out_.span(), seq);
+    else payload::fill_fast(out_.span(), seq);
+  }
+  void take(std::uint64_t seq) {
+    if (verify_) {
+      payload::check_verified(in_.span(), seq);
+      ++verified_;
+    } else {
+      g_sink = g_sink + payload::read_fast(in_.span());
+    }
+  }
+  T& t_;
+  Buffer out_, in_;
+  bool verify_;
+  std::uint64_t verified_ = 0;
+};
+
+}  // namespace detail
+
+TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget);
+
+template <Transport T>
+RunResult run_transport(const RunConfig& cfg) {
+  RunResult res;
+  res.config = cfg;
+  res.spin_budget = cfg.spin_budget != 0 ? cfg.spin_budget : auto_spin_budget(cfg.cpus);
+  std::optional<T> transport;
+  detail::run_process_pair(
+      cfg, res,
+      [&] {
+        transport.emplace(transport_options(cfg, res.spin_budget));
+        res.effective = transport->effective();
+      },
+      [&](os::ControlChannel& ctl, int) {
+        transport->open(Role::producer);
+        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify);
+        detail::produce(ops, cfg, ctl, res);
+      },
+      [&](os::ControlChannel& ctl, int cpu) {
+        transport->open(Role::consumer);
+        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify);
+        detail::consume(ops, cfg, ctl, cpu);
+      });
+  return res;
+}
+
+}  // namespace ipcbench

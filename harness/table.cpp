@@ -1,0 +1,137 @@
+#include "harness/table.hpp"
+
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "harness/parse.hpp"
+
+namespace ipcbench {
+
+using nlohmann::json;
+
+std::string format_ns(double ns) {
+  char b[32];
+  if (ns < 1e4) std::snprintf(b, sizeof b, "%.0f ns", ns);
+  else if (ns < 1e7) std::snprintf(b, sizeof b, "%.1f us", ns / 1e3);
+  else std::snprintf(b, sizeof b, "%.2f ms", ns / 1e6);
+  return b;
+}
+
+std::string format_rate(double v) {
+  char b[32];
+  if (v >= 1e9) std::snprintf(b, sizeof b, "%.2fG", v / 1e9);
+  else if (v >= 1e6) std::snprintf(b, sizeof b, "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(b, sizeof b, "%.1fK", v / 1e3);
+  else std::snprintf(b, sizeof b, "%.0f", v);
+  return b;
+}
+
+namespace {
+std::string pair_of(const json& cpus) {
+  return std::to_string(cpus["producer"].get<int>()) + ":" + std::to_string(cpus["consumer"].get<int>());
+}
+
+std::string cpu_cost(const json& side) {
+  char b[48];
+  std::snprintf(b, sizeof b, "%.0f+%.0f", side["user_ns_per_msg"].get<double>(), side["sys_ns_per_msg"].get<double>());
+  return b;
+}
+
+std::string notes(const json& r) {
+  std::string n;
+  if (r["status"] == "skipped") return "skipped: " + r.value("error", "");
+  if (r["status"] != "ok") return "FAILED: " + r.value("error", "");
+  if (r["spin"]["yields"].get<std::uint64_t>() > 0)
+    n += "yielded " + std::to_string(r["spin"]["yields"].get<std::uint64_t>()) + "x";
+  if (r.value("verify", false)) n += std::string(n.empty() ? "" : ", ") + "verified";
+  return n;
+}
+
+void row(std::ostream& out, const std::vector<std::string>& cells, const std::vector<int>& widths) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    char b[256];
+    if (i + 1 == cells.size()) std::snprintf(b, sizeof b, "%s", cells[i].c_str());
+    else if (i < 5) std::snprintf(b, sizeof b, "%-*s ", widths[i], cells[i].c_str());
+    else std::snprintf(b, sizeof b, "%*s ", widths[i], cells[i].c_str());
+    line += b;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  out << line << '\n';
+}
+}  // namespace
+
+std::string progress_line(const json& r) {
+  std::string head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
+                     r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
+                     "B cpus " + pair_of(r["cpus"]);
+  if (r["status"] != "ok") return head + "  " + notes(r);
+  if (r["pattern"] == "pingpong")
+    return head + "  p50 " + format_ns(r["latency"]["rtt_ns"]["p50"]) + "  p99 " + format_ns(r["latency"]["rtt_ns"]["p99"]);
+  return head + "  " + format_rate(r["throughput"]["msgs_per_s"]) + " msg/s  " +
+         format_rate(r["throughput"]["bytes_per_s"]) + "B/s";
+}
+
+void print_tables(std::ostream& out, const json& report) {
+  const auto& ctx = report["context"];
+  std::map<std::string, double> floor_p50;
+  out << "\nCache-line floor (one shared line bounced between two processes, round trip):\n";
+  for (const auto& f : ctx["floors"]["cacheline_pingpong"]) {
+    const std::string key = pair_of(f["cpus"]);
+    if (f["status"] != "ok") {
+      out << "  cpus " << key << " (" << f["placement"].get<std::string>() << "): FAILED: " << f.value("error", "") << '\n';
+      continue;
+    }
+    floor_p50[key] = f["rtt_ns"]["p50"];
+    out << "  cpus " << key << " (" << f["placement"].get<std::string>() << "): p50 " << format_ns(f["rtt_ns"]["p50"])
+        << ", p99 " << format_ns(f["rtt_ns"]["p99"])
+        << (f["spin"]["yields"].get<std::uint64_t>() > 0 ? "  (same CPU: spin falls back to sched_yield)" : "") << '\n';
+  }
+
+  const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 0};
+  out << "\nPing-pong: round-trip time per message (request + equal-sized reply), percentiles of all samples\n";
+  row(out, {"transport", "wait", "size", "cpus", "placement", "p50", "p90", "p99", "p99.9", "vs floor", "rt/s",
+            "prod CPU", "cons CPU", "notes"},
+      wl);
+  for (const auto& r : report["runs"]) {
+    if (r["pattern"] != "pingpong") continue;
+    std::vector<std::string> c = {r["transport"], r["wait"], format_size(r["payload_bytes"].get<std::size_t>()),
+                                  pair_of(r["cpus"]), r["placement"]};
+    if (r["status"] == "ok") {
+      const auto& l = r["latency"]["rtt_ns"];
+      auto it = floor_p50.find(pair_of(r["cpus"]));
+      char ratio[32] = "";
+      if (it != floor_p50.end() && it->second > 0)
+        std::snprintf(ratio, sizeof ratio, "%.2fx", l["p50"].get<double>() / it->second);
+      c.insert(c.end(), {format_ns(l["p50"]), format_ns(l["p90"]), format_ns(l["p99"]), format_ns(l["p999"]), ratio,
+                         format_rate(r["throughput"]["msgs_per_s"]), cpu_cost(r["cpu"]["producer"]),
+                         cpu_cost(r["cpu"]["consumer"])});
+    } else {
+      c.insert(c.end(), {"-", "-", "-", "-", "", "", "", ""});
+    }
+    c.push_back(notes(r));
+    row(out, c, wl);
+  }
+
+  const std::vector<int> ws = {9, 6, 5, 5, 11, 10, 10, 11, 11, 0};
+  out << "\nStream: one-way throughput, first send until the consumer confirmed the last byte\n";
+  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "prod CPU", "cons CPU", "notes"}, ws);
+  for (const auto& r : report["runs"]) {
+    if (r["pattern"] != "stream") continue;
+    std::vector<std::string> c = {r["transport"], r["wait"], format_size(r["payload_bytes"].get<std::size_t>()),
+                                  pair_of(r["cpus"]), r["placement"]};
+    if (r["status"] == "ok") {
+      c.insert(c.end(), {format_rate(r["throughput"]["msgs_per_s"]), format_rate(r["throughput"]["bytes_per_s"]) + "B",
+                         cpu_cost(r["cpu"]["producer"]), cpu_cost(r["cpu"]["consumer"])});
+    } else {
+      c.insert(c.end(), {"-", "-", "", ""});
+    }
+    c.push_back(notes(r));
+    row(out, c, ws);
+  }
+  out << "\nCPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n";
+  for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
+}
+
+}  // namespace ipcbench

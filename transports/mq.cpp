@@ -1,0 +1,118 @@
+#include "transports/mq.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+#include "harness/os/error.hpp"
+#include "transports/wait.hpp"
+
+namespace ipcbench {
+
+std::size_t mq_limit(const char* name, std::size_t fallback) {
+  std::ifstream in(std::string("/proc/sys/fs/mqueue/") + name);
+  std::size_t n = fallback;
+  in >> n;
+  return n;
+}
+
+Capabilities MqTransport::capabilities() {
+  auto size_max = mq_limit("msgsize_max", 8192);
+  auto msg_max = mq_limit("msg_max", 10);
+  return {size_max,
+          "mq: /proc/sys/fs/mqueue/msgsize_max is " + std::to_string(size_max) +
+              " bytes here; raise it with: sysctl fs.mqueue.msgsize_max=N",
+          msg_max,
+          "mq: /proc/sys/fs/mqueue/msg_max is " + std::to_string(msg_max) +
+              " messages here; raise it with: sysctl fs.mqueue.msg_max=N"};
+}
+
+MqTransport::MqTransport(const TransportOptions& options) : options_(options) {
+  mq_attr attr{};
+  attr.mq_maxmsg = static_cast<long>(options.capacity != 0 ? options.capacity : mq_limit("msg_max", 10));
+  attr.mq_msgsize = static_cast<long>(options.message_bytes);
+  std::random_device rd;
+  int nonblock = options.wait == Wait::block ? 0 : O_NONBLOCK;
+  for (int q = 0; q < (options.duplex ? 2 : 1); ++q) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/ipcbench-%d-%08x%08x", static_cast<int>(::getpid()), rd(), rd());
+    names_[q] = name;
+    mqd_t w = ::mq_open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | nonblock, S_IRUSR | S_IWUSR, &attr);
+    if (w == static_cast<mqd_t>(-1)) os::throw_errno("mq: mq_open(" + names_[q] + ", O_CREAT|O_EXCL)");
+    q_[q][0] = MqDescriptor(w);
+    mqd_t r = ::mq_open(name, O_RDONLY | O_CLOEXEC | nonblock);
+    int err = errno;
+    ::mq_unlink(name);  // both descriptors exist (or failed): the name is no longer needed
+    if (r == static_cast<mqd_t>(-1)) os::throw_errno("mq: mq_open(" + names_[q] + ", O_RDONLY)", err);
+    q_[q][1] = MqDescriptor(r);
+  }
+  mq_attr got{};
+  if (::mq_getattr(q_[0][0].get(), &got) == 0) {
+    effective_.capacity_messages = static_cast<std::size_t>(got.mq_maxmsg);
+    effective_.capacity_bytes = static_cast<std::size_t>(got.mq_maxmsg * got.mq_msgsize);
+  }
+}
+
+void MqTransport::open(Role role) {
+  if (role == Role::producer) {
+    tx_ = std::move(q_[0][0]);
+    rx_ = std::move(q_[1][1]);
+  } else {
+    rx_ = std::move(q_[0][1]);
+    tx_ = std::move(q_[1][0]);
+  }
+  for (auto& q : q_)
+    for (auto& d : q) d.reset();
+}
+
+void MqTransport::send(std::span<const std::byte> msg) {
+  const char* p = reinterpret_cast<const char*>(msg.data());
+  wait_until(
+      options_.wait, options_.spin_budget, counters_,
+      [&] {
+        for (;;) {
+          if (::mq_send(tx_.get(), p, msg.size(), 0) == 0) return true;
+          if (errno == EAGAIN) return false;
+          if (errno == EINTR) {
+            os::check_cancel();
+            continue;
+          }
+          os::throw_errno("mq: mq_send");
+        }
+      },
+      [&] {
+        pollfd pfd{tx_.get(), POLLOUT, 0};
+        ::poll(&pfd, 1, -1);
+      });
+}
+
+void MqTransport::recv(std::span<std::byte> msg) {
+  char* p = reinterpret_cast<char*>(msg.data());
+  wait_until(
+      options_.wait, options_.spin_budget, counters_,
+      [&] {
+        for (;;) {
+          ssize_t n = ::mq_receive(rx_.get(), p, msg.size(), nullptr);
+          if (n == static_cast<ssize_t>(msg.size())) return true;
+          if (n >= 0)
+            throw std::runtime_error("mq: received " + std::to_string(n) + " bytes, expected " +
+                                     std::to_string(msg.size()));
+          if (errno == EAGAIN) return false;
+          if (errno == EINTR) {
+            os::check_cancel();
+            continue;
+          }
+          os::throw_errno("mq: mq_receive");
+        }
+      },
+      [&] {
+        pollfd pfd{rx_.get(), POLLIN, 0};
+        ::poll(&pfd, 1, -1);
+      });
+}
+
+}  // namespace ipcbench

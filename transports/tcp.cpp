@@ -1,0 +1,63 @@
+#include "transports/tcp.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "harness/os/cancel.hpp"
+#include "transports/unix.hpp"
+
+namespace ipcbench {
+
+Capabilities TcpTransport::capabilities() {
+  return {std::size_t{1} << 30, "tcp: messages are limited to 1 GiB by ipcbench", 0, ""};
+}
+
+TcpTransport::TcpTransport(const TransportOptions& options) : options_(options) {
+  io_ = FdStreamIo{options.wait, options.spin_budget, "tcp"};
+  listener_ = os::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener_) os::throw_errno("tcp: socket");
+  address_.sin_family = AF_INET;
+  address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address_.sin_port = 0;  // ephemeral
+  if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address_), sizeof address_) != 0)
+    os::throw_errno("tcp: bind 127.0.0.1:0");
+  socklen_t len = sizeof address_;
+  if (::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address_), &len) != 0)
+    os::throw_errno("tcp: getsockname");
+  if (::listen(listener_.get(), 1) != 0) os::throw_errno("tcp: listen");
+}
+
+void TcpTransport::open(Role role) {
+  if (role == Role::producer) {
+    sockaddr_in peer{};
+    for (;;) {
+      socklen_t len = sizeof peer;
+      int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        conn_ = os::Fd(fd);
+        break;
+      }
+      if (errno != EINTR) os::throw_errno("tcp: accept");
+      os::check_cancel();
+    }
+    if (peer.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+      throw std::runtime_error("tcp: unexpected peer address, only 127.0.0.1 is accepted");
+  } else {
+    conn_ = os::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!conn_) os::throw_errno("tcp: socket");
+    size_socket_buffers(conn_.get(), options_, "tcp");  // before connect, so the window is negotiated
+    while (::connect(conn_.get(), reinterpret_cast<sockaddr*>(&address_), sizeof address_) != 0) {
+      if (errno != EINTR) os::throw_errno("tcp: connect to 127.0.0.1:" + std::to_string(ntohs(address_.sin_port)));
+    }
+  }
+  listener_.reset();
+  int one = 1;
+  if (::setsockopt(conn_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    os::throw_errno("tcp: setsockopt(TCP_NODELAY)");
+  if (role == Role::producer) size_socket_buffers(conn_.get(), options_, "tcp");
+  effective_.capacity_bytes = socket_send_buffer(conn_.get());
+  os::set_nonblocking(conn_.get(), options_.wait != Wait::block);
+}
+
+}  // namespace ipcbench

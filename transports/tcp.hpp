@@ -1,0 +1,34 @@
+#pragma once
+// tcp: TCP over 127.0.0.1 only. The parent listens on an ephemeral port before fork; the consumer
+// connects, the producer accepts and checks the peer is on loopback; TCP_NODELAY on both ends so small
+// messages are not held back by Nagle. Capacity in messages sizes SO_SNDBUF/SO_RCVBUF.
+#include <netinet/in.h>
+
+#include <span>
+
+#include "harness/os/fd.hpp"
+#include "transports/fd_stream.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcbench {
+
+class TcpTransport {
+ public:
+  explicit TcpTransport(const TransportOptions& options);
+  void open(Role role);
+  void send(std::span<const std::byte> msg) { io_.write_all(conn_.get(), msg, counters_); }
+  void recv(std::span<std::byte> msg) { io_.read_all(conn_.get(), msg, counters_); }
+  [[nodiscard]] TransportCounters counters() const { return counters_; }
+  [[nodiscard]] Effective effective() const { return effective_; }
+  static Capabilities capabilities();
+
+ private:
+  TransportOptions options_;
+  os::Fd listener_, conn_;
+  sockaddr_in address_{};
+  FdStreamIo io_;
+  TransportCounters counters_;
+  Effective effective_;
+};
+
+}  // namespace ipcbench

@@ -1,0 +1,75 @@
+#pragma once
+// The transport contract. A transport moves whole messages of one fixed size between a producer and a
+// consumer process and knows nothing of clocks, CPUs, iteration counts, statistics or JSON: the harness
+// (harness/runner.hpp) owns all of that, so every transport is measured by the same code.
+//
+//   T t(options);        in the parent, before fork: creates the kernel object / shared mapping
+//   t.open(role);        in each process after fork: keeps its ends, connects/accepts, drops names
+//   t.send(bytes);       one whole message producer->consumer (or consumer->producer for replies)
+//   t.recv(bytes);       one whole message of exactly bytes.size()
+//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits)
+//   t.effective();       what the kernel actually granted (capacity in bytes/messages)
+//   T::capabilities();   limits on this machine, checked by the harness before anything runs
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace ipcbench {
+
+enum class Wait { block, spin, hybrid };
+enum class Role { producer, consumer };
+
+inline constexpr std::array<Wait, 3> all_waits{Wait::block, Wait::spin, Wait::hybrid};
+
+inline const char* to_string(Wait w) {
+  switch (w) {
+    case Wait::block: return "block";
+    case Wait::spin: return "spin";
+    case Wait::hybrid: return "hybrid";
+  }
+  return "?";
+}
+
+struct TransportOptions {
+  std::size_t message_bytes = 64;  // every message of the run has exactly this size
+  std::size_t capacity = 0;        // messages that fit in one direction; 0 = the transport's default
+  Wait wait = Wait::block;
+  // Unsuccessful polls before falling back: spin -> sched_yield(), hybrid -> block in the kernel.
+  std::uint32_t spin_budget = 4096;
+  bool duplex = true;  // false: only producer->consumer is used (stream); saves a second queue/ring
+};
+
+// Counted by the transport while it waits, so the price of each wait strategy is visible.
+struct TransportCounters {
+  std::uint64_t spin_yields = 0;     // spin budget exhausted, sched_yield() instead (same-CPU fallback)
+  std::uint64_t blocking_waits = 0;  // went to sleep in the kernel (futex wait, poll, blocking call)
+  std::uint64_t futex_wakes = 0;     // FUTEX_WAKE calls issued (shm)
+};
+
+struct Effective {
+  std::size_t capacity_messages = 0;  // 0 = not expressible in messages (byte streams)
+  std::size_t capacity_bytes = 0;
+};
+
+struct Capabilities {
+  std::size_t max_message_bytes = 0;  // on this machine, as configured now
+  std::string limit_hint;             // why, and how to raise it
+  std::size_t max_capacity = 0;       // 0 = no specific limit
+  std::string capacity_hint;
+};
+
+template <class T>
+concept Transport = std::constructible_from<T, const TransportOptions&> &&
+                    requires(T t, const T ct, Role role, std::span<const std::byte> out, std::span<std::byte> in) {
+                      t.open(role);
+                      t.send(out);
+                      t.recv(in);
+                      { ct.counters() } -> std::same_as<TransportCounters>;
+                      { ct.effective() } -> std::same_as<Effective>;
+                      { T::capabilities() } -> std::same_as<Capabilities>;
+                    };
+
+}  // namespace ipcbench

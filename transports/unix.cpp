@@ -1,0 +1,43 @@
+#include "transports/unix.hpp"
+
+#include <sys/socket.h>
+
+namespace ipcbench {
+
+void size_socket_buffers(int fd, const TransportOptions& options, const char* what) {
+  if (options.capacity == 0) return;
+  int bytes = static_cast<int>(options.capacity * options.message_bytes);
+  for (int opt : {SO_SNDBUF, SO_RCVBUF})
+    if (::setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes) != 0)
+      os::throw_errno(std::string(what) + ": setsockopt(SO_SNDBUF/SO_RCVBUF)");
+}
+
+std::size_t socket_send_buffer(int fd) {
+  int bytes = 0;
+  socklen_t len = sizeof bytes;
+  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &len) != 0) return 0;
+  return static_cast<std::size_t>(bytes);
+}
+
+Capabilities UnixTransport::capabilities() {
+  return {std::size_t{1} << 30, "unix: messages are limited to 1 GiB by ipcbench", 0, ""};
+}
+
+UnixTransport::UnixTransport(const TransportOptions& options) : options_(options) {
+  io_ = FdStreamIo{options.wait, options.spin_budget, "unix"};
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) os::throw_errno("unix: socketpair");
+  producer_end_ = os::Fd(fds[0]);
+  consumer_end_ = os::Fd(fds[1]);
+  for (int fd : fds) size_socket_buffers(fd, options, "unix");
+  effective_.capacity_bytes = socket_send_buffer(fds[0]);
+}
+
+void UnixTransport::open(Role role) {
+  mine_ = std::move(role == Role::producer ? producer_end_ : consumer_end_);
+  producer_end_.reset();
+  consumer_end_.reset();
+  os::set_nonblocking(mine_.get(), options_.wait != Wait::block);
+}
+
+}  // namespace ipcbench
