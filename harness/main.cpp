@@ -30,17 +30,23 @@ int main(int argc, char** argv) {
     say("ipcbench: clock " + ci.source + " (read " + format_ns(ci.read_overhead_ns) + "), " +
         std::to_string(opt.runs.size()) + " runs, writing " + opt.out_path);
 
-    // The hardware floor for every CPU pair the sweep uses.
-    std::set<std::pair<int, int>> seen;
-    for (const auto& pr : opt.spec.pairs) {
-      if (!seen.insert({pr.cpus.producer, pr.cpus.consumer}).second) continue;
-      auto f = measure_cacheline_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
-      context["floors"]["cacheline_pingpong"].push_back(floor_to_json(f));
-      say("[floor] cache line cpus " + pr.cpus.str() + ": " +
-          (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + "  p99 " + format_ns(f.rtt.p99) : "FAILED: " + f.error));
-      save();
-      if (os::interrupted()) break;
-    }
+    // The hardware floor for every CPU pair the sweep uses, before and after the sweep: on a VM the
+    // hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio.
+    auto measure_floors = [&](const char* when) {
+      std::set<std::pair<int, int>> seen;
+      for (const auto& pr : opt.spec.pairs) {
+        if (os::interrupted()) return;
+        if (!seen.insert({pr.cpus.producer, pr.cpus.consumer}).second) continue;
+        auto f = measure_cacheline_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
+        auto j = floor_to_json(f);
+        j["when"] = when;
+        context["floors"]["cacheline_pingpong"].push_back(j);
+        say(std::string("[floor ") + when + "] cache line cpus " + pr.cpus.str() + ": " +
+            (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + "  p99 " + format_ns(f.rtt.p99) : "FAILED: " + f.error));
+        save();
+      }
+    };
+    measure_floors("before");
 
     bool failed = false;
     std::size_t done = 0;
@@ -63,6 +69,9 @@ int main(int argc, char** argv) {
       say("[" + std::to_string(done) + "/" + std::to_string(opt.runs.size()) + "] " + progress_line(j));
       save();
     }
+    measure_floors("after");
+    for (const auto& w : floor_drift_warnings(context["floors"]["cacheline_pingpong"])) context["warnings"].push_back(w);
+    save();
     if (os::interrupted()) {
       context["warnings"].push_back("interrupted by the user after " + std::to_string(done) + " of " +
                                     std::to_string(opt.runs.size()) + " runs; the file holds what was measured");

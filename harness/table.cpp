@@ -62,6 +62,36 @@ void row(std::ostream& out, const std::vector<std::string>& cells, const std::ve
 }
 }  // namespace
 
+std::map<std::string, double> floor_p50_by_pair(const json& floors) {
+  std::map<std::string, std::vector<double>> all;
+  for (const auto& f : floors)
+    if (f["status"] == "ok") all[pair_of(f["cpus"])].push_back(f["rtt_ns"]["p50"].get<double>());
+  std::map<std::string, double> mean;
+  for (const auto& [k, v] : all) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    mean[k] = sum / static_cast<double>(v.size());
+  }
+  return mean;
+}
+
+std::vector<std::string> floor_drift_warnings(const json& floors) {
+  std::map<std::string, std::pair<double, double>> lo_hi;
+  for (const auto& f : floors) {
+    if (f["status"] != "ok") continue;
+    double p50 = f["rtt_ns"]["p50"];
+    auto [it, fresh] = lo_hi.try_emplace(pair_of(f["cpus"]), p50, p50);
+    if (!fresh) it->second = {std::min(it->second.first, p50), std::max(it->second.second, p50)};
+  }
+  std::vector<std::string> out;
+  for (const auto& [pair, v] : lo_hi)
+    if (v.first > 0 && v.second > 1.25 * v.first)
+      out.push_back("cache-line floor for cpus " + pair + " moved from " + format_ns(v.first) + " to " +
+                    format_ns(v.second) + " during the sweep (vCPU migration or frequency change?): "
+                    "ratios to the floor use the mean");
+  return out;
+}
+
 std::string progress_line(const json& r) {
   std::string head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
                      r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
@@ -75,7 +105,7 @@ std::string progress_line(const json& r) {
 
 void print_tables(std::ostream& out, const json& report) {
   const auto& ctx = report["context"];
-  std::map<std::string, double> floor_p50;
+  const auto floor_p50 = floor_p50_by_pair(ctx["floors"]["cacheline_pingpong"]);
   out << "\nCache-line floor (one shared line bounced between two processes, round trip):\n";
   for (const auto& f : ctx["floors"]["cacheline_pingpong"]) {
     const std::string key = pair_of(f["cpus"]);
@@ -83,10 +113,10 @@ void print_tables(std::ostream& out, const json& report) {
       out << "  cpus " << key << " (" << f["placement"].get<std::string>() << "): FAILED: " << f.value("error", "") << '\n';
       continue;
     }
-    floor_p50[key] = f["rtt_ns"]["p50"];
-    out << "  cpus " << key << " (" << f["placement"].get<std::string>() << "): p50 " << format_ns(f["rtt_ns"]["p50"])
-        << ", p99 " << format_ns(f["rtt_ns"]["p99"])
-        << (f["spin"]["yields"].get<std::uint64_t>() > 0 ? "  (same CPU: spin falls back to sched_yield)" : "") << '\n';
+    out << "  cpus " << key << " (" << f["placement"].get<std::string>() << ", " << f.value("when", "") << "): p50 "
+        << format_ns(f["rtt_ns"]["p50"]) << ", p99 " << format_ns(f["rtt_ns"]["p99"])
+        << (f["cpus"]["producer"] == f["cpus"]["consumer"] ? "  (one CPU: spin falls back to sched_yield)" : "")
+        << '\n';
   }
 
   const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 0};

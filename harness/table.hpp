@@ -2,7 +2,9 @@
 // The console view of a results document (the same JSON that is written to disk).
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace ipcbench {
 
@@ -10,5 +12,9 @@ void print_tables(std::ostream& out, const nlohmann::json& report);
 std::string format_ns(double ns);    // 812 ns, 12.3 us, 1.20 ms
 std::string format_rate(double v);   // 1.23M, 456K
 std::string progress_line(const nlohmann::json& run);  // one line per finished run
+// p50 of the cache-line floor per CPU pair ("0:1"), averaged over the before/after measurements.
+std::map<std::string, double> floor_p50_by_pair(const nlohmann::json& floors);
+// One warning per pair whose floor moved by more than 25% between before and after.
+std::vector<std::string> floor_drift_warnings(const nlohmann::json& floors);
 
 }  // namespace ipcbench

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine:
+#   ./setup.sh run [ipcbench options]   install what is missing, build (Release), run the default suite
+#   ./setup.sh test                     install what is missing, build (Release), run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=${1:-}
+case "$mode" in
+  run | test) shift ;;
+  *) echo "usage: ./setup.sh run [ipcbench options] | ./setup.sh test" >&2; exit 2 ;;
+esac
+
+packages=(build-essential cmake git pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+          python3 python3-jsonschema python3-matplotlib python3-numpy)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+
+if [ "$mode" = run ]; then
+  exec ./build/ipcbench "$@"
+fi
+cd build
+exec ctest --output-on-failure
