@@ -1,8 +1,10 @@
 // ipcbench: sweep -> runs -> JSON (rewritten after every run) -> console table.
 #include <iostream>
 #include <set>
+#include <string_view>
 
 #include "harness/cli.hpp"
+#include "harness/compare.hpp"
 #include "harness/env.hpp"
 #include "harness/floor.hpp"
 #include "harness/os/cancel.hpp"
@@ -14,6 +16,7 @@ using namespace ipcbench;
 using nlohmann::json;
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "compare") return compare_main(argc - 1, argv + 1);
   CliOptions opt;
   if (int rc = parse_cli(argc, argv, opt); rc >= 0) return rc;
 

@@ -105,6 +105,10 @@ std::uint64_t parse_count(const std::string& raw, const char* option) {
 }
 
 double parse_seconds(const std::string& raw, const char* option) {
+  return parse_positive(raw, option, "a number of seconds (e.g. 0.5)");
+}
+
+double parse_positive(const std::string& raw, const char* option, const char* unit_example) {
   auto text = trim(raw);
   std::size_t used = 0;
   double v = 0;
@@ -114,8 +118,8 @@ double parse_seconds(const std::string& raw, const char* option) {
     used = 0;
   }
   if (used != text.size() || text.empty() || !std::isfinite(v))
-    throw std::invalid_argument(std::string(option) + ": '" + text + "' is not a number of seconds (e.g. 0.5)");
-  if (v <= 0) throw std::invalid_argument(std::string(option) + ": '" + text + "' must be greater than 0 seconds");
+    throw std::invalid_argument(std::string(option) + ": '" + text + "' is not " + unit_example);
+  if (v <= 0) throw std::invalid_argument(std::string(option) + ": '" + text + "' must be greater than 0");
   return v;
 }
 

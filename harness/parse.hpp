@@ -18,6 +18,8 @@ std::vector<CpuPair> parse_cpu_pairs(const std::string& text);
 std::uint64_t parse_count(const std::string& text, const char* option);
 // Positive seconds: "0.5", "2".
 double parse_seconds(const std::string& text, const char* option);
+// Any positive finite number ("0.1").
+double parse_positive(const std::string& text, const char* option, const char* unit_example);
 // "a,b" -> {"a","b"}; empty items refused.
 std::vector<std::string> split_list(const std::string& text, const char* option);
 
