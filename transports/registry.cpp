@@ -6,6 +6,7 @@
 #include "transports/shm.hpp"
 #include "transports/tcp.hpp"
 #include "transports/unix.hpp"
+#include "transports/unixdgram.hpp"
 
 namespace ipcbench {
 
@@ -20,6 +21,7 @@ constexpr TransportEntry kTable[] = {
     row<MqTransport>("mq", "POSIX message queue (mq_open); capacity = mq_maxmsg, size <= fs.mqueue.msgsize_max"),
     row<PipeTransport>("pipe", "anonymous pipes (one per direction); capacity via F_SETPIPE_SZ"),
     row<UnixTransport>("unix", "Unix domain stream socket pair (socketpair)"),
+    row<UnixDgramTransport>("unixdgram", "Unix domain datagram socket pair: one datagram per message, boundaries kept"),
     row<TcpTransport>("tcp", "TCP over 127.0.0.1, ephemeral port, TCP_NODELAY"),
 };
 }  // namespace

@@ -1,0 +1,30 @@
+#pragma once
+// unixdgram: a connected AF_UNIX SOCK_DGRAM pair from socketpair(2). Each message is one datagram, so the
+// kernel keeps message boundaries (no stream reassembly) and a sender blocks when the receiver's queue is
+// full (net.unix.max_dgram_qlen datagrams or the receive buffer). A datagram must fit the send buffer:
+// messages are limited to net.core.wmem_max bytes, and SO_SNDBUF is raised to fit the message size.
+#include <span>
+
+#include "harness/os/fd.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcbench {
+
+class UnixDgramTransport {
+ public:
+  explicit UnixDgramTransport(const TransportOptions& options);
+  void open(Role role);
+  void send(std::span<const std::byte> msg);
+  void recv(std::span<std::byte> msg);
+  [[nodiscard]] TransportCounters counters() const { return counters_; }
+  [[nodiscard]] Effective effective() const { return effective_; }
+  static Capabilities capabilities();
+
+ private:
+  TransportOptions options_;
+  os::Fd producer_end_, consumer_end_, mine_;
+  TransportCounters counters_;
+  Effective effective_;
+};
+
+}  // namespace ipcbench
