@@ -12,12 +12,32 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
-inline std::byte pattern_byte(std::uint64_t seq, std::size_t i) noexcept {
-  return static_cast<std::byte>(mix(seq * 0x100000001B3ull + i / 8) >> (8 * (i % 8)));
+// Byte i of message `seq` is byte (i % 8) of word mix(seq * K + i / 8): cheap to generate word by word.
+inline std::uint64_t pattern_word(std::uint64_t seq, std::size_t word) noexcept {
+  return mix(seq * 0x100000001B3ull + word);
 }
-std::uint64_t checksum(const std::byte* p, std::size_t n) noexcept {  // FNV-1a, 64-bit
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x100000001b3ull;
+inline std::byte pattern_byte(std::uint64_t seq, std::size_t i) noexcept {
+  return static_cast<std::byte>(pattern_word(seq, i / 8) >> (8 * (i % 8)));
+}
+void fill_pattern(std::byte* p, std::size_t from, std::size_t n, std::uint64_t seq) noexcept {
+  std::size_t i = from;
+  for (; i < n && i % 8 != 0; ++i) p[i] = pattern_byte(seq, i);
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w = pattern_word(seq, i / 8);
+    std::memcpy(p + i, &w, 8);
+  }
+  for (; i < n; ++i) p[i] = pattern_byte(seq, i);
+}
+std::uint64_t checksum(const std::byte* p, std::size_t n) noexcept {  // word-wise multiply-xor, then the tail
+  std::uint64_t h = 0xcbf29ce484222325ull ^ n;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; ++i) h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x100000001b3ull;
   return h;
 }
 std::string hex(std::byte b) {
@@ -30,7 +50,7 @@ std::string hex(std::byte b) {
 void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept {
   const std::size_t n = buf.size();
   const std::size_t body = n >= kHeader ? kHeader : 0;
-  for (std::size_t i = body; i < n; ++i) buf[i] = pattern_byte(seq, i);
+  fill_pattern(buf.data(), body, n, seq);
   if (body) {
     std::uint64_t sum = checksum(buf.data() + kHeader, n - kHeader);
     std::memcpy(buf.data(), &seq, 8);
