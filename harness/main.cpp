@@ -69,7 +69,9 @@ int main(int argc, char** argv) {
       j["id"] = done;
       runs.push_back(j);
       ++done;
-      say("[" + std::to_string(done) + "/" + std::to_string(opt.runs.size()) + "] " + progress_line(j));
+      std::string line = "[";  // built by appending: GCC 12 warns falsely (-Wrestrict) on "[" + std::string
+      line.append(std::to_string(done)).append("/").append(std::to_string(opt.runs.size())).append("] ");
+      say(line + progress_line(j));
       save();
     }
     measure_floors("after");
