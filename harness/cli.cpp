@@ -141,9 +141,11 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     return 0;
   }
 
+  // An option given with an empty value ("--sizes ''") is refused, not mistaken for the default.
+  auto given = [&](const char* name) { return app.count(name) > 0; };
   try {
     auto& spec = out.spec;
-    if (transports.empty())
+    if (!given("--transports"))
       for (const auto& t : transport_table()) spec.transports.emplace_back(t.name);
     else
       for (const auto& name : split_list(transports, "--transports")) {
@@ -154,15 +156,15 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
         }
         spec.transports.push_back(name);
       }
-    if (!patterns.empty())
+    if (given("--patterns"))
       spec.patterns = parse_enum_list<Pattern>(patterns, "--patterns", pattern_table(), [](const std::string& n) {
         return n == "pingpong" ? Pattern::pingpong : Pattern::stream;
       });
-    if (!sizes.empty()) {
+    if (given("--sizes")) {
       spec.sizes = parse_size_list(sizes);
       spec.sizes_explicit = true;
     }
-    if (!waits.empty())
+    if (given("--wait"))
       spec.waits = parse_enum_list<Wait>(waits, "--wait", wait_table(), [](const std::string& n) {
         return n == "block" ? Wait::block : n == "spin" ? Wait::spin : Wait::hybrid;
       });
@@ -175,19 +177,19 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     }
 
     auto& base = spec.base;
-    if (!messages.empty()) {
+    if (given("--messages")) {
       base.messages = parse_count(messages, "--messages");
       if (base.messages == 0) throw std::invalid_argument("--messages: must be at least 1");
-      if (duration.empty()) base.duration_s = 0;  // an explicit count alone is taken literally
+      if (!given("--duration")) base.duration_s = 0;  // an explicit count alone is taken literally
     }
-    if (!duration.empty()) base.duration_s = parse_seconds(duration, "--duration");
-    if (!warmup.empty()) base.warmup = parse_count(warmup, "--warmup");
-    if (!timeout.empty()) base.timeout_s = parse_seconds(timeout, "--timeout");
-    if (!capacity.empty()) {
+    if (given("--duration")) base.duration_s = parse_seconds(duration, "--duration");
+    if (given("--warmup")) base.warmup = parse_count(warmup, "--warmup");
+    if (given("--timeout")) base.timeout_s = parse_seconds(timeout, "--timeout");
+    if (given("--capacity")) {
       base.capacity = parse_count(capacity, "--capacity");
       if (base.capacity == 0) throw std::invalid_argument("--capacity: must be at least 1 message");
     }
-    if (!spin_budget.empty()) {
+    if (given("--spin-budget")) {
       auto b = parse_count(spin_budget, "--spin-budget");
       if (b == 0 || b > 1u << 30) throw std::invalid_argument("--spin-budget: give a number from 1 to 1073741824");
       base.spin_budget = static_cast<std::uint32_t>(b);
@@ -196,16 +198,16 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
 
     auto online = os::online_cpus();
     auto allowed = os::allowed_cpus();
-    if (!cpus.empty() && !placements.empty())
+    if (given("--cpus") && given("--placement"))
       throw std::invalid_argument("--cpus and --placement both given: use one of them");
-    if (!cpus.empty()) {
+    if (given("--cpus")) {
       for (const auto& p : parse_cpu_pairs(cpus)) {
         check_cpu(p.producer, online, allowed);
         check_cpu(p.consumer, online, allowed);
         spec.pairs.push_back({classify_pair(p), p});
       }
     } else {
-      bool explicit_placement = !placements.empty();
+      bool explicit_placement = given("--placement");
       auto names = explicit_placement ? split_list(placements, "--placement")
                                       : std::vector<std::string>{"same-core", "cross-core"};
       for (const auto& name : names) {
@@ -222,6 +224,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     }
 
     out.runs = expand(spec);
+    if (given("--out") && out.out_path.empty()) throw std::invalid_argument("--out: empty file name");
     if (out.out_path.empty()) out.out_path = "results/" + hostname() + "-" + utc_timestamp(true) + ".json";
     check_writable(out.out_path);
   } catch (const std::exception& e) {
