@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the ipcbench binary: exit statuses, one-line errors, JSON against results/schema.json.
+
+Usage: test_cli.py --binary PATH --schema PATH [unittest args]
+   or: IPCBENCH_BINARY=... IPCBENCH_SCHEMA=... test_cli.py
+Every sweep here is tiny (a few hundred messages per run); the whole file takes well under a minute.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import jsonschema
+
+BINARY = os.environ.get("IPCBENCH_BINARY", "")
+SCHEMA = os.environ.get("IPCBENCH_SCHEMA", "")
+TINY = ["--sizes", "64", "--messages", "300", "--warmup", "50"]
+
+
+def run(args, timeout=60, prefix=()):
+    return subprocess.run([*prefix, BINARY, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def load_schema():
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def ipcbench_pids(marker):
+    """Processes whose command line contains `marker` (the unique --out path), other than us."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmd and state != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+class TmpDirCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ipcbench-cli-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class ListAndHelp(unittest.TestCase):
+    def test_list_names_everything(self):
+        r = run(["--list"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for word in ["shm", "mq", "pipe", "unix", "tcp", "block", "spin", "hybrid", "pingpong", "stream",
+                     "same-core", "cross-core", "smt-sibling"]:
+            self.assertRegex(r.stdout, rf"(?m)^\s+{word}\s", f"--list does not name {word}")
+
+    def test_help(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("--transports", r.stdout)
+        self.assertIn("Exit status", r.stdout)
+
+
+class BadInput(TmpDirCase):
+    """Every refusal: exit 2, exactly one line on stderr that names the bad value, no output file."""
+
+    def refused(self, args, *needles, prefix=()):
+        out = os.path.join(self.tmp, "sub", "r.json")
+        r = run([*args, "--out", out], prefix=prefix)
+        self.assertEqual(r.returncode, 2, f"{args}: stdout={r.stdout!r} stderr={r.stderr!r}")
+        lines = r.stderr.splitlines()
+        self.assertEqual(len(lines), 1, f"{args}: expected one line on stderr, got {r.stderr!r}")
+        self.assertTrue(r.stderr.endswith("\n"), f"{args}: stderr line not terminated: {r.stderr!r}")
+        self.assertTrue(lines[0].startswith("ipcbench: error: "), lines[0])
+        for n in needles:
+            self.assertIn(n, lines[0], f"{args}: message does not name {n!r}")
+        self.assertEqual(r.stdout, "", f"{args}: wrote to stdout")
+        self.assertFalse(os.path.exists(out), f"{args}: wrote {out}")
+        self.assertEqual(os.listdir(self.tmp), [], f"{args}: created something in the output directory")
+        return lines[0]
+
+    def test_unknown_transport(self):
+        self.refused(["--transports", "shm,carrier-pigeon"], "carrier-pigeon", "--transports")
+
+    def test_unknown_pattern(self):
+        self.refused(["--patterns", "broadcast"], "broadcast", "--patterns")
+
+    def test_unknown_wait(self):
+        self.refused(["--wait", "sleep"], "sleep", "--wait")
+
+    def test_unknown_placement(self):
+        self.refused(["--placement", "far-away"], "far-away", "--placement")
+
+    def test_size_zero(self):
+        self.refused(["--sizes", "64,0"], "'0'")
+
+    def test_size_negative(self):
+        self.refused(["--sizes", "-1"], "'-1'")
+
+    def test_size_bad_suffix(self):
+        self.refused(["--sizes", "4X"], "'4X'")
+
+    def test_empty_values(self):
+        # An empty value must be refused, not read as "not given" (that would start the default suite);
+        # the other options keep the sweep tiny should it start anyway.
+        small = {"--transports": "shm", "--patterns": "stream", "--sizes": "64", "--placement": "same-core",
+                 "--messages": "10", "--warmup": "0"}
+        for option in small:
+            with self.subTest(option=option):
+                rest = [x for k, v in small.items() if k != option for x in (k, v)]
+                self.refused([*rest, option, ""], option)
+
+    def test_mq_size_above_msgsize_max(self):
+        with open("/proc/sys/fs/mqueue/msgsize_max") as f:
+            if int(f.read()) >= 64 * 1024:
+                self.skipTest("fs.mqueue.msgsize_max allows 64K here")
+        self.refused(["--transports", "mq", "--sizes", "64K"], "64K", "msgsize_max", "sysctl")
+
+    def test_cpu_that_does_not_exist(self):
+        self.refused(["--cpus", "0:99"], "99")
+
+    def test_cpu_outside_affinity_mask(self):
+        if not shutil.which("taskset"):
+            self.skipTest("taskset is not installed")
+        if len(os.sched_getaffinity(0)) < 2 or 1 not in os.sched_getaffinity(0):
+            self.skipTest("needs CPUs 0 and 1 allowed")
+        line = self.refused(["--cpus", "0:1"], "CPU 1", "affinity", prefix=["taskset", "-c", "0"])
+        self.assertIn("taskset", line)
+
+    def test_negative_messages(self):
+        self.refused(["--messages", "-5"], "--messages", "'-5'")
+
+    def test_non_numeric_messages(self):
+        self.refused(["--messages", "abc"], "--messages", "'abc'")
+
+    def test_zero_timeout(self):
+        self.refused(["--timeout", "0"], "--timeout", "'0'")
+
+    def test_bad_duration(self):
+        self.refused(["--duration", "x"], "--duration", "'x'")
+
+    def test_cpus_and_placement_together(self):
+        self.refused(["--cpus", "0:0", "--placement", "same-core"], "--cpus", "--placement")
+
+    def test_unknown_flag(self):
+        self.refused(["--frobnicate"], "--frobnicate")
+
+    def test_unwritable_out(self):
+        out = "/proc/ipcbench-nope/x.json"
+        r = run(["--transports", "shm", *TINY, "--out", out])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = r.stderr.splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("--out", lines[0])
+        self.assertIn("/proc/ipcbench-nope", lines[0])
+        self.assertEqual(r.stdout, "")
+
+
+class Sweeps(TmpDirCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    def sweep(self, *extra, expect=0):
+        out = os.path.join(self.tmp, "r.json")
+        r = run([*extra, "--out", out])
+        self.assertEqual(r.returncode, expect, f"stderr:\n{r.stderr}")
+        self.assertFalse(os.path.exists(out + ".tmp"), "temporary file left behind")
+        with open(out) as f:
+            doc = json.load(f)
+        self.assert_valid(doc)
+        return doc, r
+
+    def assert_valid(self, doc):
+        errors = sorted(self.validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        msg = "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10])
+        self.assertEqual(errors, [], "results do not match results/schema.json:\n" + msg)
+        for i, r in enumerate(doc["runs"]):
+            if "latency" in r:
+                self.check_latency(r["latency"], f"runs[{i}]")
+        for i, f in enumerate(doc["context"]["floors"]["cacheline_pingpong"]):
+            if f["status"] == "ok":
+                self.check_latency(f, f"floors[{i}]")
+
+    def check_latency(self, lat, where):
+        s, h = lat["rtt_ns"], lat["histogram"]
+        self.assertTrue(s["min"] <= s["p50"] <= s["p90"] <= s["p99"] <= s["p999"] <= s["max"], f"{where}: {s}")
+        self.assertTrue(s["min"] <= s["mean"] <= s["max"], f"{where}: {s}")
+        n = len(h["count"])
+        self.assertEqual((len(h["lo_ns"]), len(h["hi_ns"])), (n, n), f"{where}: histogram arrays differ in length")
+        self.assertEqual(sum(h["count"]), s["count"], f"{where}: histogram does not hold every sample")
+        for i in range(n):
+            lo, hi = h["lo_ns"][i], h["hi_ns"][i]
+            self.assertLess(lo, hi)
+            self.assertLessEqual((hi - lo) / max(lo, 1), 1 / h["sub_buckets_per_octave"] + 1e-9 if lo >= 32 else 1)
+            if i:
+                self.assertLessEqual(h["hi_ns"][i - 1], lo, f"{where}: buckets overlap or are unsorted")
+        self.assertLessEqual(h["lo_ns"][0], s["min"])
+        self.assertGreater(h["hi_ns"][-1], s["max"] - 1)
+
+    def check_tiny_sweep(self, doc, verify):
+        runs = doc["runs"]
+        self.assertTrue(runs)
+        pairs = {(r["cpus"]["producer"], r["cpus"]["consumer"]) for r in runs}
+        placements = {r["placement"] for r in runs}
+        expected = set()
+        for t in ["shm", "mq", "pipe", "unix", "tcp"]:
+            for w in (["spin", "block"] if t == "shm" else ["block"]):
+                for p in ["pingpong", "stream"]:
+                    for pl in placements:
+                        expected.add((t, w, p, pl))
+        keys = [(r["transport"], r["wait"], r["pattern"], r["placement"]) for r in runs]
+        self.assertEqual(len(keys), len(set(keys)), "duplicate rows")
+        self.assertEqual(set(keys), expected)
+        allowed = os.sched_getaffinity(0)
+        self.assertIn("same-core", placements)
+        if len(allowed) >= 2:
+            self.assertIn("cross-core", placements)
+        for r in runs:
+            where = f"{r['transport']}/{r['wait']}/{r['pattern']}/{r['placement']}"
+            self.assertEqual(r["status"], "ok", f"{where}: {r.get('error')}")
+            self.assertEqual(r["payload_bytes"], 64)
+            self.assertEqual(r["messages"], 300, where)
+            self.assertGreater(r["throughput"]["msgs_per_s"], 0, where)
+            self.assertAlmostEqual(r["throughput"]["bytes_per_s"], r["throughput"]["msgs_per_s"] * 64,
+                                   delta=r["throughput"]["bytes_per_s"] * 1e-9)
+            self.assertEqual(r["cpu"]["producer"]["cpu"], r["cpus"]["producer"], where)
+            self.assertEqual(r["cpu"]["consumer"]["cpu"], r["cpus"]["consumer"], where)
+            if r["pattern"] == "pingpong":
+                self.assertEqual(r["latency"]["rtt_ns"]["count"], 300, where)
+            if verify:
+                # The receiving side checks every message, warm-up included.
+                self.assertEqual(r["cpu"]["consumer"]["verified_messages"], 350, where)
+                if r["pattern"] == "pingpong":
+                    self.assertEqual(r["cpu"]["producer"]["verified_messages"], 350, where)
+        floors = doc["context"]["floors"]["cacheline_pingpong"]
+        floor_pairs = {(f["cpus"]["producer"], f["cpus"]["consumer"]) for f in floors}
+        self.assertEqual(floor_pairs, pairs, "a floor entry per CPU pair used")
+        for f in floors:
+            self.assertEqual(f["status"], "ok", f.get("error"))
+        self.assertNotIn("incomplete", doc["context"])
+
+    def test_tiny_sweep_all_transports(self):
+        doc, r = self.sweep("--transports", "shm,mq,pipe,unix,tcp", *TINY)
+        self.check_tiny_sweep(doc, verify=False)
+        self.assertIn("results: ", r.stdout)
+        ctx = doc["context"]
+        self.assertEqual(ctx["argv"][0], BINARY)
+        self.assertEqual(ctx["command_line"], " ".join(ctx["argv"]))
+
+    def test_tiny_sweep_verify(self):
+        doc, _ = self.sweep("--transports", "shm,mq,pipe,unix,tcp", *TINY, "--verify", "--quiet")
+        self.check_tiny_sweep(doc, verify=True)
+        self.assertTrue(all(r["verify"] for r in doc["runs"]))
+
+    def test_mq_default_sizes_skip_64k(self):
+        with open("/proc/sys/fs/mqueue/msgsize_max") as f:
+            if int(f.read()) >= 64 * 1024:
+                self.skipTest("fs.mqueue.msgsize_max allows 64K here")
+        doc, _ = self.sweep("--transports", "mq", "--messages", "200", "--warmup", "20", "--patterns", "pingpong",
+                            "--placement", "cross-core" if len(os.sched_getaffinity(0)) >= 2 else "same-core",
+                            "--quiet")
+        by_size = {r["payload_bytes"]: r for r in doc["runs"]}
+        self.assertEqual(sorted(by_size), [64, 4096, 65536])
+        skipped = by_size[65536]
+        self.assertEqual(skipped["status"], "skipped")
+        self.assertIn("msgsize_max", skipped["error"])
+        self.assertNotIn("latency", skipped)
+        for size in (64, 4096):
+            self.assertEqual(by_size[size]["status"], "ok", by_size[size].get("error"))
+
+
+class Interrupt(TmpDirCase):
+    def test_sigint_keeps_what_was_measured(self):
+        validator = load_schema()
+        out = os.path.join(self.tmp, "interrupted.json")
+        shm_before = {e for e in os.listdir("/dev/shm") if "ipcbench" in e}
+        p = subprocess.Popen([BINARY, "--transports", "pipe,unix,tcp", "--duration", "0.3", "--out", out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Wait for the first run row to land on disk (floors come first), then interrupt mid-sweep.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+            try:
+                with open(out) as f:
+                    if json.load(f)["runs"]:
+                        break
+            except (OSError, ValueError, KeyError):
+                pass
+        time.sleep(0.4)
+        self.assertIsNone(p.poll(), "the sweep ended before it could be interrupted")
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            self.fail("ipcbench did not stop within 20 s of SIGINT")
+        self.assertEqual(p.returncode, 130, err)
+        with open(out) as f:
+            doc = json.load(f)
+        errors = list(validator.iter_errors(doc))
+        self.assertEqual(errors, [], [e.message[:200] for e in errors[:5]])
+        ctx = doc["context"]
+        self.assertIs(ctx.get("incomplete"), True)
+        self.assertTrue(any("interrupted" in w for w in ctx["warnings"]), ctx["warnings"])
+        self.assertGreaterEqual(sum(r["status"] == "ok" for r in doc["runs"]), 1)
+        for r in doc["runs"]:
+            if r["status"] != "ok":
+                self.assertIn("interrupted", r["error"])
+        self.assertFalse(os.path.exists(out + ".tmp"))
+        # No consumer left behind, no shared-memory names left behind.
+        deadline = time.monotonic() + 2
+        while ipcbench_pids(out) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(ipcbench_pids(out), [], "ipcbench processes remain after the interrupt")
+        shm_after = {e for e in os.listdir("/dev/shm") if "ipcbench" in e}
+        self.assertEqual(shm_after - shm_before, set(), "/dev/shm entries remain")
+        if os.path.isdir("/dev/mqueue"):
+            self.assertEqual([e for e in os.listdir("/dev/mqueue") if f"ipcbench-{p.pid}-" in e], [])
+
+
+def main():
+    global BINARY, SCHEMA
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--binary", default=BINARY)
+    ap.add_argument("--schema", default=SCHEMA)
+    args, rest = ap.parse_known_args()
+    BINARY, SCHEMA = os.path.abspath(args.binary), os.path.abspath(args.schema)
+    if not args.binary or not os.access(BINARY, os.X_OK):
+        sys.exit(f"test_cli.py: give the ipcbench binary with --binary or IPCBENCH_BINARY (got {args.binary!r})")
+    if not args.schema or not os.path.isfile(SCHEMA):
+        sys.exit(f"test_cli.py: give results/schema.json with --schema or IPCBENCH_SCHEMA (got {args.schema!r})")
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
