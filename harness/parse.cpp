@@ -3,7 +3,6 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 namespace ipcbench {
@@ -30,16 +29,18 @@ std::uint64_t parse_digits(const std::string& digits, const std::string& whole, 
 }  // namespace
 
 std::vector<std::string> split_list(const std::string& text, const char* option) {
+  if (trim(text).empty()) throw std::invalid_argument(std::string(option) + ": empty list");
+  // Not getline: it drops the empty item after a trailing comma ("64,").
   std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item = trim(item);
+  for (std::size_t start = 0;;) {
+    const auto comma = text.find(',', start);
+    auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (item.empty())
       throw std::invalid_argument(std::string(option) + ": empty item in '" + text + "' (use a comma-separated list)");
     out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  if (out.empty()) throw std::invalid_argument(std::string(option) + ": empty list");
   return out;
 }
 

@@ -11,7 +11,10 @@ double percentile_sorted(std::span<const double> sorted, double p) {
   if (sorted.empty()) throw std::invalid_argument("percentile of an empty sample");
   if (p <= 0) return sorted.front();
   if (p >= 100) return sorted.back();
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  // p*n/100 is often an exact integer (p=28, n=25 -> 7) that rounding lifts just above it, and ceil would
+  // then skip a sample; the relative slack is far above rounding error and far below any real fraction.
+  const double exact_rank = p * static_cast<double>(sorted.size()) / 100.0;
+  auto rank = static_cast<std::size_t>(std::ceil(exact_rank * (1.0 - 1e-14)));
   return sorted[std::max<std::size_t>(rank, 1) - 1];
 }
 

@@ -25,11 +25,18 @@ std::vector<int> parse_cpu_list(const std::string& text) {
   std::stringstream ss(text);
   std::string part;
   while (std::getline(ss, part, ',')) {
-    if (part.empty() || part == "\n") continue;
+    part.erase(part.find_last_not_of(" \t\n") + 1);
+    if (part.empty()) continue;
     auto dash = part.find('-');
-    std::size_t used = 0;
-    int lo = std::stoi(part.substr(0, dash), &used);
-    int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+    // stoi stops at the first non-digit: check that each number used its whole text ("1x" is garbage).
+    auto number = [&](const std::string& s) {
+      std::size_t used = 0;
+      int v = std::stoi(s, &used);
+      if (used != s.size()) throw std::invalid_argument("bad CPU range '" + part + "'");
+      return v;
+    };
+    int lo = number(part.substr(0, dash));
+    int hi = dash == std::string::npos ? lo : number(part.substr(dash + 1));
     if (lo < 0 || hi < lo) throw std::invalid_argument("bad CPU range '" + part + "'");
     for (int c = lo; c <= hi; ++c) cpus.push_back(c);
   }
