@@ -1,0 +1,175 @@
+// The JSON of one run carries the DESIGN core keys with the values the run measured, and the file is
+// replaced atomically.
+#include <gtest/gtest.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "harness/report.hpp"
+
+namespace ipcbench {
+namespace {
+
+using nlohmann::json;
+
+RunResult pingpong_result() {
+  RunResult r;
+  r.config.transport = "shm";
+  r.config.pattern = Pattern::pingpong;
+  r.config.wait = Wait::spin;
+  r.config.payload_bytes = 64;
+  r.config.cpus = {0, 1};
+  r.config.placement = "cross-core";
+  r.status = "ok";
+  r.messages = 5;
+  r.warmup = 10;
+  r.elapsed_ns = 6000;
+  r.rtt_ns = {400, 100, 5000, 300, 200};
+  r.rtt = summarize(r.rtt_ns);
+  r.histogram = Histogram::from(r.rtt_ns);
+  r.msgs_per_s = 5 / 6e-6;
+  r.bytes_per_s = r.msgs_per_s * 64;
+  r.effective = {64, 64 * 64};
+  r.producer = {0, 500, 250, 3, 1, {0, 2, 0}, 15};
+  r.consumer = {1, 1000, 50, 4, 2, {0, 1, 0}, 15};
+  return r;
+}
+
+TEST(ReportJson, CoreKeysOfAPingpongRun) {
+  const auto r = pingpong_result();
+  const json j = to_json(r);
+  EXPECT_EQ(j.at("transport"), "shm");
+  EXPECT_EQ(j.at("pattern"), "pingpong");
+  EXPECT_EQ(j.at("wait"), "spin");
+  EXPECT_EQ(j.at("payload_bytes"), 64);
+  EXPECT_EQ(j.at("cpus").at("producer"), 0);
+  EXPECT_EQ(j.at("cpus").at("consumer"), 1);
+  EXPECT_EQ(j.at("placement"), "cross-core");
+  EXPECT_EQ(j.at("capacity"), 64);
+  EXPECT_EQ(j.at("messages"), 5);
+  EXPECT_EQ(j.at("status"), "ok");
+  EXPECT_FALSE(j.contains("error"));
+
+  const auto& rtt = j.at("latency").at("rtt_ns");
+  EXPECT_EQ(rtt.at("min"), 100.0);
+  EXPECT_EQ(rtt.at("p50"), 300.0);
+  EXPECT_EQ(rtt.at("p90"), 5000.0);
+  EXPECT_EQ(rtt.at("p99"), 5000.0);
+  EXPECT_EQ(rtt.at("p999"), 5000.0);
+  EXPECT_EQ(rtt.at("max"), 5000.0);
+  EXPECT_DOUBLE_EQ(rtt.at("mean").get<double>(), 1200.0);
+  EXPECT_NEAR(rtt.at("stddev").get<double>(), std::sqrt(18.1e6 / 4), 1e-6);  // sample stddev
+
+  const auto& hist = j.at("latency").at("histogram");
+  ASSERT_TRUE(hist.is_object());
+  std::uint64_t total = 0;
+  for (const auto& c : hist.at("count")) total += c.get<std::uint64_t>();
+  EXPECT_EQ(total, 5u);
+  EXPECT_EQ(hist.at("lo_ns").size(), r.histogram.buckets.size());
+  EXPECT_EQ(hist.at("hi_ns").size(), r.histogram.buckets.size());
+
+  EXPECT_DOUBLE_EQ(j.at("throughput").at("msgs_per_s").get<double>(), r.msgs_per_s);
+  EXPECT_DOUBLE_EQ(j.at("throughput").at("bytes_per_s").get<double>(), r.msgs_per_s * 64);
+
+  const auto& prod = j.at("cpu").at("producer");
+  EXPECT_DOUBLE_EQ(prod.at("user_ns_per_msg").get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(prod.at("sys_ns_per_msg").get<double>(), 50.0);
+  EXPECT_EQ(prod.at("vol_ctx_switches"), 3);
+  EXPECT_EQ(prod.at("invol_ctx_switches"), 1);
+  const auto& cons = j.at("cpu").at("consumer");
+  EXPECT_DOUBLE_EQ(cons.at("user_ns_per_msg").get<double>(), 200.0);
+  EXPECT_DOUBLE_EQ(cons.at("sys_ns_per_msg").get<double>(), 10.0);
+  EXPECT_EQ(cons.at("vol_ctx_switches"), 4);
+  EXPECT_EQ(cons.at("invol_ctx_switches"), 2);
+}
+
+TEST(ReportJson, StreamRunHasThroughputAndCpu) {
+  auto r = pingpong_result();
+  r.config.pattern = Pattern::stream;
+  r.config.wait = Wait::block;
+  r.rtt_ns.clear();
+  r.rtt = {};
+  r.histogram = {};
+  const json j = to_json(r);
+  EXPECT_EQ(j.at("pattern"), "stream");
+  EXPECT_EQ(j.at("wait"), "block");
+  EXPECT_TRUE(j.at("throughput").contains("msgs_per_s"));
+  EXPECT_TRUE(j.at("cpu").at("consumer").contains("user_ns_per_msg"));
+}
+
+TEST(ReportJson, ErrorRowCarriesStatusAndReason) {
+  RunResult r;
+  r.config.transport = "pipe";
+  r.config.pattern = Pattern::stream;
+  r.status = "error";
+  r.error = "consumer killed by signal 9 (Killed) during the run";
+  const json j = to_json(r);
+  EXPECT_EQ(j.at("status"), "error");
+  EXPECT_EQ(j.at("error"), r.error);
+  EXPECT_EQ(j.at("transport"), "pipe");
+  EXPECT_FALSE(j.contains("latency"));
+  EXPECT_FALSE(j.contains("throughput"));
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ipcbench-report-test-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    for (const auto& n : entries()) ::unlink((path_ + "/" + n).c_str());
+    ::rmdir(path_.c_str());
+  }
+  std::set<std::string> entries() const {
+    std::set<std::string> out;
+    if (DIR* d = ::opendir(path_.c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.insert(e->d_name);
+      ::closedir(d);
+    }
+    return out;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ReportFile, AtomicWriteRoundTrips) {
+  TempDir dir;
+  const std::string file = dir.path() + "/results.json";
+  const json doc = make_report({{"host", {{"cpus", 2}}}}, json::array({to_json(pingpong_result())}));
+  write_json_atomic(file, doc);
+  std::ifstream in(file);
+  EXPECT_EQ(json::parse(in), doc);
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"results.json"});
+  EXPECT_EQ(doc.at("schema_version"), kSchemaVersion);
+
+  // Replacing keeps exactly one file with the new content.
+  const json second = make_report(json::object(), json::array());
+  write_json_atomic(file, second);
+  std::ifstream in2(file);
+  EXPECT_EQ(json::parse(in2), second);
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"results.json"});
+}
+
+TEST(ReportFile, UnwritableDirectoryThrowsNamingThePath) {
+  TempDir dir;
+  const std::string file = dir.path() + "/missing/results.json";
+  try {
+    write_json_atomic(file, json::object());
+    ADD_FAILURE() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.path() + "/missing"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench
