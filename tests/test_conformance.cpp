@@ -1,0 +1,303 @@
+// Transport conformance: every row of the transport table under every wait strategy must deliver every
+// message intact (sequence number and checksum checked on both sides), leave nothing behind, and turn a
+// dead or stuck consumer into a prompt, named error instead of a hang.
+#include <gtest/gtest.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/os/affinity.hpp"
+#include "harness/sweep.hpp"
+#include "transports/mq.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcbench {
+namespace {
+
+class ClockEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { Clock::init(); }
+};
+[[maybe_unused]] auto* const g_clock_env = ::testing::AddGlobalTestEnvironment(new ClockEnvironment);
+
+struct Param {
+  std::string transport;
+  Wait wait;
+};
+// Readable in gtest and CTest output ("shm/spin" rather than the bytes of the struct).
+void PrintTo(const Param& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait); }
+
+std::vector<Param> all_params() {
+  std::vector<Param> out;
+  for (const auto& row : transport_table())
+    for (Wait w : all_waits) out.push_back({std::string(row.name), w});
+  return out;
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  std::string s = info.param.transport + "_" + to_string(info.param.wait);
+  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  return s;
+}
+
+CpuPair cross_core_pair() {
+  std::string why;
+  const auto allowed = os::allowed_cpus();
+  if (auto p = resolve_placement("cross-core", allowed, &why)) return *p;
+  return *resolve_placement("same-core", allowed, &why);
+}
+
+CpuPair same_core_pair() {
+  std::string why;
+  return *resolve_placement("same-core", os::allowed_cpus(), &why);
+}
+
+int count_open_fds() {
+  int n = 0;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return -1;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n;
+}
+
+std::vector<std::string> dev_shm_ipcbench_entries() {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir("/dev/shm")) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name).find("ipcbench") != std::string::npos) out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  return out;
+}
+
+// -1/ECHILD: every consumer this process forked has been reaped.
+bool no_children_left(std::string* what) {
+  int status = 0;
+  pid_t p = ::waitpid(-1, &status, WNOHANG);
+  if (p == -1 && errno == ECHILD) return true;
+  *what = p == 0 ? "a child is still running" : "an unreaped child " + std::to_string(p) + " was found";
+  return false;
+}
+
+class Conformance : public ::testing::TestWithParam<Param> {
+ protected:
+  const TransportEntry& entry() const {
+    const auto* t = find_transport(GetParam().transport);
+    if (!t) throw std::runtime_error("transport vanished from the table");
+    return *t;
+  }
+  std::size_t max_bytes() const { return entry().capabilities().max_message_bytes; }
+
+  RunConfig config(Pattern pattern, std::size_t bytes, std::uint64_t messages) const {
+    RunConfig cfg;
+    cfg.transport = GetParam().transport;
+    cfg.wait = GetParam().wait;
+    cfg.pattern = pattern;
+    cfg.payload_bytes = bytes;
+    cfg.cpus = cross_core_pair();
+    cfg.placement = classify_pair(cfg.cpus);
+    cfg.messages = messages;
+    cfg.duration_s = 0;  // take `messages` literally
+    cfg.warmup = 10;
+    cfg.verify = true;
+    cfg.timeout_s = 5;
+    return cfg;
+  }
+
+  RunResult run(const RunConfig& cfg) const { return entry().run(cfg); }
+
+  // Delivery sizes: around the 8-byte word, the 16-byte header and the cache line, pages, large;
+  // plus the transport's own limit when it is below 1 MiB (an off-by-one there refuses valid sizes).
+  std::vector<std::size_t> sizes() const {
+    std::vector<std::size_t> out;
+    const std::size_t limit = max_bytes();
+    for (std::size_t n : {1ul, 7ul, 8ul, 15ul, 16ul, 63ul, 64ul, 65ul, 4095ul, 4096ul, 65536ul, 1ul << 20})
+      if (n <= limit) out.push_back(n);
+    if (limit < (1ul << 20) && std::find(out.begin(), out.end(), limit) == out.end()) out.push_back(limit);
+    return out;
+  }
+
+  static std::uint64_t messages_for(std::size_t bytes) { return bytes >= 65536 ? 20 : 200; }
+
+  void expect_delivered(const RunConfig& cfg) const {
+    SCOPED_TRACE(std::string(to_string(cfg.pattern)) + " " + std::to_string(cfg.payload_bytes) + " bytes on " +
+                 cfg.cpus.str());
+    const RunResult r = run(cfg);
+    ASSERT_EQ(r.status, "ok") << r.error;
+    EXPECT_EQ(r.messages, cfg.messages);
+    EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages);
+    EXPECT_EQ(r.producer.cpu, cfg.cpus.producer);
+    EXPECT_EQ(r.consumer.cpu, cfg.cpus.consumer);
+    EXPECT_GT(r.elapsed_ns, 0);
+    EXPECT_GT(r.msgs_per_s, 0);
+    if (cfg.pattern == Pattern::pingpong) {
+      EXPECT_EQ(r.producer.verified, cfg.warmup + cfg.messages);
+      EXPECT_EQ(r.rtt.count, cfg.messages);
+      EXPECT_GT(r.rtt.min, 0);
+      std::uint64_t in_histogram = 0;
+      for (const auto& b : r.histogram.buckets) in_histogram += b.count;
+      EXPECT_EQ(in_histogram, cfg.messages);
+    } else {
+      EXPECT_EQ(r.producer.verified, 0u) << "stream has no replies to check";
+      EXPECT_TRUE(r.rtt_ns.empty());
+    }
+  }
+};
+
+TEST_P(Conformance, PingpongDeliversEverySize) {
+  for (std::size_t n : sizes()) expect_delivered(config(Pattern::pingpong, n, messages_for(n)));
+}
+
+TEST_P(Conformance, StreamDeliversEverySize) {
+  for (std::size_t n : sizes()) expect_delivered(config(Pattern::stream, n, messages_for(n)));
+}
+
+// Both ends on one CPU: a spinning side must give the CPU up quickly, or every round trip costs a
+// scheduler tick (1-4 ms).
+TEST_P(Conformance, SameCoreWorks) {
+  for (std::size_t n : {64ul, 4096ul}) {
+    if (n > max_bytes()) continue;
+    for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
+      auto cfg = config(p, n, 200);
+      cfg.cpus = same_core_pair();
+      cfg.placement = "same-core";
+      expect_delivered(cfg);
+      if (p != Pattern::pingpong || GetParam().wait == Wait::block) continue;
+      const RunResult r = run(cfg);
+      ASSERT_EQ(r.status, "ok") << r.error;
+      EXPECT_LT(r.rtt.p50, 1e6) << "p50 round trip " << r.rtt.p50 << " ns on one CPU: spinning through scheduler ticks";
+    }
+  }
+}
+
+TEST_P(Conformance, LeavesNothingBehind) {
+  ASSERT_EQ(run(config(Pattern::pingpong, 64, 50)).status, "ok");  // first run creates process-wide state
+  const int fds_before = count_open_fds();
+  ASSERT_GT(fds_before, 0);
+
+  for (Pattern p : {Pattern::pingpong, Pattern::stream})
+    for (std::size_t n : {64ul, 4096ul}) {
+      if (n > max_bytes()) continue;
+      auto r = run(config(p, n, 100));
+      EXPECT_EQ(r.status, "ok") << r.error;
+    }
+  auto failing = config(Pattern::pingpong, 64, 1000);  // the error path must clean up too
+  failing.fault.consumer_kill_after = 20;
+  failing.timeout_s = 2;
+  EXPECT_EQ(run(failing).status, "error");
+
+  EXPECT_EQ(count_open_fds(), fds_before) << "descriptors leaked by the runs";
+  EXPECT_TRUE(dev_shm_ipcbench_entries().empty());
+  std::string what;
+  EXPECT_TRUE(no_children_left(&what)) << what;
+}
+
+class PeerFailure : public Conformance {
+ protected:
+  RunResult run_timed(const RunConfig& cfg, double* wall_s) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    RunResult r = run(cfg);
+    *wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+
+  void expect_killed(Pattern pattern) const {
+    auto cfg = config(pattern, 64, 100000);
+    cfg.fault.consumer_kill_after = 50;
+    cfg.timeout_s = 2;
+    double wall = 0;
+    const RunResult r = run_timed(cfg, &wall);
+    EXPECT_EQ(r.status, "error");
+    EXPECT_NE(r.error.find("killed by signal 9"), std::string::npos) << r.error;
+    EXPECT_LT(wall, 3.0);
+    EXPECT_LT(r.wall_s, 3.0);
+    std::string what;
+    EXPECT_TRUE(no_children_left(&what)) << what;
+  }
+
+  void expect_timed_out(Pattern pattern) const {
+    // Few enough that a stream producer cannot keep "progressing" into deep socket buffers for long.
+    auto cfg = config(pattern, 64, 20000);
+    cfg.fault.consumer_stall_after = 50;
+    cfg.timeout_s = 1;
+    double wall = 0;
+    const RunResult r = run_timed(cfg, &wall);
+    EXPECT_EQ(r.status, "error");
+    EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
+    EXPECT_GE(wall, 0.9) << "gave up before a full timeout without progress";
+    EXPECT_LT(wall, 2.5);
+    EXPECT_LT(r.wall_s, 2.5);
+    std::string what;
+    EXPECT_TRUE(no_children_left(&what)) << what << " (the stuck consumer must be killed and reaped)";
+  }
+};
+
+TEST_P(PeerFailure, KilledConsumerPingpong) { expect_killed(Pattern::pingpong); }
+TEST_P(PeerFailure, KilledConsumerStream) { expect_killed(Pattern::stream); }
+TEST_P(PeerFailure, StalledConsumerPingpong) { expect_timed_out(Pattern::pingpong); }
+TEST_P(PeerFailure, StalledConsumerStream) { expect_timed_out(Pattern::stream); }
+
+INSTANTIATE_TEST_SUITE_P(AllTransports, Conformance, ::testing::ValuesIn(all_params()), param_name);
+INSTANTIATE_TEST_SUITE_P(AllTransports, PeerFailure, ::testing::ValuesIn(all_params()), param_name);
+
+TEST(TransportTable, NamesUniqueAndLimitsKnown) {
+  std::vector<std::string> names;
+  for (const auto& row : transport_table()) {
+    names.emplace_back(row.name);
+    EXPECT_EQ(find_transport(row.name), &row);
+    EXPECT_GT(row.capabilities().max_message_bytes, 0u) << row.name;
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end());
+  EXPECT_EQ(find_transport("no-such-transport"), nullptr);
+}
+
+TEST(TransportTable, MqLimitIsTheKernelsAndLargerIsRefused) {
+  std::size_t msgsize_max = 0;
+  std::ifstream("/proc/sys/fs/mqueue/msgsize_max") >> msgsize_max;
+  ASSERT_GT(msgsize_max, 0u);
+  EXPECT_EQ(find_transport("mq")->capabilities().max_message_bytes, msgsize_max);
+  RunConfig cfg;
+  cfg.transport = "mq";
+  cfg.payload_bytes = msgsize_max + 1;
+  EXPECT_NE(impossible_reason(cfg), "");
+  cfg.payload_bytes = msgsize_max;
+  EXPECT_EQ(impossible_reason(cfg), "");
+}
+
+TEST(MqNames, UnlinkedBeforeAnyoneCanSeeThem) {
+  const int fds_before = count_open_fds();
+  std::string first;
+  {
+    TransportOptions o;
+    o.message_bytes = 64;
+    MqTransport a(o);
+    first = a.request_name();
+    ASSERT_FALSE(first.empty());
+    EXPECT_EQ(first.front(), '/');
+    errno = 0;
+    mqd_t q = ::mq_open(first.c_str(), O_RDONLY);
+    EXPECT_EQ(q, static_cast<mqd_t>(-1)) << first << " can still be opened";
+    EXPECT_EQ(errno, ENOENT);
+    if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
+
+    MqTransport b(o);
+    EXPECT_NE(b.request_name(), first) << "names must not repeat";
+  }
+  EXPECT_EQ(count_open_fds(), fds_before) << "queue descriptors not closed by the destructor";
+}
+
+}  // namespace
+}  // namespace ipcbench
