@@ -19,10 +19,11 @@ struct CpuPair {
   [[nodiscard]] std::string str() const { return std::to_string(producer) + ":" + std::to_string(consumer); }
 };
 
-// Test hooks: make the consumer die or stop answering after it has received this many messages.
+// Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages.
 struct Fault {
   std::int64_t consumer_kill_after = -1;
   std::int64_t consumer_stall_after = -1;
+  std::int64_t consumer_fail_after = -1;
 };
 
 struct RunConfig {

@@ -155,20 +155,24 @@ void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<
     } catch (...) {
       std::string what = current_message();
       auto reason = os::cancel_reason();
-      // A peer that exited or closed its end is reaped and described; one that is stuck is killed.
+      std::optional<std::string> said;  // the consumer's own account of its failure, if it gave one
       bool peer_ended = reason == os::CancelReason::peer_exited || child.try_wait().has_value();
-      if (!peer_ended && reason != os::CancelReason::timeout && reason != os::CancelReason::interrupted) {
-        try {
-          throw;
-        } catch (const os::PeerGone&) {
-          peer_ended = true;
-        } catch (...) {
-        }
+      try {
+        throw;
+      } catch (const os::PeerFailed& e) {
+        said = e.what();
+        peer_ended = true;
+      } catch (const os::PeerGone&) {
+        peer_ended = true;
+      } catch (...) {
       }
+      if (reason == os::CancelReason::timeout || reason == os::CancelReason::interrupted) peer_ended = false;
+      // A peer that exited or closed its end is reaped and described; one that is stuck is killed.
       auto st = peer_ended ? child.wait_for(1.0) : child.kill_and_wait();
-      auto said = ctl.poll_error();
+      if (!said)
+        if (auto m = ctl.poll_error()) said = m->text;
       if (said) {
-        res.error = std::string("consumer failed: ") + said->text;
+        res.error = "consumer failed: " + *said;
       } else if (reason == os::CancelReason::interrupted) {
         res.error = std::string("interrupted by ") + ::strsignal(os::interrupt_signal());
       } else if (reason == os::CancelReason::timeout) {

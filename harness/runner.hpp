@@ -132,6 +132,8 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
       ::raise(SIGKILL);
     if (cfg.fault.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_stall_after))
       for (;;) ::pause();
+    if (cfg.fault.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_fail_after))
+      throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
   };
   std::uint64_t seq = 0;
   for (; seq < warmup; ++seq) {

@@ -52,7 +52,7 @@ ControlMessage ControlChannel::receive(ControlMessage::Type expected) {
     if (n < 0) throw_errno("control channel recv");
     throw std::runtime_error("control channel: short message");
   }
-  if (m.type == ControlMessage::error) throw std::runtime_error(m.text);
+  if (m.type == ControlMessage::error) throw PeerFailed(m.text);
   if (m.type != expected)
     throw std::runtime_error("control channel: expected message " + std::to_string(expected) + ", got " +
                              std::to_string(m.type));

@@ -15,4 +15,9 @@ struct PeerGone : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The peer reported its own failure over the control channel; what() is its message.
+struct PeerFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace ipcbench::os
