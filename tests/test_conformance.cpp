@@ -242,8 +242,24 @@ class PeerFailure : public Conformance {
     std::string what;
     EXPECT_TRUE(no_children_left(&what)) << what << " (the stuck consumer must be killed and reaped)";
   }
+
+  // A consumer that fails on its own says why; the result must carry its words, credited to it.
+  void expect_reported(Pattern pattern) const {
+    auto cfg = config(pattern, 64, 100000);
+    cfg.fault.consumer_fail_after = 30;
+    cfg.timeout_s = 2;
+    double wall = 0;
+    const RunResult r = run_timed(cfg, &wall);
+    EXPECT_EQ(r.status, "error");
+    EXPECT_EQ(r.error, "consumer failed: injected failure after 30 messages");
+    EXPECT_LT(wall, 3.0);
+    std::string what;
+    EXPECT_TRUE(no_children_left(&what)) << what;
+  }
 };
 
+TEST_P(PeerFailure, FailingConsumerPingpong) { expect_reported(Pattern::pingpong); }
+TEST_P(PeerFailure, FailingConsumerStream) { expect_reported(Pattern::stream); }
 TEST_P(PeerFailure, KilledConsumerPingpong) { expect_killed(Pattern::pingpong); }
 TEST_P(PeerFailure, KilledConsumerStream) { expect_killed(Pattern::stream); }
 TEST_P(PeerFailure, StalledConsumerPingpong) { expect_timed_out(Pattern::pingpong); }
