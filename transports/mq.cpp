@@ -1,7 +1,6 @@
 #include "transports/mq.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,48 +70,18 @@ void MqTransport::open(Role role) {
 
 void MqTransport::send(std::span<const std::byte> msg) {
   const char* p = reinterpret_cast<const char*>(msg.data());
-  wait_until(
-      options_.wait, options_.spin_budget, counters_,
-      [&] {
-        for (;;) {
-          if (::mq_send(tx_.get(), p, msg.size(), 0) == 0) return true;
-          if (errno == EAGAIN) return false;
-          if (errno == EINTR) {
-            os::check_cancel();
-            continue;
-          }
-          os::throw_errno("mq: mq_send");
-        }
-      },
-      [&] {
-        pollfd pfd{tx_.get(), POLLOUT, 0};
-        ::poll(&pfd, 1, -1);
-      });
+  wait_for_fd(options_.wait, options_.spin_budget, counters_, tx_.get(), POLLOUT, "mq: mq_send",
+              [&] { return ::mq_send(tx_.get(), p, msg.size(), 0) == 0; });
 }
 
 void MqTransport::recv(std::span<std::byte> msg) {
   char* p = reinterpret_cast<char*>(msg.data());
-  wait_until(
-      options_.wait, options_.spin_budget, counters_,
-      [&] {
-        for (;;) {
-          ssize_t n = ::mq_receive(rx_.get(), p, msg.size(), nullptr);
-          if (n == static_cast<ssize_t>(msg.size())) return true;
-          if (n >= 0)
-            throw std::runtime_error("mq: received " + std::to_string(n) + " bytes, expected " +
-                                     std::to_string(msg.size()));
-          if (errno == EAGAIN) return false;
-          if (errno == EINTR) {
-            os::check_cancel();
-            continue;
-          }
-          os::throw_errno("mq: mq_receive");
-        }
-      },
-      [&] {
-        pollfd pfd{rx_.get(), POLLIN, 0};
-        ::poll(&pfd, 1, -1);
-      });
+  wait_for_fd(options_.wait, options_.spin_budget, counters_, rx_.get(), POLLIN, "mq: mq_receive", [&] {
+    ssize_t n = ::mq_receive(rx_.get(), p, msg.size(), nullptr);
+    if (n >= 0 && n != static_cast<ssize_t>(msg.size()))
+      throw std::runtime_error("mq: received " + std::to_string(n) + " bytes, expected " + std::to_string(msg.size()));
+    return n >= 0;
+  });
 }
 
 }  // namespace ipcbench

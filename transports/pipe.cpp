@@ -23,7 +23,7 @@ Capabilities PipeTransport::capabilities() {
 }
 
 PipeTransport::PipeTransport(const TransportOptions& options) : options_(options) {
-  io_ = FdStreamIo{options.wait, options.spin_budget, "pipe"};
+  io_ = FdStreamIo(options.wait, options.spin_budget, "pipe");
   request_ = os::Pipe::create();
   if (options.duplex) reply_ = os::Pipe::create();
   for (auto* p : {&request_, &reply_}) {

@@ -14,7 +14,7 @@ Capabilities TcpTransport::capabilities() {
 }
 
 TcpTransport::TcpTransport(const TransportOptions& options) : options_(options) {
-  io_ = FdStreamIo{options.wait, options.spin_budget, "tcp"};
+  io_ = FdStreamIo(options.wait, options.spin_budget, "tcp");
   listener_ = os::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener_) os::throw_errno("tcp: socket");
   address_.sin_family = AF_INET;

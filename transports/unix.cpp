@@ -24,7 +24,7 @@ Capabilities UnixTransport::capabilities() {
 }
 
 UnixTransport::UnixTransport(const TransportOptions& options) : options_(options) {
-  io_ = FdStreamIo{options.wait, options.spin_budget, "unix"};
+  io_ = FdStreamIo(options.wait, options.spin_budget, "unix");
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) os::throw_errno("unix: socketpair");
   producer_end_ = os::Fd(fds[0]);

@@ -1,6 +1,5 @@
 #include "transports/unixdgram.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <fstream>
@@ -51,50 +50,21 @@ void UnixDgramTransport::open(Role role) {
 }
 
 void UnixDgramTransport::send(std::span<const std::byte> msg) {
-  wait_until(
-      options_.wait, options_.spin_budget, counters_,
-      [&] {
-        for (;;) {
-          auto n = ::send(mine_.get(), msg.data(), msg.size(), MSG_NOSIGNAL);
-          if (n == static_cast<ssize_t>(msg.size())) return true;
-          if (n >= 0) throw std::runtime_error("unixdgram: short datagram send");
-          if (errno == EAGAIN || errno == ENOBUFS) return false;
-          if (errno == EINTR) {
-            os::check_cancel();
-            continue;
-          }
-          if (errno == ECONNREFUSED || errno == EPIPE) throw os::PeerGone("unixdgram: peer closed its socket");
-          os::throw_errno("unixdgram: send");
-        }
-      },
-      [&] {
-        pollfd pfd{mine_.get(), POLLOUT, 0};
-        ::poll(&pfd, 1, -1);
-      });
+  wait_for_fd(options_.wait, options_.spin_budget, counters_, mine_.get(), POLLOUT, "unixdgram: send", [&] {
+    auto n = ::send(mine_.get(), msg.data(), msg.size(), MSG_NOSIGNAL);
+    if (n >= 0 && n != static_cast<ssize_t>(msg.size())) throw std::runtime_error("unixdgram: short datagram send");
+    return n >= 0;
+  });
 }
 
 void UnixDgramTransport::recv(std::span<std::byte> msg) {
-  wait_until(
-      options_.wait, options_.spin_budget, counters_,
-      [&] {
-        for (;;) {
-          auto n = ::recv(mine_.get(), msg.data(), msg.size(), MSG_TRUNC);  // MSG_TRUNC: real datagram length
-          if (n == static_cast<ssize_t>(msg.size())) return true;
-          if (n >= 0)
-            throw std::runtime_error("unixdgram: received a " + std::to_string(n) + "-byte datagram, expected " +
-                                     std::to_string(msg.size()));
-          if (errno == EAGAIN) return false;
-          if (errno == EINTR) {
-            os::check_cancel();
-            continue;
-          }
-          os::throw_errno("unixdgram: recv");
-        }
-      },
-      [&] {
-        pollfd pfd{mine_.get(), POLLIN, 0};
-        ::poll(&pfd, 1, -1);
-      });
+  wait_for_fd(options_.wait, options_.spin_budget, counters_, mine_.get(), POLLIN, "unixdgram: recv", [&] {
+    auto n = ::recv(mine_.get(), msg.data(), msg.size(), MSG_TRUNC);  // MSG_TRUNC: the datagram's real length
+    if (n >= 0 && n != static_cast<ssize_t>(msg.size()))
+      throw std::runtime_error("unixdgram: received a " + std::to_string(n) + "-byte datagram, expected " +
+                               std::to_string(msg.size()));
+    return n >= 0;
+  });
 }
 
 }  // namespace ipcbench

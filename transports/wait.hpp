@@ -37,3 +37,52 @@ inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, Tr
 }
 
 }  // namespace ipcbench
+
+#include <poll.h>
+
+#include <string>
+
+#include "harness/os/error.hpp"
+
+namespace ipcbench {
+
+// One attempt at a system call that may not be ready: `call()` returns true when it succeeded and false
+// with errno set when it failed. EINTR is retried (after the cancel check), EAGAIN means "not yet", a
+// vanished peer becomes PeerGone, anything else is an error naming the transport and the call.
+template <class Call>
+bool try_syscall(const char* what, Call&& call) {
+  for (;;) {
+    if (call()) return true;
+    switch (errno) {
+      case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+      case EWOULDBLOCK:
+#endif
+      case ENOBUFS:
+        return false;
+      case EINTR:
+        os::check_cancel();
+        continue;
+      case EPIPE:
+      case ECONNRESET:
+      case ECONNREFUSED:
+        throw os::PeerGone(std::string(what) + ": peer closed its end");
+      default:
+        os::throw_errno(what);
+    }
+  }
+}
+
+// try_syscall under a wait strategy, blocking in poll() on a descriptor the kernel can report on.
+template <class Call>
+void wait_for_fd(Wait wait, std::uint32_t budget, TransportCounters& c, int fd, short events, const char* what,
+                 Call&& call) {
+  wait_until(
+      wait, budget, c, [&] { return try_syscall(what, call); },
+      [&] {
+        pollfd pfd{fd, events, 0};
+        ::poll(&pfd, 1, -1);  // EINTR: wait_until re-checks the cancel flag
+      });
+}
+
+}  // namespace ipcbench
