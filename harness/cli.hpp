@@ -13,6 +13,7 @@ struct CliOptions {
   std::string out_path;
   Clock::Source clock = Clock::Source::automatic;
   double floor_duration_s = 0.1;
+  double adjacent_floor_s = 0.03;  // the short floor measured before every pingpong row
   bool quiet = false;
 };
 

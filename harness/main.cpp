@@ -1,5 +1,6 @@
 // ipcbench: sweep -> runs -> JSON (rewritten after every run) -> console table.
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -63,7 +64,19 @@ int main(int argc, char** argv) {
         skipped.error = planned.skip_reason;
         j = to_json(skipped);
       } else {
+        // On a VM the core-to-core latency can change within seconds: each pingpong row gets its own short
+        // floor on the same CPU pair, measured just before it, so "x floor" compares like with like.
+        std::optional<RunResult> floor;
+        if (planned.config.pattern == Pattern::pingpong)
+          floor = measure_cacheline_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
+                                          opt.spec.base.timeout_s);
         j = to_json(find_transport(planned.config.transport)->run(planned.config));
+        if (floor && floor->status == "ok" && j["status"] == "ok")
+          j["floor"] = {{"kind", "cacheline_pingpong"},
+                        {"when", "just before this run"},
+                        {"messages", floor->messages},
+                        {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}},
+                        {"p50_ratio", j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50}};
         failed |= j["status"] != "ok";
       }
       j["id"] = done;

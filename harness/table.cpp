@@ -130,10 +130,12 @@ void print_tables(std::ostream& out, const json& report) {
                                   pair_of(r["cpus"]), r["placement"]};
     if (r["status"] == "ok") {
       const auto& l = r["latency"]["rtt_ns"];
+      // Prefer the floor measured just before this row; else the pair's before/after mean.
       auto it = floor_p50.find(pair_of(r["cpus"]));
+      double floor = r.contains("floor") ? r["floor"]["rtt_ns"]["p50"].get<double>()
+                                         : (it != floor_p50.end() ? it->second : 0.0);
       char ratio[32] = "";
-      if (it != floor_p50.end() && it->second > 0)
-        std::snprintf(ratio, sizeof ratio, "%.2fx", l["p50"].get<double>() / it->second);
+      if (floor > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", l["p50"].get<double>() / floor);
       c.insert(c.end(), {format_ns(l["p50"]), format_ns(l["p90"]), format_ns(l["p99"]), format_ns(l["p999"]), ratio,
                          format_rate(r["throughput"]["msgs_per_s"]), cpu_cost(r["cpu"]["producer"]),
                          cpu_cost(r["cpu"]["consumer"])});
@@ -160,7 +162,8 @@ void print_tables(std::ostream& out, const json& report) {
     c.push_back(notes(r));
     row(out, c, ws);
   }
-  out << "\nCPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n";
+  out << "\nvs floor: pingpong p50 / p50 of the cache-line floor measured on the same CPUs just before the row.\n"
+         "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n";
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }
 
