@@ -1,0 +1,420 @@
+#!/usr/bin/python3
+"""Charts from ipcbench results files (PNG and SVG), read from the JSON only.
+
+Usage: plot/charts.py RESULTS.json [MORE.json ...] --out DIR [--dist-size 64] [--dist-placement cross-core]
+
+The first file is the one charted; with more files, a side-by-side latency-vs-size chart compares them.
+A chart whose data is not in the JSON is skipped with a one-line note, never an error.
+Needs Debian's python3-matplotlib and python3-numpy: run it with /usr/bin/python3.
+"""
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipcresults as ir  # noqa: E402
+
+PLACEMENTS = ("same-core", "smt-sibling", "cross-core")
+# Deterministic SVG output: no date in the metadata, fixed ids.
+matplotlib.rcParams["svg.hashsalt"] = "ipcbench"
+matplotlib.rcParams["font.size"] = 9
+
+
+@dataclass
+class Chart:
+    name: str
+    title: str
+    what: str  # one sentence: what the chart shows and how to read it
+    paths: list = field(default_factory=list)  # written files (png first, then svg)
+    note: str = ""  # non-empty when skipped: why
+
+
+def skipped(name, title, note):
+    return Chart(name=name, title=title, what="", note=note)
+
+
+# One colour per transport/wait, stable across charts and files.
+_COLOURS = {}
+
+
+def colour(series):
+    if series not in _COLOURS:
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"] + ["#333333", "#bcbd22", "#17becf"]
+        _COLOURS[series] = cycle[len(_COLOURS) % len(cycle)]
+    return _COLOURS[series]
+
+
+def series_order(rows):
+    """transport/wait names in sweep order (first appearance)."""
+    seen = []
+    for r in sorted(rows, key=lambda r: r.get("id", 0)):
+        name = ir.series_name(r)
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def placements_in(rows):
+    present = {r.get("placement") for r in rows}
+    return [p for p in PLACEMENTS if p in present] + sorted(p for p in present if p not in PLACEMENTS and p)
+
+
+def size_axis(ax, sizes):
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(sizes)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_size(int(v))))
+    ax.set_xlabel("message size (payload bytes, log scale)")
+
+
+def ns_axis(ax, label):
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
+    ax.set_ylabel(label)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+
+
+def finish(fig, title, footer, out_dir, name):
+    fig.suptitle(title, fontsize=11, fontweight="bold")
+    fig.text(0.5, 0.005, footer, ha="center", va="bottom", fontsize=7, color="#555555", wrap=True)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    paths = []
+    for ext in ("png", "svg"):
+        path = os.path.join(out_dir, f"{name}.{ext}")
+        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else None)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def footer_of(files):
+    return "\n".join(f.footer() for f in files)
+
+
+def _latency_panel(ax, rows, placement, legend=True):
+    sizes = set()
+    for series in series_order(rows):
+        pts = sorted((r["payload_bytes"], r["latency"]["rtt_ns"]) for r in rows
+                     if ir.series_name(r) == series and r.get("placement") == placement)
+        if not pts:
+            continue
+        x = [p[0] for p in pts]
+        sizes.update(x)
+        c = colour(series)
+        ax.plot(x, [p[1]["p50"] for p in pts], marker="o", color=c, label=f"{series} p50")
+        ax.fill_between(x, [p[1]["p90"] for p in pts], [p[1]["p99"] for p in pts], color=c, alpha=0.15,
+                        linewidth=0)
+    if sizes:
+        size_axis(ax, sizes)
+    ns_axis(ax, "round-trip time (log scale)")
+    ax.set_title(f"{placement}")
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, title="p50 line, p90..p99 band", title_fontsize=7, loc="best")
+
+
+def latency_vs_size(f, out_dir):
+    name, title = "latency_vs_size", "Ping-pong round-trip latency vs message size"
+    rows = [r for r in f.ok_rows(pattern="pingpong") if (r.get("latency") or {}).get("rtt_ns")]
+    if not rows:
+        return skipped(name, title, "no ok pingpong rows with latency in the file")
+    places = placements_in(rows)
+    fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
+    for ax, placement in zip(axes[0], places):
+        _latency_panel(ax, rows, placement)
+    paths = finish(fig, f"{title} (p50 line, p90..p99 band; one panel per CPU placement)", f.footer(), out_dir,
+                   name)
+    return Chart(name, title, "Median round trip (request + equal-sized reply) per transport/wait strategy; the "
+                 "shaded band runs from p90 to p99, so its height shows the tail. Log-log axes.", paths)
+
+
+def compare_latency_vs_size(files, out_dir):
+    name, title = "compare_latency_vs_size", "Ping-pong round-trip latency vs message size, files side by side"
+    if len(files) < 2:
+        return skipped(name, title, "only one results file given (pass two or more to compare machines or kernels)")
+    shown = files[:4]
+    places = sorted({p for f in shown for p in placements_in(f.ok_rows(pattern="pingpong"))},
+                    key=lambda p: PLACEMENTS.index(p) if p in PLACEMENTS else 9)
+    if not places:
+        return skipped(name, title, "no ok pingpong rows in the files")
+    fig, axes = plt.subplots(len(places), len(shown), figsize=(5.2 * len(shown), 4.2 * len(places)), sharey=True,
+                             squeeze=False)
+    for col, f in enumerate(shown):
+        rows = [r for r in f.ok_rows(pattern="pingpong") if (r.get("latency") or {}).get("rtt_ns")]
+        for row, placement in enumerate(places):
+            ax = axes[row][col]
+            _latency_panel(ax, rows, placement, legend=(col == 0))
+            ax.set_title(f"{f.label}\n{placement}", fontsize=8)
+    note = f" (first {len(shown)} of {len(files)} files)" if len(files) > len(shown) else ""
+    paths = finish(fig, f"{title}{note}", footer_of(shown), out_dir, name)
+    return Chart(name, title, "The same latency-vs-size chart for each results file, one column per file "
+                 "(labelled by host and date), same y axis.", paths)
+
+
+def throughput_vs_size(f, out_dir):
+    name, title = "throughput_vs_size", "Stream throughput vs message size"
+    rows = [r for r in f.ok_rows(pattern="stream") if (r.get("throughput") or {}).get("bytes_per_s")]
+    if not rows:
+        return skipped(name, title, "no ok stream rows in the file")
+    memcpy = (f.context.get("floors") or {}).get("memcpy")
+    places = placements_in(rows)
+    fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
+    for ax, placement in zip(axes[0], places):
+        sizes = set()
+        for series in series_order(rows):
+            pts = sorted((r["payload_bytes"], r["throughput"]["bytes_per_s"]) for r in rows
+                         if ir.series_name(r) == series and r.get("placement") == placement)
+            if pts:
+                sizes.update(p[0] for p in pts)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colour(series), label=series)
+        if memcpy and isinstance(memcpy, list):
+            pts = sorted((m.get("bytes"), m.get("bytes_per_s")) for m in memcpy if m.get("bytes_per_s"))
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", label="memcpy roofline")
+        if sizes:
+            size_axis(ax, sizes)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "B/s")))
+        ax.set_ylabel("payload bytes per second, one way (log scale)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set_title(placement)
+        ax.legend(fontsize=7, loc="upper left")
+    paths = finish(fig, f"{title} (first send until the consumer confirmed the last byte)", f.footer(), out_dir,
+                   name)
+    roof = ("" if memcpy else " No memcpy roofline: the file has no context.floors.memcpy (the Google Benchmark "
+            "binary measures memcpy, the sweep does not record it yet).")
+    return Chart(name, title, "One-way payload bytes per second of each stream run, per transport/wait strategy."
+                 + roof, paths)
+
+
+NINES = [0, 50, 90, 99, 99.9, 99.99, 99.999]
+
+
+def _nines(pct):
+    return -np.log10(1.0 - np.asarray(pct) / 100.0)
+
+
+def latency_distribution(f, out_dir, size=64, placement=None):
+    name = f"latency_distribution_{size}B"
+    title = f"Round-trip latency distribution at {ir.fmt_size(size)}"
+    rows = [r for r in f.ok_rows(pattern="pingpong", payload_bytes=size)
+            if (r.get("latency") or {}).get("histogram", {}).get("count")]
+    if placement:
+        rows = [r for r in rows if r.get("placement") == placement]
+    if not rows:
+        where = f" and placement {placement}" if placement else ""
+        return skipped(name, title, f"no ok pingpong rows with a histogram at {size} B{where}")
+    places = placements_in(rows)
+    fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
+    top = 0
+    for ax, pl in zip(axes[0], places):
+        for series in series_order(rows):
+            for r in rows:
+                if ir.series_name(r) != series or r.get("placement") != pl:
+                    continue
+                buckets = ir.histogram_points(r["latency"]["histogram"])
+                total = sum(c for _, _, c in buckets)
+                cum = np.cumsum([c for _, _, c in buckets]) / total
+                # the fraction at or below each bucket; the last (1.0) is drawn at 1 - 1/(2n)
+                frac = np.minimum(cum, 1.0 - 0.5 / total)
+                x = _nines(frac * 100)
+                top = max(top, x[-1])
+                ax.step(x, [hi for _, hi, _ in buckets], where="post", color=colour(series),
+                        label=f"{series} (n={total})")
+        ticks = [t for t in NINES if _nines(t) <= top + 0.01] or [0, 50]
+        ax.xaxis.set_major_locator(FixedLocator(_nines(ticks)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"p{100 * (1 - 10 ** -v):.10g}"))
+        ax.set_xlabel('percentile (log "nines" scale: p90, p99, p99.9 equally spaced)')
+        ns_axis(ax, "round-trip time (log scale)")
+        ax.set_title(pl)
+        ax.legend(fontsize=7, loc="upper left")
+    paths = finish(fig, f"{title}: percentile plot from each row's histogram", f.footer(), out_dir, name)
+    return Chart(name, title, f"For each transport/wait at {ir.fmt_size(size)}, the round-trip time (y) below "
+                 "which a given share of the samples fell (x, in nines). A flat line is a tight distribution; the "
+                 "right end is the tail.", paths)
+
+
+def placement_bars(f, out_dir):
+    name, title = "placement_p50", "Same transport, same-core vs cross-core: p50 round-trip time"
+    rows = [r for r in f.ok_rows(pattern="pingpong") if (r.get("latency") or {}).get("rtt_ns")]
+    places = placements_in(rows)
+    if len(places) < 2:
+        return skipped(name, title, f"only one placement in the file ({', '.join(places) or 'none'})")
+    sizes = sorted({r["payload_bytes"] for r in rows})
+    series = series_order(rows)
+    fig, axes = plt.subplots(1, len(sizes), figsize=(4.6 * len(sizes), 4.8), sharey=True, squeeze=False)
+    width = 0.8 / len(places)
+    hatches = ["", "//", ".."]
+    for ax, size in zip(axes[0], sizes):
+        for i, pl in enumerate(places):
+            vals = []
+            for s in series:
+                match = [r for r in rows if ir.series_name(r) == s and r["payload_bytes"] == size
+                         and r.get("placement") == pl]
+                vals.append(match[0]["latency"]["rtt_ns"]["p50"] if match else np.nan)
+            ax.bar(np.arange(len(series)) + (i - (len(places) - 1) / 2) * width, vals, width, label=pl,
+                   color=[colour(s) for s in series], edgecolor="black", hatch=hatches[i % len(hatches)],
+                   alpha=0.9 if i == 0 else 0.55)
+        ax.set_xticks(np.arange(len(series)))
+        ax.set_xticklabels(series, rotation=35, ha="right")
+        ax.set_xlabel("transport/wait strategy")
+        ns_axis(ax, "p50 round-trip time (log scale)")
+        ax.set_title(f"{ir.fmt_size(size)} messages")
+        ax.legend(fontsize=7, title="placement", title_fontsize=7)
+    paths = finish(fig, title, f.footer(), out_dir, name)
+    return Chart(name, title, "Grouped bars: for each transport/wait and size, the median round trip with both "
+                 "processes on one CPU and on two CPUs (plain bar first placement, hatched second).", paths)
+
+
+def cpu_vs_latency(f, out_dir, size=64, placement="cross-core"):
+    name, title = "cpu_vs_latency", "CPU cost per message next to latency"
+    rows = [r for r in f.ok_rows(pattern="pingpong") if (r.get("latency") or {}).get("rtt_ns")
+            and ir.cpu_ns_per_msg(r) is not None]
+    if not rows:
+        return skipped(name, title, "no ok pingpong rows with CPU times in the file")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    markers = {"same-core": "s", "cross-core": "o", "smt-sibling": "^"}
+    for s in series_order(rows):
+        for pl in placements_in(rows):
+            pts = [(r["latency"]["rtt_ns"]["p50"], ir.cpu_ns_per_msg(r)) for r in rows
+                   if ir.series_name(r) == s and r.get("placement") == pl]
+            if pts:
+                left.scatter([p[0] for p in pts], [p[1] for p in pts], color=colour(s),
+                             marker=markers.get(pl, "x"), label=f"{s} {pl}", s=28, alpha=0.85)
+    lo = min(min(r["latency"]["rtt_ns"]["p50"], ir.cpu_ns_per_msg(r) or 1) for r in rows) / 2
+    hi = max(max(r["latency"]["rtt_ns"]["p50"], ir.cpu_ns_per_msg(r)) for r in rows) * 2
+    line = np.array([max(lo, 1), hi])
+    left.plot(line, line, "k:", linewidth=1, label="CPU = RTT (one CPU busy all the time)")
+    left.plot(line, 2 * line, "k--", linewidth=1, label="CPU = 2 x RTT (both CPUs busy)")
+    left.set_xscale("log")
+    left.xaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
+    left.set_xlabel("p50 round-trip time (log scale)")
+    ns_axis(left, "CPU time per round trip, both processes, user + system (log)")
+    left.set_title("every pingpong row (all sizes)")
+    left.legend(fontsize=6, ncol=2, loc="upper left")
+
+    sel = [r for r in rows if r["payload_bytes"] == size and r.get("placement") == placement]
+    if not sel:
+        sel = [r for r in rows if r["payload_bytes"] == min(x["payload_bytes"] for x in rows)]
+        size, placement = sel[0]["payload_bytes"], sel[0].get("placement")
+        sel = [r for r in sel if r.get("placement") == placement]
+    sel.sort(key=lambda r: r.get("id", 0))
+    labels = [ir.series_name(r) for r in sel]
+    x = np.arange(len(sel))
+    parts = [("producer", "user"), ("producer", "sys"), ("consumer", "user"), ("consumer", "sys")]
+    bottom = np.zeros(len(sel))
+    shades = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78"]
+    for (side, kind), shade in zip(parts, shades):
+        vals = np.array([r["cpu"][side][f"{kind}_ns_per_msg"] for r in sel])
+        right.bar(x - 0.2, vals, 0.4, bottom=bottom, color=shade, label=f"CPU: {side} {kind}")
+        bottom += vals
+    right.bar(x + 0.2, [r["latency"]["rtt_ns"]["p50"] for r in sel], 0.4, color="#555555", label="p50 RTT")
+    right.set_xticks(x)
+    right.set_xticklabels(labels, rotation=35, ha="right")
+    right.set_xlabel("transport/wait strategy")
+    ns_axis(right, "ns per round trip (log scale)")
+    right.set_title(f"{ir.fmt_size(size)}, {placement}: CPU per round trip (stacked) vs p50")
+    right.legend(fontsize=7, loc="upper left")
+    paths = finish(fig, f"{title} (getrusage over the measured phase; the price of spinning)", f.footer(),
+                   out_dir, name)
+    return Chart(name, title, "Left: each pingpong row's CPU time per round trip (both processes, user + system) "
+                 "against its p50; points near the dashed line keep both CPUs busy (spinning). Right: the CPU split "
+                 f"by side and kind next to the p50, at {ir.fmt_size(size)} {placement}. The kernel splits user "
+                 "from system time by sampling, so read the sum.", paths)
+
+
+def floor_heatmap(f, out_dir):
+    name, title = "floor_heatmap", "Core-pair heatmap of the cache-line floor"
+    floors = [x for x in (f.context.get("floors") or {}).get("cacheline_pingpong", [])
+              if x.get("status") == "ok" and x.get("when") == "before"]
+    cpus = sorted({c for x in floors for c in (x["cpus"]["producer"], x["cpus"]["consumer"])})
+    if len(cpus) < 3:
+        return skipped(name, title, f"needs a core-pair matrix over at least 3 CPUs; the file has floors for "
+                       f"{len(floors)} CPU pair(s) over CPUs {cpus}")
+    grid = np.full((len(cpus), len(cpus)), np.nan)
+    for x in floors:
+        grid[cpus.index(x["cpus"]["producer"]), cpus.index(x["cpus"]["consumer"])] = x["rtt_ns"]["p50"]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    im = ax.imshow(grid, cmap="viridis")
+    fig.colorbar(im, ax=ax, label="p50 round trip of one cache line (ns)")
+    ax.set_xticks(range(len(cpus)))
+    ax.set_xticklabels(cpus)
+    ax.set_yticks(range(len(cpus)))
+    ax.set_yticklabels(cpus)
+    ax.set_xlabel("consumer CPU")
+    ax.set_ylabel("producer CPU")
+    paths = finish(fig, title, f.footer(), out_dir, name)
+    return Chart(name, title, "p50 round trip of one cache line between each pair of CPUs (the hardware floor).",
+                 paths)
+
+
+# Charts that later issues add data for. Each: (name, title, test for the data, note when it is absent).
+FUTURE = [
+    ("ring_ablation", "Ring ablation (shm ring variants)", lambda f: any(r.get("ablation") for r in f.runs),
+     "no ring-ablation rows in the file (runs[].ablation)"),
+    ("throughput_vs_capacity", "Throughput vs capacity (bounded buffers)",
+     lambda f: len({r.get("capacity_requested") for r in f.runs if r.get("capacity_requested")}) >= 2,
+     "the file has no sweep over --capacity (fewer than 2 distinct capacity_requested values)"),
+    ("latency_vs_offered_load", "Latency vs offered load", lambda f: any(r.get("offered_load") for r in f.runs),
+     "no offered-load rows in the file (runs[].offered_load)"),
+    ("multikernel", "Multikernel: shared counter vs messages to an owner core",
+     lambda f: any(r.get("pattern") == "multikernel" for r in f.runs),
+     "no multikernel rows in the file (pattern \"multikernel\")"),
+    ("mailbox_fairness", "Mailbox fairness (many senders, one receiver)",
+     lambda f: any(r.get("pattern") == "mailbox" for r in f.runs),
+     "no mailbox rows in the file (pattern \"mailbox\")"),
+]
+
+
+def future_charts(f):
+    out = []
+    for name, title, present, note in FUTURE:
+        if present(f):
+            out.append(skipped(name, title, "data present but this version of plot/ has no chart for it yet"))
+        else:
+            out.append(skipped(name, title, note))
+    return out
+
+
+def all_charts(files, out_dir, dist_size=64, dist_placement=None):
+    """Every chart for files[0] (and the comparison across files); returns [Chart], skipped ones with a note."""
+    os.makedirs(out_dir, exist_ok=True)
+    f = files[0]
+    charts = [
+        latency_vs_size(f, out_dir),
+        throughput_vs_size(f, out_dir),
+        latency_distribution(f, out_dir, dist_size, dist_placement),
+        placement_bars(f, out_dir),
+        cpu_vs_latency(f, out_dir, size=dist_size),
+        compare_latency_vs_size(files, out_dir),
+        floor_heatmap(f, out_dir),
+    ]
+    return charts + future_charts(f)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("results", nargs="+", help="results JSON files; the first is charted, all are compared")
+    ap.add_argument("--out", required=True, help="directory for the PNG and SVG files")
+    ap.add_argument("--dist-size", type=int, default=64, help="message size for the distribution chart (bytes)")
+    ap.add_argument("--dist-placement", default=None, help="placement for the distribution chart (default: all)")
+    args = ap.parse_args(argv)
+    files = [ir.ResultsFile(p) for p in args.results]
+    for c in all_charts(files, args.out, args.dist_size, args.dist_placement):
+        if c.note:
+            print(f"skipped {c.name}: {c.note}")
+        else:
+            print(f"wrote {', '.join(c.paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Reading ipcbench results files (results/README.md): rows, metrics, percentiles from histograms, labels.
+
+Everything in plot/ goes through this module, so charts, the report and the claim verdicts read the JSON the same
+way. Standard library only; keys this module does not know are ignored, as results/README.md asks.
+"""
+import json
+import math
+import os
+
+METRICS = {
+    # name: (what it is, unit, True if lower is better)
+    "p50_rtt_ns": ("p50 round-trip time", "ns", True),
+    "p90_rtt_ns": ("p90 round-trip time", "ns", True),
+    "p99_rtt_ns": ("p99 round-trip time", "ns", True),
+    "p999_rtt_ns": ("p99.9 round-trip time", "ns", True),
+    "msgs_per_s": ("messages per second", "msg/s", False),
+    "bytes_per_s": ("payload bytes per second", "B/s", False),
+    "cpu_ns_per_msg": ("CPU time per message, producer + consumer, user + system", "ns", True),
+    "syscalls_per_msg": ("system calls per message", "calls", True),
+}
+
+
+class ResultsFile:
+    """One results file: its context, its rows, and a label naming the machine and the date."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path) as f:
+            self.data = json.load(f)
+        if self.data.get("schema_version") != 1:
+            raise ValueError(f"{path}: schema_version {self.data.get('schema_version')!r}, this script reads 1")
+        self.context = self.data.get("context", {})
+        self.runs = self.data.get("runs", [])
+
+    @property
+    def host(self):
+        return self.context.get("host", {})
+
+    @property
+    def hostname(self):
+        return self.host.get("hostname") or "unknown host"
+
+    @property
+    def date(self):
+        return self.context.get("date_utc") or "unknown date"
+
+    @property
+    def label(self):
+        """Short name for a legend or a panel title: host and date."""
+        return f"{self.hostname} {self.date}"
+
+    @property
+    def kernel(self):
+        k = self.host.get("kernel") or {}
+        return f"{k.get('sysname', 'Linux')} {k.get('release', '?')}"
+
+    def footer(self):
+        """Machine (host + CPU model), kernel, date and tool: printed under every chart."""
+        cpu = self.host.get("cpu_model") or "unknown CPU"
+        tool = self.context.get("tool", {})
+        vm = ", virtual machine" if self.host.get("virtualized") else ""
+        return (f"{self.hostname} ({cpu}, {len(self.host.get('cpus_online') or [])} CPUs{vm}), {self.kernel}, "
+                f"{self.date}, ipcbench {tool.get('version', '?')} {tool.get('git_commit', '?')}, "
+                f"{os.path.basename(self.path)}")
+
+    def ok_rows(self, **where):
+        return [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+
+
+def matches(row, where):
+    """True if every key of `where` equals the row's field (`payload_bytes` compares as a number)."""
+    for key, want in where.items():
+        if want is None:
+            continue
+        got = row.get(key)
+        if isinstance(want, (list, tuple)):
+            if got not in want:
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def series_name(row):
+    return f"{row.get('transport')}/{row.get('wait')}"
+
+
+def cpu_ns_per_msg(row):
+    cpu = row.get("cpu") or {}
+    total = 0.0
+    for side in ("producer", "consumer"):
+        s = cpu.get(side)
+        if not s:
+            return None
+        total += (s.get("user_ns_per_msg") or 0.0) + (s.get("sys_ns_per_msg") or 0.0)
+    return total
+
+
+def metric(row, name):
+    """The value of a metric in one ok row, or None if the row does not have it."""
+    if row.get("status") != "ok":
+        return None
+    if name.endswith("_rtt_ns"):
+        rtt = (row.get("latency") or {}).get("rtt_ns") or {}
+        return rtt.get(name[: -len("_rtt_ns")])
+    if name in ("msgs_per_s", "bytes_per_s"):
+        return (row.get("throughput") or {}).get(name)
+    if name == "cpu_ns_per_msg":
+        return cpu_ns_per_msg(row)
+    if name == "syscalls_per_msg":
+        return row.get("syscalls_per_msg")
+    raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
+
+
+def histogram_points(hist):
+    """(lo_ns, hi_ns, count) per non-empty bucket, in increasing order."""
+    if not hist:
+        return []
+    return list(zip(hist.get("lo_ns", []), hist.get("hi_ns", []), hist.get("count", [])))
+
+
+def histogram_percentile(hist, pct):
+    """Nearest-rank percentile from a log-linear histogram: the middle of the bucket holding that rank
+    (within 1/64 of the true value for 32 sub-buckets per octave). None if the histogram is empty."""
+    buckets = histogram_points(hist)
+    total = sum(c for _, _, c in buckets)
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * total))
+    seen = 0
+    for lo, hi, count in buckets:
+        seen += count
+        if seen >= rank:
+            return (lo + hi) / 2.0
+    return (buckets[-1][0] + buckets[-1][1]) / 2.0
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "-"
+    if ns < 1e3:
+        return f"{ns:.0f} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.1f} us"
+    if ns < 1e9:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e9:.2f} s"
+
+
+def fmt_si(value, unit=""):
+    if value is None:
+        return "-"
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= factor:
+            return f"{value / factor:.2f} {prefix}{unit}".rstrip()
+    return f"{value:.0f} {unit}".rstrip()
+
+
+def fmt_size(nbytes):
+    for factor, suffix in ((1 << 20, "MiB"), (1 << 10, "KiB")):
+        if nbytes >= factor and nbytes % factor == 0:
+            return f"{nbytes // factor} {suffix}"
+    return f"{nbytes} B"
+
+
+def fmt_metric(name, value):
+    if value is None:
+        return "-"
+    if name.endswith("_ns") or name == "cpu_ns_per_msg":
+        return fmt_ns(value)
+    if name == "msgs_per_s":
+        return fmt_si(value, "msg/s")
+    if name == "bytes_per_s":
+        return fmt_si(value, "B/s")
+    return f"{value:.3g}"
