@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""Evaluate claims about IPC against ipcbench results files: supported / refuted / inconclusive.
+
+Usage: plot/claims.py [CLAIMS.json] RESULTS.json [MORE.json ...]   (default claims: plot/claims.json)
+
+A claim compares one metric of two selections of rows, A and B, under the same conditions (`where`):
+
+  {"id": "...", "text": "shm/spin p50 RTT at 64 B cross-core is at least 5x lower than pipe/block",
+   "metric": "p50_rtt_ns", "a": {"transport": "shm", "wait": "spin"}, "b": {"transport": "pipe", "wait": "block"},
+   "where": {"pattern": "pingpong", "payload_bytes": 64, "placement": "cross-core"},
+   "relation": ">=", "factor": 5,
+   "vary": {"b.transport": ["mq", "pipe"], "placement": ["same-core", "cross-core"]},
+   "missing_data": "what would have to be in the JSON (used when no row matches)"}
+
+The measured ratio is A's advantage over B: B/A for a metric where lower is better (latency, CPU), A/B where
+higher is better (msgs/s, bytes/s). So 5 means "A is 5x better". `relation` ">=" claims advantage >= factor,
+"<=" claims advantage <= factor.
+
+The interval around the ratio, and the verdict:
+  - several files (or several rows of one configuration in a file, i.e. repetitions): the ratio is computed per
+    file and the interval is the min..max over the files; the point value is their median;
+  - one file, latency metric: the interval comes from the two rows' own histograms: B's and A's p25..p75 for p50
+    (p75..p95 for p90, p95..p99.9 for p99). It says whether a typical message of A beats a typical message of B,
+    not how precise the median is, and it does not cover run-to-run variation: give several files for that;
+  - one file, any other metric (msgs/s, bytes/s, CPU): the JSON has no spread, the interval is the point value,
+    marked "single run".
+  supported: the whole interval satisfies the relation; refuted: none of it does; inconclusive: it straddles the
+  factor, or the rows are missing (then the output says which data is missing).
+
+`vary` re-evaluates the claim with one or more conditions replaced (plain keys apply to both sides, "a.x"/"b.x"
+to one side), over every combination present in the data; the output says where the claim holds and where it
+flips.
+"""
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipcresults as ir  # noqa: E402
+
+DEFAULT_CLAIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "claims.json")
+SPREAD = {"p50": (25, 75), "p90": (75, 95), "p99": (95, 99.9), "p999": (99, 99.99)}
+SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+
+
+def load_claims(path):
+    with open(path) as f:
+        doc = json.load(f)
+    claims = doc["claims"] if isinstance(doc, dict) else doc
+    for c in claims:
+        for key in ("id", "text", "metric", "a", "b", "relation", "factor"):
+            if key not in c:
+                raise ValueError(f"{path}: claim {c.get('id', '?')!r} has no {key!r}")
+        if c["metric"] not in ir.METRICS:
+            raise ValueError(f"{path}: claim {c['id']!r}: unknown metric {c['metric']!r}")
+        if c["relation"] not in (">=", "<="):
+            raise ValueError(f"{path}: claim {c['id']!r}: relation must be '>=' or '<=', not {c['relation']!r}")
+    return claims
+
+
+def _side_value(f, where, side, metric):
+    """Median of the metric over the ok rows of one file matching where+side; (value, rows)."""
+    rows = f.ok_rows(**{**where, **side})
+    values = [v for v in (ir.metric(r, metric) for r in rows) if v is not None]
+    if not values:
+        return None, rows
+    return statistics.median(values), rows
+
+
+def _advantage(metric, a, b):
+    lower_is_better = ir.METRICS[metric][2]
+    if lower_is_better:
+        return b / a if a > 0 else float("inf")
+    return a / b if b > 0 else float("inf")
+
+
+def _spread(rows, metric):
+    """(lo, hi) of one row's own distribution around a latency percentile, from its histogram; None if absent."""
+    if len(rows) != 1 or not metric.endswith("_rtt_ns"):
+        return None
+    q = metric[: -len("_rtt_ns")]
+    hist = (rows[0].get("latency") or {}).get("histogram")
+    if q not in SPREAD or not hist:
+        return None
+    lo, hi = (ir.histogram_percentile(hist, p) for p in SPREAD[q])
+    if lo is None or hi is None:
+        return None
+    return lo, hi
+
+
+def _verdict(relation, factor, lo, hi):
+    if relation == ">=":
+        return SUPPORTED if lo >= factor else REFUTED if hi < factor else INCONCLUSIVE
+    return SUPPORTED if hi <= factor else REFUTED if lo > factor else INCONCLUSIVE
+
+
+def evaluate_one(files, metric, a, b, where, relation, factor):
+    """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
+    per_file = []
+    for f in files:
+        va, rows_a = _side_value(f, where, a, metric)
+        vb, rows_b = _side_value(f, where, b, metric)
+        if va is None or vb is None:
+            continue
+        per_file.append((f, va, vb, rows_a, rows_b))
+    if not per_file:
+        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+                "a_value": None, "b_value": None, "n": 0}
+    ratios = [_advantage(metric, va, vb) for _, va, vb, _, _ in per_file]
+    point = statistics.median(ratios)
+    a_value = statistics.median(x[1] for x in per_file)
+    b_value = statistics.median(x[2] for x in per_file)
+    reps = max(max(len(x[3]), len(x[4])) for x in per_file)
+    if len(per_file) >= 2:
+        lo, hi = min(ratios), max(ratios)
+        kind = f"min..max over {len(per_file)} files"
+    elif reps >= 2:
+        _, _, _, rows_a, rows_b = per_file[0]
+        ra = [ir.metric(r, metric) for r in rows_a]
+        rb = [ir.metric(r, metric) for r in rows_b]
+        cands = [_advantage(metric, x, y) for x in ra for y in rb if x is not None and y is not None]
+        lo, hi = min(cands), max(cands)
+        kind = f"min..max over {len(ra)}x{len(rb)} repetitions in one file"
+    else:
+        _, va, vb, rows_a, rows_b = per_file[0]
+        sa, sb = _spread(rows_a, metric), _spread(rows_b, metric)
+        if sa and sb:
+            ends = [_advantage(metric, sa[1], sb[0]), _advantage(metric, sa[0], sb[1])]
+            lo, hi = min(ends), max(ends)
+            q = metric[: -len("_rtt_ns")]
+            p_lo, p_hi = SPREAD[q]
+            kind = f"single run; from both rows' own p{p_lo:g}..p{p_hi:g} (spread within the run)"
+        else:
+            lo = hi = point
+            kind = "single run; no spread in the JSON for this metric (point value only)"
+    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi),
+            "interval_kind": kind, "a_value": a_value, "b_value": b_value, "n": len(per_file)}
+
+
+def _split_vary(claim):
+    """vary keys -> list of (dimension name, values)."""
+    return [(k, v) for k, v in (claim.get("vary") or {}).items() if v]
+
+
+def _apply(claim, assignment):
+    a, b, where = dict(claim["a"]), dict(claim["b"]), dict(claim.get("where") or {})
+    for key, value in assignment.items():
+        if key.startswith("a."):
+            a[key[2:]] = value
+        elif key.startswith("b."):
+            b[key[2:]] = value
+        else:
+            where[key] = value
+    return a, b, where
+
+
+def describe(a, b, where):
+    def side(s):
+        name = "/".join(str(s[k]) for k in ("transport", "wait") if k in s)
+        extra = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("transport", "wait"))
+        return f"{name} ({extra})" if name and extra else name or extra
+
+    cond = ", ".join(ir.fmt_size(v) if k == "payload_bytes" else f"{v}" for k, v in where.items())
+    return f"{side(a)} vs {side(b)}" + (f"; {cond}" if cond else "")
+
+
+def evaluate(claim, files):
+    """Headline verdict plus every variant of a claim; a dict the console and the report print."""
+    metric, relation, factor = claim["metric"], claim["relation"], float(claim["factor"])
+    a, b, where = _apply(claim, {})
+    head = evaluate_one(files, metric, a, b, where, relation, factor)
+    result = {"claim": claim, "conditions": describe(a, b, where), **head}
+    if head["n"] == 0:
+        result["missing"] = claim.get("missing_data") or (
+            f"no ok rows for both sides ({describe(a, b, where)}) in the given files")
+    variants = []
+    dims = _split_vary(claim)
+    if dims:
+        for combo in itertools.product(*[values for _, values in dims]):
+            assignment = dict(zip([d for d, _ in dims], combo))
+            va, vb, vw = _apply(claim, assignment)
+            if va == vb:
+                continue
+            r = evaluate_one(files, metric, va, vb, vw, relation, factor)
+            if r["n"]:
+                variants.append({"assignment": assignment, "conditions": describe(va, vb, vw), **r})
+    result["variants"] = variants
+    result["where_it_flips"] = flips(claim, dims, variants)
+    return result
+
+
+def headline_value(claim, dim):
+    a, b, where = _apply(claim, {})
+    if dim.startswith("a."):
+        return a.get(dim[2:])
+    if dim.startswith("b."):
+        return b.get(dim[2:])
+    return where.get(dim)
+
+
+def flips(claim, dims, variants):
+    """Where the claim flips, one dimension at a time: every other varied condition stays at the headline value.
+    One line per dimension whose values do not all give the headline verdict."""
+    lines = []
+    for dim, values in dims:
+        others = {d: headline_value(claim, d) for d, _ in dims if d != dim}
+        row = [v for v in variants if all(v["assignment"].get(d) == x for d, x in others.items())]
+        if len({v["verdict"] for v in row}) <= 1:
+            continue
+        shown = "; ".join(
+            f"{ir.fmt_size(v['assignment'][dim]) if dim.endswith('payload_bytes') else v['assignment'][dim]}: "
+            f"{v['verdict']} ({fmt_ratio(v['ratio'])})" for v in row)
+        lines.append(f"{dim}: {shown}")
+    failing = [v for v in variants if v["verdict"] != SUPPORTED]
+    if not lines and failing and len(failing) < len(variants):
+        shown = "; ".join(f"{v['conditions']}: {v['verdict']} ({fmt_ratio(v['ratio'])})" for v in failing[:4])
+        more = f" and {len(failing) - 4} more" if len(failing) > 4 else ""
+        lines.append(f"no single change flips it; combinations that do: {shown}{more}")
+    return lines
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    if x == float("inf"):
+        return "inf"
+    return f"{x:.2f}x" if x < 10 else f"{x:.1f}x"
+
+
+def summary_line(res):
+    c = res["claim"]
+    metric = c["metric"]
+    if res["ratio"] is None:
+        return f"no data: {res['missing']}"
+    lo, hi = res["interval"]
+    interval = fmt_ratio(lo) if lo == hi else f"{fmt_ratio(lo)}..{fmt_ratio(hi)}"
+    return (f"A {ir.fmt_metric(metric, res['a_value'])}, B {ir.fmt_metric(metric, res['b_value'])}: "
+            f"A's advantage {fmt_ratio(res['ratio'])} (interval {interval}, {res['interval_kind']}); "
+            f"claimed {c['relation']} {fmt_ratio(float(c['factor']))}")
+
+
+def print_results(results, out=sys.stdout):
+    for res in results:
+        c = res["claim"]
+        print(f"[{res['verdict']}] {c['id']}: {c['text']}", file=out)
+        print(f"    {ir.METRICS[c['metric']][0]}; {res['conditions']}", file=out)
+        print(f"    {summary_line(res)}", file=out)
+        if res["variants"]:
+            held = sum(v["verdict"] == SUPPORTED for v in res["variants"])
+            print(f"    holds in {held} of {len(res['variants'])} combinations of the varied conditions present "
+                  "in the data", file=out)
+            if res["where_it_flips"]:
+                print("    where it flips (one condition changed at a time):", file=out)
+            for line in res["where_it_flips"]:
+                print(f"      {line}", file=out)
+        if c.get("note"):
+            print(f"    note: {c['note']}", file=out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+", help="[CLAIMS.json] RESULTS.json [MORE.json ...]")
+    ap.add_argument("--json", help="also write the verdicts to this JSON file")
+    args = ap.parse_args(argv)
+    paths = list(args.files)
+    claims_path = DEFAULT_CLAIMS
+    with open(paths[0]) as f:
+        first = json.load(f)
+    if "claims" in first or isinstance(first, list):
+        claims_path = paths.pop(0)
+    if not paths:
+        ap.error("no results file given")
+    files = [ir.ResultsFile(p) for p in paths]
+    results = [evaluate(c, files) for c in load_claims(claims_path)]
+    print(f"claims: {claims_path}; results: {', '.join(f.path for f in files)}")
+    print_results(results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([to_json(r) for r in results], f, indent=1)
+    return 0
+
+
+def to_json(res):
+    out = {k: v for k, v in res.items() if k not in ("claim", "variants")}
+    out["id"] = res["claim"]["id"]
+    out["text"] = res["claim"]["text"]
+    out["variants"] = [{k: v for k, v in x.items()} for x in res["variants"]]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
