@@ -1,0 +1,407 @@
+#!/usr/bin/python3
+"""Tests of plot/: charts, report and claims on a synthetic results file and on a real one from the binary,
+claim verdicts on crafted data, and the report rendered in headless Chromium.
+
+Usage: test_plot.py --plot-dir DIR [--binary PATH] [unittest args, e.g. Claims]
+Needs a Python that imports matplotlib and numpy (Debian's /usr/bin/python3); the scripts run under the same one.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+PLOT_DIR = ""
+BINARY = ""
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CHARTS = ["latency_vs_size", "throughput_vs_size", "latency_distribution_64B", "placement_p50", "cpu_vs_latency"]
+
+
+# ---- a synthetic results file, shaped like results/README.md describes -------------------------------------------
+
+def bucket(v):
+    """The log-linear bucket [lo, hi) of a sample: 1 ns below 32 ns, 32 per octave above."""
+    v = int(v)
+    if v < 32:
+        return v, v + 1
+    k = v.bit_length() - 1
+    width = (1 << k) // 32
+    lo = (1 << k) + (v - (1 << k)) // width * width
+    return lo, lo + width
+
+
+def samples(p50, spread, n=2000, tail=0.0):
+    """n deterministic samples: log-uniform within p50/spread..p50*spread, plus a `tail` share at 10x."""
+    out = []
+    for i in range(n):
+        q = (i + 0.5) / n
+        v = p50 * spread ** (2 * q - 1)
+        if q > 1 - tail:
+            v *= 10
+        out.append(max(1.0, v))
+    return sorted(out)
+
+
+def latency_block(values):
+    n = len(values)
+    rank = lambda p: values[max(1, math.ceil(p / 100 * n)) - 1]  # noqa: E731
+    hist = {}
+    for v in values:
+        b = bucket(v)
+        hist[b] = hist.get(b, 0) + 1
+    keys = sorted(hist)
+    mean = sum(values) / n
+    return {"kind": "round_trip",
+            "rtt_ns": {"count": n, "min": values[0], "p50": rank(50), "p90": rank(90), "p99": rank(99),
+                       "p999": rank(99.9), "max": values[-1], "mean": mean,
+                       "stddev": math.sqrt(sum((v - mean) ** 2 for v in values) / n)},
+            "histogram": {"layout": "log-linear", "unit": "ns", "sub_buckets_per_octave": 32,
+                          "lo_ns": [k[0] for k in keys], "hi_ns": [k[1] for k in keys],
+                          "count": [hist[k] for k in keys]}}
+
+
+def row(i, transport, wait, pattern, size, placement, p50=None, spread=1.05, msgs_per_s=None, cpu_ns=None,
+        tail=0.01, status="ok"):
+    cpus = {"producer": 0, "consumer": 0 if placement == "same-core" else 1}
+    r = {"id": i, "transport": transport, "pattern": pattern, "wait": wait, "payload_bytes": size, "cpus": cpus,
+         "placement": placement, "capacity": 64, "capacity_requested": None, "capacity_bytes": None,
+         "messages": 2000, "warmup_messages": 50, "verify": False, "status": status, "wall_s": 0.1}
+    if status != "ok":
+        r["error"] = "size 64K is above the mq limit (synthetic)"
+        return r
+    if pattern == "pingpong":
+        r["latency"] = latency_block(samples(p50, spread, tail=tail))
+        msgs_per_s = msgs_per_s or 1e9 / r["latency"]["rtt_ns"]["mean"]
+        r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
+                      "rtt_ns": {"p50": 400.0, "p99": 600.0}, "p50_ratio": r["latency"]["rtt_ns"]["p50"] / 400}
+    cpu_ns = cpu_ns if cpu_ns is not None else (p50 or 1e9 / msgs_per_s)
+    side = lambda c: {"cpu": c, "user_ns_per_msg": cpu_ns * 0.3, "sys_ns_per_msg": cpu_ns * 0.2,  # noqa: E731
+                      "vol_ctx_switches": 10, "invol_ctx_switches": 1, "spin_yields": 0, "blocking_waits": 0,
+                      "futex_wakes": 0, "verified_messages": 0}
+    r["elapsed_ns"] = 2000 / msgs_per_s * 1e9
+    r["throughput"] = {"kind": "round_trips" if pattern == "pingpong" else "one_way", "msgs_per_s": msgs_per_s,
+                       "bytes_per_s": msgs_per_s * size}
+    r["cpu"] = {"producer": side(cpus["producer"]), "consumer": side(cpus["consumer"])}
+    return r
+
+
+def results_file(path, runs, host="synth", date="2026-01-01T00:00:00Z"):
+    doc = {"schema_version": 1,
+           "context": {"tool": {"name": "ipcbench", "version": "0.1.0", "git_commit": "000000000000",
+                                "build_type": "Release", "compiler": "synthetic", "cxx_flags": ""},
+                       "host": {"hostname": host, "kernel": {"sysname": "Linux", "release": "6.1.0-synthetic",
+                                                             "version": "#1", "machine": "x86_64"},
+                                "cpu_model": "Synthetic CPU", "cpus_online": [0, 1], "cpus_allowed": [0, 1],
+                                "clocksource": "tsc", "available_clocksources": "tsc", "governor": None,
+                                "smt": None, "virtualized": False, "dmi_product": None, "dmi_vendor": None},
+                       "limits": {"mq_msgsize_max": 8192}, "clock": {"source": "clock_monotonic",
+                                                                    "read_overhead_ns": 20.0, "resolution_ns": 1.0},
+                       "command_line": "synthetic", "argv": ["synthetic"], "date_utc": date,
+                       "warnings": ["synthetic data, not a measurement"], "floors": {"cacheline_pingpong": []}},
+           "runs": [dict(r, id=i) for i, r in enumerate(runs)]}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def synthetic_suite(scale=1.0):
+    """A small default-like sweep: shm spin/block and pipe block, 64 B and 4 KiB, both placements, both patterns,
+    plus one skipped row."""
+    runs = []
+    for placement, base in (("same-core", 10000), ("cross-core", 20000)):
+        for size, grow in ((64, 1.0), (4096, 1.3)):
+            spin = (base / 20 if placement == "cross-core" else base) * grow * scale
+            runs.append(row(0, "shm", "spin", "pingpong", size, placement, p50=spin, cpu_ns=2 * spin))
+            runs.append(row(0, "shm", "block", "pingpong", size, placement, p50=base * grow * scale))
+            runs.append(row(0, "pipe", "block", "pingpong", size, placement, p50=base * 1.1 * grow * scale))
+            runs.append(row(0, "shm", "spin", "stream", size, placement, msgs_per_s=1e7 / grow / scale, cpu_ns=100))
+            runs.append(row(0, "shm", "block", "stream", size, placement, msgs_per_s=3e6 / grow / scale))
+            runs.append(row(0, "pipe", "block", "stream", size, placement, msgs_per_s=5e5 / grow / scale))
+    runs.append(row(0, "mq", "block", "pingpong", 65536, "cross-core", status="skipped"))
+    return runs
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------------
+
+def script(name, *args, timeout=120):
+    r = subprocess.run([sys.executable, os.path.join(PLOT_DIR, name), *args], capture_output=True, text=True,
+                       timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError(f"{name} {' '.join(args)} exited {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}")
+    return r
+
+
+def n_default_claims():
+    with open(os.path.join(PLOT_DIR, "claims.json")) as f:
+        return len(json.load(f)["claims"])
+
+
+class TmpCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ipcbench-plot-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def assert_png(self, path, min_bytes=10000):
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(PNG_MAGIC), f"{path} is not a PNG")
+        self.assertGreater(len(data), min_bytes, f"{path} is suspiciously small")
+
+    def assert_svg(self, path, min_bytes=10000):
+        self.assertGreater(os.path.getsize(path), min_bytes, f"{path} is suspiciously small")
+        root = ET.parse(path).getroot()
+        self.assertTrue(root.tag.endswith("svg"), f"{path}: root element is {root.tag}")
+
+    def assert_charts(self, out_dir, names):
+        for name in names:
+            self.assert_png(os.path.join(out_dir, name + ".png"))
+            self.assert_svg(os.path.join(out_dir, name + ".svg"))
+
+    def assert_report(self, out_dir, n_images):
+        path = os.path.join(out_dir, "report.html")
+        with open(path) as f:
+            page = f.read()
+        self.assertEqual(page.count('src="data:image/png;base64,'), n_images)
+        for word in ("Claims and verdicts", "Findings", "Environment", "Charts skipped"):
+            self.assertIn(word, page)
+        with open(os.path.join(out_dir, "verdicts.json")) as f:
+            verdicts = json.load(f)["verdicts"]
+        self.assertTrue(verdicts)
+        for v in verdicts:
+            self.assertIn(v["verdict"], ("supported", "refuted", "inconclusive"))
+            self.assertIn(v["verdict"], page)
+        return page, verdicts
+
+
+# ---- every script on a synthetic file ----------------------------------------------------------------------------
+
+class Synthetic(TmpCase):
+    def test_charts_one_file(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assert_charts(out, CHARTS)
+        self.assertIn("skipped compare_latency_vs_size", r.stdout)
+        self.assertIn("skipped multikernel", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(out, "compare_latency_vs_size.png")))
+
+    def test_charts_two_files_side_by_side(self):
+        a = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite(), host="alpha")
+        b = results_file(os.path.join(self.tmp, "b.json"), synthetic_suite(1.5), host="beta",
+                         date="2026-02-02T00:00:00Z")
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", a, b, "--out", out)
+        self.assert_charts(out, CHARTS + ["compare_latency_vs_size"])
+        with open(os.path.join(out, "compare_latency_vs_size.svg")) as f:
+            svg = f.read()
+        # matplotlib writes text as glyph paths with the string in a comment
+        for label in ("alpha 2026-01-01T00:00:00Z", "beta 2026-02-02T00:00:00Z"):
+            self.assertIn(label, svg)
+
+    def test_only_stream_rows_skips_latency_charts(self):
+        runs = [r for r in synthetic_suite() if r["pattern"] == "stream"]
+        res = results_file(os.path.join(self.tmp, "s.json"), runs)
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("skipped latency_vs_size: no ok pingpong rows", r.stdout)
+        self.assert_charts(out, ["throughput_vs_size"])
+
+    def test_report(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "report")
+        r = script("report.py", res, "--out", out)
+        self.assertIn("report:", r.stdout)
+        self.assert_charts(out, CHARTS)
+        page, verdicts = self.assert_report(out, len(CHARTS))
+        self.assertIn("synthetic data, not a measurement", page)
+        by_id = {v["id"]: v["verdict"] for v in verdicts}
+        self.assertEqual(by_id["shm-latency"], "supported")  # 20x by construction
+        self.assertEqual(by_id["multikernel"], "inconclusive")
+
+    def test_claims_default_file(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        r = script("claims.py", res)
+        self.assertRegex(r.stdout, r"\[supported\] shm-latency")
+        self.assertIn("no data: needs the Multikernel experiment", r.stdout)
+        self.assertIn("where it flips", r.stdout)
+
+
+# ---- a real results file from the binary --------------------------------------------------------------------------
+
+class RealRun(TmpCase):
+    @classmethod
+    def setUpClass(cls):
+        if not BINARY:
+            raise unittest.SkipTest("no --binary given")
+        cls.dir = tempfile.mkdtemp(prefix="ipcbench-plot-real-")
+        cls.results = os.path.join(cls.dir, "real.json")
+        r = subprocess.run([BINARY, "--transports", "shm,pipe", "--sizes", "64,4K", "--messages", "300",
+                            "--warmup", "50", "--out", cls.results, "--quiet"], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise AssertionError(f"ipcbench exited {r.returncode}: {r.stderr}")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_report_and_charts(self):
+        out = os.path.join(self.tmp, "report")
+        script("report.py", self.results, "--out", out)
+        self.assert_charts(out, CHARTS)
+        _, verdicts = self.assert_report(out, len(CHARTS))
+        self.assertEqual(len(verdicts), n_default_claims())
+
+    def test_claims(self):
+        r = script("claims.py", self.results)
+        self.assertEqual(len(re.findall(r"(?m)^\[(supported|refuted|inconclusive)\] ", r.stdout)),
+                         n_default_claims())
+
+    def test_two_real_files(self):
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", self.results, self.results, "--out", out)
+        self.assert_charts(out, ["compare_latency_vs_size"])
+
+
+# ---- claims on crafted data --------------------------------------------------------------------------------------
+
+def claim(cid, a, b, factor, metric="p50_rtt_ns", relation=">=", where=None, **extra):
+    return {"id": cid, "text": cid, "metric": metric, "a": {"transport": a, "wait": "spin"},
+            "b": {"transport": b, "wait": "block"}, "relation": relation, "factor": factor,
+            "where": where or {"pattern": "pingpong", "payload_bytes": 64, "placement": "cross-core"}, **extra}
+
+
+class Claims(TmpCase):
+    def crafted(self, name, runs):
+        return results_file(os.path.join(self.tmp, name), runs)
+
+    def verdicts(self, claims, *results):
+        path = os.path.join(self.tmp, "claims.json")
+        with open(path, "w") as f:
+            json.dump({"claims": claims}, f)
+        out = os.path.join(self.tmp, "verdicts.json")
+        r = script("claims.py", path, *results, "--json", out)
+        with open(out) as f:
+            return {v["id"]: v for v in json.load(f)}, r.stdout
+
+    def pp(self, transport, wait, p50, spread=1.02, placement="cross-core"):
+        return row(0, transport, wait, "pingpong", 64, placement, p50=p50, spread=spread, tail=0.0)
+
+    def test_supported_refuted_single_file(self):
+        res = self.crafted("a.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 10000),
+                                      self.pp("near", "block", 2000)])
+        v, out = self.verdicts([claim("ten", "fast", "slow", 5), claim("two", "fast", "near", 5),
+                                claim("at-most", "fast", "near", 3, relation="<=")], res)
+        self.assertEqual(v["ten"]["verdict"], "supported")
+        self.assertAlmostEqual(v["ten"]["ratio"], 10, delta=0.5)
+        self.assertIn("single run", v["ten"]["interval_kind"])
+        self.assertEqual(v["two"]["verdict"], "refuted")
+        self.assertEqual(v["at-most"]["verdict"], "supported")
+        self.assertIn("[supported] ten", out)
+
+    def test_inconclusive_when_spread_straddles_factor(self):
+        # ratio of p50s is 5.5, but each row spreads 1.5x each way: p25..p75 of the ratio covers 5
+        res = self.crafted("a.json", [self.pp("fast", "spin", 1000, spread=1.5),
+                                      self.pp("slow", "block", 5500, spread=1.5)])
+        v, _ = self.verdicts([claim("wide", "fast", "slow", 5)], res)
+        self.assertEqual(v["wide"]["verdict"], "inconclusive")
+        lo, hi = v["wide"]["interval"]
+        self.assertLess(lo, 5)
+        self.assertGreater(hi, 5)
+
+    def test_inconclusive_when_files_disagree(self):
+        a = self.crafted("a.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 4000)])
+        b = self.crafted("b.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 7000)])
+        c = self.crafted("c.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 8000)])
+        v, _ = self.verdicts([claim("x", "fast", "slow", 5)], a, b)
+        self.assertEqual(v["x"]["verdict"], "inconclusive")
+        self.assertEqual(v["x"]["interval_kind"], "min..max over 2 files")
+        v, _ = self.verdicts([claim("x", "fast", "slow", 5)], b, c)
+        self.assertEqual(v["x"]["verdict"], "supported")
+        v, _ = self.verdicts([claim("x", "fast", "slow", 9)], b, c)
+        self.assertEqual(v["x"]["verdict"], "refuted")
+
+    def test_throughput_and_cpu_single_run_point(self):
+        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
+        res = self.crafted("a.json", [row(0, "fast", "spin", "stream", 64, "cross-core", msgs_per_s=6e6, cpu_ns=100),
+                                      row(0, "slow", "block", "stream", 64, "cross-core", msgs_per_s=1e6, cpu_ns=900)])
+        v, _ = self.verdicts([claim("tput", "fast", "slow", 5, metric="msgs_per_s", where=where),
+                              claim("cpu", "fast", "slow", 10, metric="cpu_ns_per_msg", where=where)], res)
+        self.assertEqual(v["tput"]["verdict"], "supported")
+        self.assertAlmostEqual(v["tput"]["ratio"], 6)
+        self.assertIn("point value only", v["tput"]["interval_kind"])
+        self.assertEqual(v["cpu"]["verdict"], "refuted")  # 9x < 10x
+
+    def test_missing_data_names_what_is_missing(self):
+        res = self.crafted("a.json", [self.pp("fast", "spin", 1000)])
+        v, out = self.verdicts([claim("gone", "fast", "slow", 5, missing_data="needs the slow transport")], res)
+        self.assertEqual(v["gone"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs the slow transport", out)
+
+    def test_where_it_flips(self):
+        res = self.crafted("a.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 10000),
+                                      self.pp("fast", "spin", 9000, placement="same-core"),
+                                      self.pp("slow", "block", 10000, placement="same-core")])
+        v, out = self.verdicts([claim("flip", "fast", "slow", 5,
+                                      vary={"placement": ["cross-core", "same-core"]})], res)
+        self.assertEqual(v["flip"]["verdict"], "supported")
+        self.assertEqual({x["assignment"]["placement"]: x["verdict"] for x in v["flip"]["variants"]},
+                         {"cross-core": "supported", "same-core": "refuted"})
+        self.assertIn("placement: cross-core: supported", out)
+        self.assertIn("same-core: refuted", out)
+
+
+# ---- the report in a real browser --------------------------------------------------------------------------------
+
+class Browser(TmpCase):
+    def test_report_renders_in_chromium(self):
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not browser:
+            self.skipTest("chromium is not installed (sudo apt-get install chromium)")
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "report")
+        script("report.py", res, "--out", out)
+        url = "file://" + os.path.join(out, "report.html")
+        common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+        dom = subprocess.run(common + [f"--user-data-dir={os.path.join(self.tmp, 'profile1')}",
+                                       "--virtual-time-budget=5000", "--dump-dom", url],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(dom.returncode, 0, dom.stderr[-2000:])
+        loaded = re.search(r'data-images-loaded="(\d+)"', dom.stdout)
+        total = re.search(r'data-images-total="(\d+)"', dom.stdout)
+        self.assertTrue(loaded and total, "the report's onload script did not run:\n" + dom.stdout[:500])
+        self.assertEqual(int(total.group(1)), len(CHARTS))
+        self.assertEqual(int(loaded.group(1)), len(CHARTS), "not every chart image decoded")
+
+        shot = os.path.join(self.tmp, "shot.png")
+        r = subprocess.run(common + [f"--user-data-dir={os.path.join(self.tmp, 'profile2')}",
+                                     f"--screenshot={shot}", "--window-size=1280,4000", url],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assert_png(shot)
+        import matplotlib.image
+        import numpy as np
+        pixels = matplotlib.image.imread(shot)[..., :3]
+        self.assertEqual(pixels.shape[:2], (4000, 1280))
+        colours = np.unique((pixels.reshape(-1, 3) * 255).astype(np.uint8), axis=0)
+        self.assertGreater(len(colours), 50, "the screenshot is (nearly) one colour")
+        self.assertGreater(float(pixels.std()), 0.05, "the screenshot is nearly blank")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--plot-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../plot"))
+    ap.add_argument("--binary", default=os.environ.get("IPCBENCH_BINARY", ""))
+    args, rest = ap.parse_known_args()
+    PLOT_DIR, BINARY = os.path.abspath(args.plot_dir), args.binary
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
