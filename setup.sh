@@ -12,7 +12,7 @@ case "$mode" in
 esac
 
 packages=(build-essential cmake git pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-          python3 python3-jsonschema python3-matplotlib python3-numpy)
+          python3 python3-jsonschema python3-matplotlib python3-numpy chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,7 +29,24 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 
 if [ "$mode" = run ]; then
-  exec ./build/ipcbench "$@"
+  # Then the charts, the HTML report and the claim verdicts of the results file this run wrote, next to it in
+  # results/<basename>/ (plot/report.py reads the JSON only). The exit status stays ipcbench's.
+  started=$(date +%s)
+  status=0
+  ./build/ipcbench "$@" || status=$?
+  out=""
+  prev=""
+  for arg in "$@"; do
+    case "$arg" in --out=*) out=${arg#--out=} ;; esac
+    [ "$prev" = --out ] && out=$arg
+    prev=$arg
+  done
+  [ -n "$out" ] || out=$(ls -t results/*.json 2>/dev/null | grep -v '/schema\.json$' | head -n1 || true)
+  if [ -n "$out" ] && [ -f "$out" ] && [ "$(stat -c %Y "$out")" -ge "$started" ]; then
+    /usr/bin/python3 plot/report.py "$out" --out "${out%.json}" ||
+      echo "setup: the report for $out failed (the results file is complete)" >&2
+  fi
+  exit "$status"
 fi
 cd build
 exec ctest --output-on-failure
