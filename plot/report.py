@@ -2,6 +2,7 @@
 """One self-contained HTML report from ipcbench results files: environment, findings, every chart, claim verdicts.
 
 Usage: plot/report.py RESULTS.json [MORE.json ...] --out DIR [--claims plot/claims.json] [--dist-size 64]
+                      [--dist-placement cross-core]
 
 Writes DIR/report.html (images embedded as data URIs, so the file stands alone), the charts as PNG and SVG next to
 it, and DIR/verdicts.json. The first file is reported in full; more files are compared side by side and widen the
@@ -207,10 +208,10 @@ def chart_section(charts, out_dir):
     return "\n".join(out)
 
 
-def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64):
+def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64, dist_placement=None):
     files = [ir.ResultsFile(p) for p in paths]
     os.makedirs(out_dir, exist_ok=True)
-    charts = ch.all_charts(files, out_dir, dist_size=dist_size)
+    charts = ch.all_charts(files, out_dir, dist_size=dist_size, dist_placement=dist_placement)
     results = [cl.evaluate(c, files) for c in cl.load_claims(claims_path)]
     f = files[0]
     title = f"ipcbench report: {f.hostname}, {f.date}"
@@ -242,8 +243,10 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="directory for report.html, the charts and verdicts.json")
     ap.add_argument("--claims", default=cl.DEFAULT_CLAIMS, help="claims file (default: plot/claims.json)")
     ap.add_argument("--dist-size", type=int, default=64, help="message size for the distribution chart (bytes)")
+    ap.add_argument("--dist-placement", default=None, help="placement for the distribution chart (default: all)")
     args = ap.parse_args(argv)
-    report, charts, results = write_report(args.results, args.out, args.claims, args.dist_size)
+    report, charts, results = write_report(args.results, args.out, args.claims, args.dist_size,
+                                           args.dist_placement)
     drawn = [c for c in charts if not c.note]
     for c in charts:
         if c.note:
