@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ipcresults as ir  # noqa: E402
@@ -78,6 +78,7 @@ def size_axis(ax, sizes):
 def ns_axis(ax, label):
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel(label)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
@@ -253,6 +254,7 @@ def placement_bars(f, out_dir):
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.6 * len(sizes), 4.8), sharey=True, squeeze=False)
     width = 0.8 / len(places)
     hatches = ["", "//", ".."]
+    p50s = [r["latency"]["rtt_ns"]["p50"] for r in rows]
     for ax, size in zip(axes[0], sizes):
         for i, pl in enumerate(places):
             vals = []
@@ -260,13 +262,18 @@ def placement_bars(f, out_dir):
                 match = [r for r in rows if ir.series_name(r) == s and r["payload_bytes"] == size
                          and r.get("placement") == pl]
                 vals.append(match[0]["latency"]["rtt_ns"]["p50"] if match else np.nan)
-            ax.bar(np.arange(len(series)) + (i - (len(places) - 1) / 2) * width, vals, width, label=pl,
+            xs = np.arange(len(series)) + (i - (len(places) - 1) / 2) * width
+            for x, v in zip(xs, vals):
+                if np.isnan(v):
+                    ax.text(x, min(p50s) / 1.6, "not run", rotation=90, ha="center", va="bottom", fontsize=7)
+            ax.bar(xs, vals, width, label=pl,
                    color=[colour(s) for s in series], edgecolor="black", hatch=hatches[i % len(hatches)],
                    alpha=0.9 if i == 0 else 0.55)
         ax.set_xticks(np.arange(len(series)))
         ax.set_xticklabels(series, rotation=35, ha="right")
         ax.set_xlabel("transport/wait strategy")
         ns_axis(ax, "p50 round-trip time (log scale)")
+        ax.set_ylim(min(p50s) / 2, max(p50s) * 2)
         ax.set_title(f"{ir.fmt_size(size)} messages")
         ax.legend(fontsize=7, title="placement", title_fontsize=7)
     paths = finish(fig, title, f.footer(), out_dir, name)
