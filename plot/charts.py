@@ -35,6 +35,7 @@ class Chart:
     what: str  # one sentence: what the chart shows and how to read it
     paths: list = field(default_factory=list)  # written files (png first, then svg)
     note: str = ""  # non-empty when skipped: why
+    remark: str = ""  # something the chart leaves out, e.g. a roofline that is not in the JSON
 
 
 def skipped(name, title, note):
@@ -166,6 +167,9 @@ def throughput_vs_size(f, out_dir):
     if not rows:
         return skipped(name, title, "no ok stream rows in the file")
     memcpy = (f.context.get("floors") or {}).get("memcpy")
+    # expected shape: [{"bytes": N, "bytes_per_s": X}, ...]
+    roofline = sorted((m["bytes"], m["bytes_per_s"]) for m in memcpy if isinstance(m, dict)
+                      and m.get("bytes") and m.get("bytes_per_s")) if isinstance(memcpy, list) else []
     places = placements_in(rows)
     fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
     for ax, placement in zip(axes[0], places):
@@ -176,10 +180,8 @@ def throughput_vs_size(f, out_dir):
             if pts:
                 sizes.update(p[0] for p in pts)
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colour(series), label=series)
-        if memcpy and isinstance(memcpy, list):
-            pts = sorted((m.get("bytes"), m.get("bytes_per_s")) for m in memcpy if m.get("bytes_per_s"))
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", label="memcpy roofline")
+        if roofline:
+            ax.plot([p[0] for p in roofline], [p[1] for p in roofline], "k--", label="memcpy roofline")
         if sizes:
             size_axis(ax, sizes)
         ax.set_yscale("log")
@@ -190,10 +192,15 @@ def throughput_vs_size(f, out_dir):
         ax.legend(fontsize=7, loc="upper left")
     paths = finish(fig, f"{title} (first send until the consumer confirmed the last byte)", f.footer(), out_dir,
                    name)
-    roof = ("" if memcpy else " No memcpy roofline: the file has no context.floors.memcpy (the Google Benchmark "
-            "binary measures memcpy, the sweep does not record it yet).")
+    if roofline:
+        roof = " The dashed line is memcpy in one process (context.floors.memcpy), the roofline for a copy."
+    elif memcpy:
+        roof = " context.floors.memcpy is present but not a list of {bytes, bytes_per_s}: no roofline drawn."
+    else:
+        roof = (" No memcpy roofline: the file has no context.floors.memcpy (the Google Benchmark binary "
+                "measures memcpy, the sweep does not record it yet).")
     return Chart(name, title, "One-way payload bytes per second of each stream run, per transport/wait strategy."
-                 + roof, paths)
+                 + roof, paths, remark="" if roofline else roof.strip())
 
 
 NINES = [0, 50, 90, 99, 99.9, 99.99, 99.999]
@@ -419,7 +426,7 @@ def main(argv=None):
         if c.note:
             print(f"skipped {c.name}: {c.note}")
         else:
-            print(f"wrote {', '.join(c.paths)}")
+            print(f"wrote {', '.join(c.paths)}" + (f" (note: {c.remark})" if c.remark else ""))
     return 0
 
 

@@ -72,7 +72,7 @@ def matches(row, where):
     for key, want in where.items():
         if want is None:
             continue
-        got = row.get(key)
+        got = row_mode(row) if key == "mode" else row.get(key)
         if isinstance(want, (list, tuple)):
             if got not in want:
                 return False
@@ -81,8 +81,14 @@ def matches(row, where):
     return True
 
 
+def row_mode(row):
+    """`processes` (forked consumer) or `threads` (--threads); files from before the key existed mean processes."""
+    return row.get("mode") or "processes"
+
+
 def series_name(row):
-    return f"{row.get('transport')}/{row.get('wait')}"
+    name = f"{row.get('transport')}/{row.get('wait')}"
+    return name if row_mode(row) == "processes" else f"{name} ({row_mode(row)})"
 
 
 def cpu_ns_per_msg(row):

@@ -206,6 +206,34 @@ class Synthetic(TmpCase):
         for label in ("alpha 2026-01-01T00:00:00Z", "beta 2026-02-02T00:00:00Z"):
             self.assertIn(label, svg)
 
+    def test_memcpy_roofline_only_when_in_the_json(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("No memcpy roofline", r.stdout)
+        with open(res) as f:
+            doc = json.load(f)
+        doc["context"]["floors"]["memcpy"] = [{"bytes": 64, "bytes_per_s": 2e10}, {"bytes": 4096, "bytes_per_s": 5e10}]
+        with open(res, "w") as f:
+            json.dump(doc, f)
+        r = script("charts.py", res, "--out", out)
+        self.assertNotIn("No memcpy roofline", r.stdout)
+        with open(os.path.join(out, "throughput_vs_size.svg")) as f:
+            self.assertIn("memcpy roofline", f.read())
+
+    def test_thread_mode_rows_are_their_own_series_and_not_in_claims(self):
+        runs = synthetic_suite()
+        runs.append(dict(row(0, "shm", "block", "pingpong", 64, "cross-core", p50=20.0), mode="threads"))
+        runs.append(dict(row(0, "pipe", "block", "pingpong", 64, "cross-core", p50=20.0), mode="threads"))
+        res = results_file(os.path.join(self.tmp, "a.json"), runs)
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", res, "--out", out)
+        with open(os.path.join(out, "latency_vs_size.svg")) as f:
+            self.assertIn("shm/block (threads) p50", f.read())
+        r = script("claims.py", res)
+        # 20000 vs 22000 ns from the process rows, not 20 vs 20 from the thread rows
+        self.assertRegex(r.stdout, r"message-passing-slower.*\n.*\n    A 20\.0 us, B 22\.0 us")
+
     def test_only_stream_rows_skips_latency_charts(self):
         runs = [r for r in synthetic_suite() if r["pattern"] == "stream"]
         res = results_file(os.path.join(self.tmp, "s.json"), runs)
