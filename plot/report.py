@@ -22,7 +22,7 @@ import claims as cl  # noqa: E402
 import ipcresults as ir  # noqa: E402
 
 CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1200px; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -54,8 +54,8 @@ def table(headers, rows, classes=None):
     out = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>"]
     for i, row in enumerate(rows):
         cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        cells = "".join(f'<td class="num">{esc(c)}</td>' if isinstance(c, Num) else f"<td>{esc(c)}</td>"
-                        for c in row)
+        cells = "".join(f'<td class="num">{esc(c)}</td>' if isinstance(c, Num)
+                        else f"<td>{c}</td>" if isinstance(c, Html) else f"<td>{esc(c)}</td>" for c in row)
         out.append(f"<tr{cls}>{cells}</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -63,6 +63,10 @@ def table(headers, rows, classes=None):
 
 class Num(str):
     """A table cell to right-align."""
+
+
+class Html(str):
+    """A table cell that is already HTML."""
 
 
 def environment(f):
@@ -165,12 +169,20 @@ def claims_section(results, n_files):
     rows, classes = [], []
     for res in results:
         c = res["claim"]
-        where = "; ".join(res["where_it_flips"]) or ("-" if res["variants"] else "not varied")
-        held = (f"holds in {sum(v['verdict'] == cl.SUPPORTED for v in res['variants'])} of "
-                f"{len(res['variants'])} combinations. " if res["variants"] else "")
-        rows.append([res["verdict"], c["id"], c["text"] + (f" (seed: {c['seed']})" if c.get("seed") else ""),
-                     f"{ir.METRICS[c['metric']][0]}; {res['conditions']}. " + cl.summary_line(res),
-                     held + where + (f" Note: {c['note']}" if c.get("note") else "")])
+        lines = []
+        if res["variants"]:
+            lines.append(f"holds in {sum(v['verdict'] == cl.SUPPORTED for v in res['variants'])} of "
+                         f"{len(res['variants'])} combinations of the varied conditions")
+            lines += [f"flips with {x}" if not x.startswith("no single") else x for x in res["where_it_flips"]]
+        else:
+            lines.append("conditions not varied")
+        if c.get("note"):
+            lines.append(f"note: {c['note']}")
+        rows.append([res["verdict"], c["id"],
+                     Html(esc(c["text"]) + (f"<br><i>seed: {esc(c['seed'])}</i>" if c.get("seed") else "")),
+                     Html(f"{esc(ir.METRICS[c['metric']][0])}; {esc(res['conditions'])}<br>"
+                          + esc(cl.summary_line(res))),
+                     Html("<br>".join(esc(x) for x in lines))])
         classes.append(res["verdict"])
     out.append(table(["verdict", "claim", "statement", "measured (A vs B)", "where it holds and where it flips"],
                      rows, classes))
