@@ -34,6 +34,7 @@ flips.
 import argparse
 import itertools
 import json
+import math
 import os
 import statistics
 import sys
@@ -284,12 +285,23 @@ def main(argv=None):
     return 0
 
 
+def _finite(x):
+    """JSON has no infinity: a ratio against a zero value is written as null."""
+    if isinstance(x, float) and math.isinf(x):
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    return x
+
+
 def to_json(res):
     out = {k: v for k, v in res.items() if k not in ("claim", "variants")}
     out["id"] = res["claim"]["id"]
     out["text"] = res["claim"]["text"]
-    out["variants"] = [{k: v for k, v in x.items()} for x in res["variants"]]
-    return out
+    out["variants"] = res["variants"]
+    return _finite(out)
 
 
 if __name__ == "__main__":

@@ -254,6 +254,16 @@ class Synthetic(TmpCase):
         self.assertEqual(by_id["shm-latency"], "supported")  # 20x by construction
         self.assertEqual(by_id["multikernel"], "inconclusive")
 
+    def test_file_without_ok_rows(self):
+        res = results_file(os.path.join(self.tmp, "e.json"),
+                           [row(0, "shm", "spin", "pingpong", 64, "cross-core", status="error")])
+        out = os.path.join(self.tmp, "report")
+        r = script("report.py", res, "--out", out)
+        self.assertIn("0 charts", r.stdout)
+        page, verdicts = self.assert_report(out, 0)
+        self.assertEqual({v["verdict"] for v in verdicts}, {"inconclusive"})
+        self.assertIn("Rows that did not run", page)
+
     def test_claims_default_file(self):
         res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
         r = script("claims.py", res)
