@@ -255,7 +255,8 @@ def print_results(results, out=sys.stdout):
             print(f"    holds in {held} of {len(res['variants'])} combinations of the varied conditions present "
                   "in the data", file=out)
             if res["where_it_flips"]:
-                print("    where it flips (one condition changed at a time):", file=out)
+                single = not res["where_it_flips"][0].startswith("no single")
+                print("    where it flips" + (" (one condition changed at a time):" if single else ":"), file=out)
             for line in res["where_it_flips"]:
                 print(f"      {line}", file=out)
         if c.get("note"):
