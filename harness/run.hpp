@@ -20,6 +20,7 @@ struct CpuPair {
 };
 
 // Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages.
+// A dying consumer (SIGKILL) exists only in process mode; thread mode refuses it.
 struct Fault {
   std::int64_t consumer_kill_after = -1;
   std::int64_t consumer_stall_after = -1;
@@ -40,6 +41,7 @@ struct RunConfig {
   bool verify = false;
   double timeout_s = 5.0;        // no progress for this long fails the run
   std::uint32_t spin_budget = 0; // 0: automatic, small when both ends share a CPU
+  bool threads = false;          // producer and consumer as two threads of one process (same worker code)
   Fault fault;
 };
 

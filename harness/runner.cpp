@@ -9,6 +9,7 @@
 #include "harness/os/affinity.hpp"
 #include "harness/os/child.hpp"
 #include "harness/os/error.hpp"
+#include "harness/os/thread.hpp"
 
 namespace ipcbench {
 
@@ -29,7 +30,7 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
 
 namespace detail {
 
-volatile std::uint64_t g_sink = 0;
+volatile std::atomic<std::uint64_t> g_sink{0};
 
 Usage Usage::now() {
   rusage r{};
@@ -73,7 +74,7 @@ void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const Transpo
   m.values[5] = c.blocking_waits;
   m.values[6] = c.futex_wakes;
   m.values[7] = verified;
-  m.values[8] = g_sink;
+  m.values[8] = g_sink.load(std::memory_order_relaxed);
   ctl.send(m);
 }
 
@@ -112,34 +113,99 @@ std::string current_message() {
     return "unknown error";
   }
 }
+
+// The consumer's side of a run in either mode: pin, serve, wait to be dismissed. A failure is sent over
+// the control channel so the producer can credit it to the consumer; a consumer thread that was called off
+// (os::Cancelled) has nothing to add, the producer's side knows why.
+int consumer_side(const RunConfig& cfg, const Side& consumer, os::ControlChannel& ctl) {
+  try {
+    int cpu = os::pin_to_cpu(cfg.cpus.consumer);
+    consumer(ctl, cpu);
+    // Exit only when told: a SIGCHLD during the run then always means the consumer died.
+    ctl.receive(os::ControlMessage::bye);
+    return 0;
+  } catch (const os::Cancelled&) {
+    return 1;
+  } catch (const std::exception& e) {
+    os::ControlMessage m;
+    m.type = os::ControlMessage::error;
+    m.set_text(e.what());
+    try {
+      ctl.send(m);
+    } catch (...) {
+    }
+    return 1;
+  }
+}
+
+// How each mode ends a consumer that failed the run, and says how it ended.
+struct PeerEnding {
+  std::function<bool()> has_ended;                 // without waiting
+  std::function<std::string(bool ended)> finish;   // reap it (ended) or kill/stop it; "killed by signal 9"...
+  const char* noun;                                // "consumer" | "consumer thread"
+  const char* stuck_fate;                          // what was done to a consumer that stopped answering
+};
+
+// Called from a catch block: names the failure from what the producer saw, why the run was cancelled and
+// what the consumer said.
+void record_failure(const RunConfig& cfg, RunResult& res, os::ControlChannel& ctl, const PeerEnding& peer) {
+  std::string what = current_message();
+  auto reason = os::cancel_reason();
+  std::optional<std::string> said;  // the consumer's own account of its failure, if it gave one
+  bool peer_ended = reason == os::CancelReason::peer_exited || peer.has_ended();
+  try {
+    throw;
+  } catch (const os::PeerFailed& e) {
+    said = e.what();
+    peer_ended = true;
+  } catch (const os::PeerGone&) {
+    peer_ended = true;
+  } catch (...) {
+  }
+  if (reason == os::CancelReason::timeout || reason == os::CancelReason::interrupted) peer_ended = false;
+  // A peer that exited or closed its end is reaped and described; one that is stuck is killed (stopped).
+  const std::string how = peer.finish(peer_ended);
+  if (!said)
+    if (auto m = ctl.poll_error()) said = m->text;
+  if (said) {
+    res.error = "consumer failed: " + *said;
+  } else if (reason == os::CancelReason::interrupted) {
+    res.error = std::string("interrupted by ") + ::strsignal(os::interrupt_signal());
+  } else if (reason == os::CancelReason::timeout) {
+    res.error = "timed out: no progress for " + std::to_string(cfg.timeout_s).substr(0, 4) +
+                " s (consumer stopped answering; " + peer.stuck_fate + ")";
+  } else if (peer_ended) {
+    res.error = std::string(peer.noun) + " " + how + " during the run";
+  } else {
+    res.error = "producer: " + what;
+  }
+  res.status = "error";
+}
+
+const std::vector<int>& original_affinity() {
+  static const std::vector<int> cpus = os::allowed_cpus();
+  return cpus;
+}
+
+void restore_affinity() {
+  try {
+    os::set_affinity(original_affinity());
+  } catch (...) {
+  }
+}
 }  // namespace
 
 void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup, const Side& producer,
                       const Side& consumer) {
   const auto wall0 = Clock::mono_ns();
-  static const std::vector<int> original_affinity = os::allowed_cpus();
+  original_affinity();
   os::RunGuard guard(cfg.timeout_s);
   try {
     setup();
     auto ctl = os::ControlChannel::create();
     auto child = os::ChildProcess::spawn([&]() -> int {
       ctl.keep_child_end();
-      try {
-        int cpu = os::pin_to_cpu(cfg.cpus.consumer);
-        consumer(ctl, cpu);
-        // Exit only when told: a SIGCHLD during the run then always means the consumer died.
-        ctl.receive(os::ControlMessage::bye);
-        return 0;
-      } catch (const std::exception& e) {
-        os::ControlMessage m;
-        m.type = os::ControlMessage::error;
-        m.set_text(e.what());
-        try {
-          ctl.send(m);
-        } catch (...) {
-        }
-        return 1;
-      }
+      return consumer_side(cfg, consumer, ctl);
     });
     ctl.keep_parent_end();
     try {
@@ -153,46 +219,64 @@ void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<
       if (!st.ok()) throw std::runtime_error("consumer " + st.describe() + " after its report");
       res.status = "ok";
     } catch (...) {
-      std::string what = current_message();
-      auto reason = os::cancel_reason();
-      std::optional<std::string> said;  // the consumer's own account of its failure, if it gave one
-      bool peer_ended = reason == os::CancelReason::peer_exited || child.try_wait().has_value();
-      try {
-        throw;
-      } catch (const os::PeerFailed& e) {
-        said = e.what();
-        peer_ended = true;
-      } catch (const os::PeerGone&) {
-        peer_ended = true;
-      } catch (...) {
-      }
-      if (reason == os::CancelReason::timeout || reason == os::CancelReason::interrupted) peer_ended = false;
-      // A peer that exited or closed its end is reaped and described; one that is stuck is killed.
-      auto st = peer_ended ? child.wait_for(1.0) : child.kill_and_wait();
-      if (!said)
-        if (auto m = ctl.poll_error()) said = m->text;
-      if (said) {
-        res.error = "consumer failed: " + *said;
-      } else if (reason == os::CancelReason::interrupted) {
-        res.error = std::string("interrupted by ") + ::strsignal(os::interrupt_signal());
-      } else if (reason == os::CancelReason::timeout) {
-        res.error = "timed out: no progress for " + std::to_string(cfg.timeout_s).substr(0, 4) +
-                    " s (consumer stopped answering; it was killed)";
-      } else if (peer_ended) {
-        res.error = "consumer " + st.describe() + " during the run";
-      } else {
-        res.error = "producer: " + what;
-      }
-      res.status = "error";
+      record_failure(cfg, res, ctl,
+                     {[&] { return child.try_wait().has_value(); },
+                      [&](bool ended) { return (ended ? child.wait_for(1.0) : child.kill_and_wait()).describe(); },
+                      "consumer", "it was killed"});
     }
   } catch (...) {
     res.status = "error";
     res.error = current_message();
   }
-  try {
-    os::set_affinity(original_affinity);
-  } catch (...) {
+  restore_affinity();
+  res.wall_s = static_cast<double>(Clock::mono_ns() - wall0) / 1e9;
+}
+
+void run_thread_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup, const Side& producer,
+                     const Side& consumer) {
+  const auto wall0 = Clock::mono_ns();
+  original_affinity();
+  if (cfg.fault.consumer_kill_after >= 0) {
+    res.status = "error";
+    res.error = "thread mode cannot kill the consumer (SIGKILL ends the whole process): consumer_kill_after is refused";
+    return;
   }
+  os::RunGuard guard(cfg.timeout_s);  // outlives the thread: its cancel flag is what stops the thread
+  try {
+    setup();
+    auto ctl = os::ControlChannel::create();
+    auto consumer_ctl = ctl.take_child_end();
+    os::PeerThread peer([&]() -> int {
+      int status = consumer_side(cfg, consumer, consumer_ctl);
+      consumer_ctl.close();  // as a process's exit would: the producer reads what was sent, then EOF
+      os::peer_exited();     // and its SIGCHLD
+      return status;
+    });
+    try {
+      res.producer.cpu = os::pin_to_cpu(cfg.cpus.producer);
+      producer(ctl, res.producer.cpu);
+      guard.peer_may_exit();
+      os::ControlMessage bye;
+      bye.type = os::ControlMessage::bye;
+      ctl.send(bye);
+      auto status = peer.wait_for(cfg.timeout_s);
+      if (!status) throw std::runtime_error("consumer thread did not finish after its report");
+      if (*status != 0) throw std::runtime_error("consumer thread failed after its report");
+      res.status = "ok";
+    } catch (...) {
+      record_failure(cfg, res, ctl,
+                     {[&] { return peer.finished(); },
+                      [&](bool) {
+                        int status = peer.stop_and_join();
+                        return std::string(status == 0 ? "ended" : "failed");
+                      },
+                      "consumer thread", "it was stopped"});
+    }
+  } catch (...) {
+    res.status = "error";
+    res.error = current_message();
+  }
+  restore_affinity();
   res.wall_s = static_cast<double>(Clock::mono_ns() - wall0) / 1e9;
 }
 

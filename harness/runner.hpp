@@ -3,9 +3,12 @@
 // message); the cache-line floor uses the same loops with its own Ops. The harness forks the consumer,
 // pins both sides, handshakes, warms up, sizes the measured phase from the warm-up, measures, collects
 // the consumer's report and reaps it; any failure becomes a RunResult with status "error".
+// Thread mode (RunConfig::threads) runs the same two sides in two threads of this process instead, so
+// ThreadSanitizer can check a transport's memory ordering; only the pair runner differs.
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,7 +23,9 @@ namespace ipcbench {
 
 namespace detail {
 
-extern volatile std::uint64_t g_sink;  // keeps payload reads from being optimised away
+// Keeps payload reads from being optimised away. Atomic (relaxed: plain loads and stores on x86) because
+// in thread mode both sides add to it.
+extern volatile std::atomic<std::uint64_t> g_sink;
 
 struct Usage {
   double user_ns = 0, sys_ns = 0;
@@ -48,6 +53,12 @@ using Side = std::function<void(os::ControlChannel&, int pinned_cpu)>;
 // Fork/pin/handshake/diagnosis shared by every run. `setup` runs in the parent before fork.
 void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup,
                       const Side& producer, const Side& consumer);
+// The same with the consumer in a thread (os::PeerThread) of this process: `setup` runs before the thread
+// starts, each side keeps its own end of the control channel, a consumer failure is reported over it as in
+// process mode, and the thread is always joined. A killed consumer cannot be simulated here: a run with
+// fault.consumer_kill_after set is refused (status "error").
+void run_thread_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup,
+                     const Side& producer, const Side& consumer);
 
 void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const TransportCounters& c,
                  std::uint64_t verified);
@@ -131,7 +142,10 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
     if (cfg.fault.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_kill_after))
       ::raise(SIGKILL);
     if (cfg.fault.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_stall_after))
-      for (;;) ::pause();
+      for (;;) {
+        ::pause();
+        os::check_cancel();  // a process is killed; a thread must be called off
+      }
     if (cfg.fault.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_fail_after))
       throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
   };
@@ -201,7 +215,7 @@ class TransportOps {
       payload::check_verified(in_.span(), seq);
       ++verified_;
     } else {
-      g_sink = g_sink + payload::read_fast(in_.span());
+      g_sink.store(g_sink.load(std::memory_order_relaxed) + payload::read_fast(in_.span()), std::memory_order_relaxed);
     }
   }
   T& t_;
@@ -219,12 +233,16 @@ RunResult run_transport(const RunConfig& cfg) {
   RunResult res;
   res.config = cfg;
   res.spin_budget = cfg.spin_budget != 0 ? cfg.spin_budget : auto_spin_budget(cfg.cpus);
-  std::optional<T> transport;
-  detail::run_process_pair(
+  // After fork each process has its own copy of `transport`; two threads need two objects, so in thread
+  // mode the consumer's ends are split off into `consumer_side` (declared second: destroyed first).
+  std::optional<T> transport, consumer_side;
+  auto run_pair = cfg.threads ? detail::run_thread_pair : detail::run_process_pair;
+  run_pair(
       cfg, res,
       [&] {
         transport.emplace(transport_options(cfg, res.spin_budget));
         res.effective = transport->effective();
+        if (cfg.threads) consumer_side.emplace(transport->split_consumer());
       },
       [&](os::ControlChannel& ctl, int) {
         transport->open(Role::producer);
@@ -232,8 +250,9 @@ RunResult run_transport(const RunConfig& cfg) {
         detail::produce(ops, cfg, ctl, res);
       },
       [&](os::ControlChannel& ctl, int cpu) {
-        transport->open(Role::consumer);
-        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify);
+        T& mine = consumer_side ? *consumer_side : *transport;
+        mine.open(Role::consumer);
+        detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify);
         detail::consume(ops, cfg, ctl, cpu);
       });
   return res;

@@ -56,6 +56,17 @@ MqTransport::MqTransport(const TransportOptions& options) : options_(options) {
   }
 }
 
+MqTransport MqTransport::split_consumer() {
+  MqTransport c;
+  c.options_ = options_;
+  c.names_[0] = names_[0];
+  c.names_[1] = names_[1];
+  c.effective_ = effective_;
+  c.q_[0][1] = std::move(q_[0][1]);  // reads requests
+  c.q_[1][0] = std::move(q_[1][0]);  // writes replies
+  return c;
+}
+
 void MqTransport::open(Role role) {
   if (role == Role::producer) {
     tx_ = std::move(q_[0][0]);

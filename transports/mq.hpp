@@ -40,6 +40,7 @@ class MqDescriptor {
 class MqTransport {
  public:
   explicit MqTransport(const TransportOptions& options);
+  MqTransport split_consumer();
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
@@ -50,6 +51,7 @@ class MqTransport {
   [[nodiscard]] const std::string& request_name() const { return names_[0]; }
 
  private:
+  MqTransport() = default;
   TransportOptions options_;
   std::string names_[2];
   // [queue][side]: queue 0 = requests, 1 = replies; side 0 = writer, 1 = reader

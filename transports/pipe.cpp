@@ -38,6 +38,16 @@ PipeTransport::PipeTransport(const TransportOptions& options) : options_(options
   effective_.capacity_bytes = granted > 0 ? static_cast<std::size_t>(granted) : 0;
 }
 
+PipeTransport PipeTransport::split_consumer() {
+  PipeTransport c;
+  c.options_ = options_;
+  c.io_ = io_;
+  c.effective_ = effective_;
+  c.request_.read_end = std::move(request_.read_end);
+  c.reply_.write_end = std::move(reply_.write_end);
+  return c;
+}
+
 void PipeTransport::open(Role role) {
   if (role == Role::producer) {
     tx_ = std::move(request_.write_end);

@@ -13,6 +13,7 @@ namespace ipcbench {
 class PipeTransport {
  public:
   explicit PipeTransport(const TransportOptions& options);
+  PipeTransport split_consumer();
   void open(Role role);
   void send(std::span<const std::byte> msg) { io_.write_all(tx_.get(), msg, counters_); }
   void recv(std::span<std::byte> msg) { io_.read_all(rx_.get(), msg, counters_); }
@@ -21,6 +22,7 @@ class PipeTransport {
   static Capabilities capabilities();
 
  private:
+  PipeTransport() = default;
   TransportOptions options_;
   os::Pipe request_, reply_;
   os::Fd tx_, rx_;

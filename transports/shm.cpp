@@ -45,6 +45,16 @@ ShmTransport::ShmTransport(const TransportOptions& options) : options_(options) 
   if (options.duplex) rx_ = setup(mapping_.data() + ring_bytes);  // replies
 }
 
+ShmTransport ShmTransport::split_consumer() const {
+  ShmTransport view;
+  view.options_ = options_;
+  view.stride_ = stride_;
+  view.capacity_ = capacity_;
+  view.tx_ = tx_;
+  view.rx_ = rx_;
+  return view;
+}
+
 void ShmTransport::open(Role role) {
   if (role == Role::consumer) std::swap(tx_, rx_);
 }

@@ -20,6 +20,7 @@ class ShmTransport {
  public:
   explicit ShmTransport(const TransportOptions& options);
 
+  ShmTransport split_consumer() const;  // a view of the same mapping; this object owns it
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
@@ -29,6 +30,8 @@ class ShmTransport {
   static Capabilities capabilities();
 
  private:
+  ShmTransport() = default;
+
   // Futex words: bit 0 = "I am about to sleep / sleeping", bits 1.. = wake epoch. The waker clears the bit
   // by adding 1, which also changes the epoch, so a sleeper whose announcement was consumed by a stale
   // wake sees a changed value in FUTEX_WAIT and re-checks instead of sleeping through its message.

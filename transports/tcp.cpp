@@ -28,6 +28,14 @@ TcpTransport::TcpTransport(const TransportOptions& options) : options_(options) 
   if (::listen(listener_.get(), 1) != 0) os::throw_errno("tcp: listen");
 }
 
+TcpTransport TcpTransport::split_consumer() {
+  TcpTransport c;
+  c.options_ = options_;
+  c.io_ = io_;
+  c.address_ = address_;
+  return c;
+}
+
 void TcpTransport::open(Role role) {
   if (role == Role::producer) {
     sockaddr_in peer{};

@@ -15,6 +15,7 @@ namespace ipcbench {
 class TcpTransport {
  public:
   explicit TcpTransport(const TransportOptions& options);
+  TcpTransport split_consumer();  // the consumer connects to the address; the listener stays here
   void open(Role role);
   void send(std::span<const std::byte> msg) { io_.write_all(conn_.get(), msg, counters_); }
   void recv(std::span<std::byte> msg) { io_.read_all(conn_.get(), msg, counters_); }
@@ -23,6 +24,7 @@ class TcpTransport {
   static Capabilities capabilities();
 
  private:
+  TcpTransport() = default;
   TransportOptions options_;
   os::Fd listener_, conn_;
   sockaddr_in address_{};

@@ -4,6 +4,8 @@
 // (harness/runner.hpp) owns all of that, so every transport is measured by the same code.
 //
 //   T t(options);        in the parent, before fork: creates the kernel object / shared mapping
+//   t.split_consumer();  thread mode only, instead of fork: a second object holding the consumer's ends (t
+//                        keeps the producer's and must outlive it); each thread then opens its own object
 //   t.open(role);        in each process after fork: keeps its ends, connects/accepts, drops names
 //   t.send(bytes);       one whole message producer->consumer (or consumer->producer for replies)
 //   t.recv(bytes);       one whole message of exactly bytes.size()
@@ -65,6 +67,7 @@ template <class T>
 concept Transport = std::constructible_from<T, const TransportOptions&> &&
                     requires(T t, const T ct, Role role, std::span<const std::byte> out, std::span<std::byte> in) {
                       t.open(role);
+                      { t.split_consumer() } -> std::same_as<T>;
                       t.send(out);
                       t.recv(in);
                       { ct.counters() } -> std::same_as<TransportCounters>;

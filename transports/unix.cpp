@@ -33,6 +33,15 @@ UnixTransport::UnixTransport(const TransportOptions& options) : options_(options
   effective_.capacity_bytes = socket_send_buffer(fds[0]);
 }
 
+UnixTransport UnixTransport::split_consumer() {
+  UnixTransport c;
+  c.options_ = options_;
+  c.io_ = io_;
+  c.effective_ = effective_;
+  c.consumer_end_ = std::move(consumer_end_);
+  return c;
+}
+
 void UnixTransport::open(Role role) {
   mine_ = std::move(role == Role::producer ? producer_end_ : consumer_end_);
   producer_end_.reset();

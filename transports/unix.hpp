@@ -14,6 +14,7 @@ namespace ipcbench {
 class UnixTransport {
  public:
   explicit UnixTransport(const TransportOptions& options);
+  UnixTransport split_consumer();
   void open(Role role);
   void send(std::span<const std::byte> msg) { io_.write_all(mine_.get(), msg, counters_); }
   void recv(std::span<std::byte> msg) { io_.read_all(mine_.get(), msg, counters_); }
@@ -22,6 +23,7 @@ class UnixTransport {
   static Capabilities capabilities();
 
  private:
+  UnixTransport() = default;
   TransportOptions options_;
   os::Fd producer_end_, consumer_end_, mine_;
   FdStreamIo io_;

@@ -42,6 +42,14 @@ UnixDgramTransport::UnixDgramTransport(const TransportOptions& options) : option
   effective_.capacity_bytes = socket_send_buffer(fds[0]);
 }
 
+UnixDgramTransport UnixDgramTransport::split_consumer() {
+  UnixDgramTransport c;
+  c.options_ = options_;
+  c.effective_ = effective_;
+  c.consumer_end_ = std::move(consumer_end_);
+  return c;
+}
+
 void UnixDgramTransport::open(Role role) {
   mine_ = std::move(role == Role::producer ? producer_end_ : consumer_end_);
   producer_end_.reset();

@@ -13,6 +13,7 @@ namespace ipcbench {
 class UnixDgramTransport {
  public:
   explicit UnixDgramTransport(const TransportOptions& options);
+  UnixDgramTransport split_consumer();
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
@@ -21,6 +22,7 @@ class UnixDgramTransport {
   static Capabilities capabilities();
 
  private:
+  UnixDgramTransport() = default;
   TransportOptions options_;
   os::Fd producer_end_, consumer_end_, mine_;
   TransportCounters counters_;

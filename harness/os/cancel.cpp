@@ -15,7 +15,7 @@ std::atomic<int> g_cancel{0};
 std::atomic<std::uint64_t> g_progress{0};
 
 namespace {
-std::atomic<int> g_watch_child{0};
+std::atomic<int> g_watch_peer{0};
 std::atomic<int> g_interrupt_signal{0};
 timer_t g_timer{};
 std::atomic<int> g_timer_ok{0};
@@ -29,6 +29,7 @@ const char* reason_text(CancelReason r) {
     case CancelReason::peer_exited: return "the peer process exited";
     case CancelReason::timeout: return "timed out: no progress";
     case CancelReason::interrupted: return "interrupted";
+    case CancelReason::stopped: return "stopped by the other side of the run";
     default: return "cancelled";
   }
 }
@@ -47,11 +48,13 @@ void cancel(CancelReason r) noexcept {
   if (g_timer_armed.load(std::memory_order_relaxed)) kick_timer();
 }
 
+void on_kick(int) {}  // only here to make a blocked call return EINTR
+
 void on_signal(int sig) {
   int saved = errno;
   switch (sig) {
     case SIGCHLD:
-      if (g_watch_child.load(std::memory_order_relaxed)) cancel(CancelReason::peer_exited);
+      if (g_watch_peer.load(std::memory_order_relaxed)) cancel(CancelReason::peer_exited);
       break;
     case SIGALRM:
       if (g_cancel.load(std::memory_order_relaxed) != 0) break;  // still kicking blocked calls
@@ -78,6 +81,12 @@ Cancelled::Cancelled(CancelReason r) : std::runtime_error(reason_text(r)), reaso
 
 void throw_cancelled() { throw Cancelled(cancel_reason()); }
 
+void request_cancel(CancelReason r) noexcept { cancel(r); }
+
+void peer_exited() noexcept {
+  if (g_watch_peer.load(std::memory_order_relaxed)) cancel(CancelReason::peer_exited);
+}
+
 bool interrupted() noexcept { return g_interrupt_signal.load(std::memory_order_relaxed) != 0; }
 int interrupt_signal() noexcept { return g_interrupt_signal.load(std::memory_order_relaxed); }
 
@@ -90,6 +99,9 @@ void install_signal_handlers() {
   sa.sa_flags = 0;  // no SA_RESTART: blocked calls must return EINTR
   for (int sig : {SIGALRM, SIGINT, SIGTERM})
     if (sigaction(sig, &sa, nullptr) != 0) throw_errno("sigaction");
+  sa.sa_handler = on_kick;
+  if (sigaction(kKickSignal, &sa, nullptr) != 0) throw_errno("sigaction(kick)");
+  sa.sa_handler = on_signal;
   sa.sa_flags = SA_NOCLDSTOP;
   if (sigaction(SIGCHLD, &sa, nullptr) != 0) throw_errno("sigaction(SIGCHLD)");
   signal(SIGPIPE, SIG_IGN);  // a write to a dead peer must be an EPIPE error, not our death
@@ -113,7 +125,7 @@ RunGuard::RunGuard(double timeout_s) {
   sigprocmask(SIG_SETMASK, &old, nullptr);
   // A SIGINT that arrived between runs still cancels this one.
   g_cancel.store(interrupted() ? static_cast<int>(CancelReason::interrupted) : 0);
-  g_watch_child = 1;
+  g_watch_peer = 1;
   double tick = std::max(timeout_s / kTicksPerTimeout, 0.001);
   itimerspec its{};
   its.it_value.tv_sec = static_cast<time_t>(tick);
@@ -124,10 +136,10 @@ RunGuard::RunGuard(double timeout_s) {
   else timer_settime(g_timer, 0, &its, nullptr);
 }
 
-void RunGuard::peer_may_exit() noexcept { g_watch_child = 0; }
+void RunGuard::peer_may_exit() noexcept { g_watch_peer = 0; }
 
 RunGuard::~RunGuard() {
-  g_watch_child = 0;
+  g_watch_peer = 0;
   g_timer_armed = 0;
   itimerspec off{};
   timer_settime(g_timer, 0, &off, nullptr);
@@ -138,10 +150,10 @@ void child_signal_setup(pid_t parent) {
   struct sigaction sa {};
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGALRM, SIGCHLD, SIGTERM}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGALRM, SIGCHLD, SIGTERM, kKickSignal}) sigaction(sig, &sa, nullptr);
   signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the parent winds the run down
   g_cancel.store(0);
-  g_watch_child = 0;
+  g_watch_peer = 0;
   g_timer_armed = 0;
   g_timer_ok = 0;  // timers are not inherited across fork
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -9,9 +9,18 @@
 // checks it after an unsuccessful attempt, and blocking system calls return EINTR because the handlers are
 // installed without SA_RESTART. Once cancelled, the watchdog timer keeps firing every few milliseconds so a
 // call that blocked just after the flag was set is interrupted too: no run can hang.
+// Thread mode: those process-directed signals all land in the measuring (producer) thread, because the
+// consumer thread blocks them (os::PeerThread); the consumer is interrupted by kKickSignal sent to it alone.
+#include <signal.h>
+
 namespace ipcbench::os {
 
-enum class CancelReason : int { none = 0, peer_exited = 1, timeout = 2, interrupted = 3 };
+// stopped: thread mode only, the producer's side gave up and calls the consumer thread off.
+enum class CancelReason : int { none = 0, peer_exited = 1, timeout = 2, interrupted = 3, stopped = 4 };
+
+// Sent to one thread (pthread_kill) to interrupt its blocking call; the handler does nothing. SIGURG because
+// its default action is to ignore it, so a stray one from outside changes nothing.
+inline constexpr int kKickSignal = SIGURG;
 
 extern std::atomic<int> g_cancel;
 extern std::atomic<std::uint64_t> g_progress;  // bumped by the harness loops; the watchdog reads it
@@ -33,7 +42,12 @@ inline void note_progress() noexcept {
   g_progress.store(g_progress.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-// Process-wide, once: handlers for SIGCHLD, SIGALRM, SIGINT, SIGTERM; SIGPIPE ignored.
+// Cancels the run now (the first reason given wins) and keeps the watchdog kicking blocked calls.
+void request_cancel(CancelReason r) noexcept;
+// Thread mode's SIGCHLD: the consumer thread ended. Cancels unless the run no longer watches its peer.
+void peer_exited() noexcept;
+
+// Process-wide, once: handlers for SIGCHLD, SIGALRM, SIGINT, SIGTERM, kKickSignal; SIGPIPE ignored.
 void install_signal_handlers();
 // True once SIGINT/SIGTERM arrived; the sweep stops after the current run.
 bool interrupted() noexcept;

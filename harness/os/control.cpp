@@ -30,7 +30,7 @@ void ControlChannel::send(const ControlMessage& m) {
     if (n == static_cast<ssize_t>(sizeof m)) return;
     if (n < 0 && errno == EINTR) {
       auto r = cancel_reason();
-      if (r == CancelReason::timeout || r == CancelReason::interrupted) throw_cancelled();
+      if (r != CancelReason::none && r != CancelReason::peer_exited) throw_cancelled();
       continue;
     }
     if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) throw PeerGone("control channel: peer has gone");
@@ -46,7 +46,7 @@ ControlMessage ControlChannel::receive(ControlMessage::Type expected) {
     if (n == 0 || (n < 0 && errno == ECONNRESET)) throw PeerGone("control channel: peer has gone");
     if (n < 0 && errno == EINTR) {
       auto r = cancel_reason();
-      if (r == CancelReason::timeout || r == CancelReason::interrupted) throw_cancelled();
+      if (r != CancelReason::none && r != CancelReason::peer_exited) throw_cancelled();
       continue;
     }
     if (n < 0) throw_errno("control channel recv");

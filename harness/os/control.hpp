@@ -27,10 +27,22 @@ class ControlChannel {
   // After fork each side keeps its own end.
   void keep_parent_end() noexcept { child_.reset(); }
   void keep_child_end() noexcept { parent_.reset(); }
+  // Thread mode: the consumer thread's end as a channel of its own; this one keeps the parent's end.
+  ControlChannel take_child_end() noexcept {
+    ControlChannel c;
+    c.child_ = std::move(child_);
+    return c;
+  }
+  // What a process's exit would do to its end: the peer reads what was sent, then end-of-file.
+  void close() noexcept {
+    parent_.reset();
+    child_.reset();
+  }
 
   void send(const ControlMessage& m);
-  // Blocks; EINTR is retried unless the run was cancelled for a timeout or an interrupt. A peer that
-  // exited is not a reason to stop reading: what it sent before exiting is still delivered.
+  // Blocks; EINTR is retried unless the run was cancelled for a timeout, an interrupt or (thread mode) by
+  // the producer's side. A peer that exited is not a reason to stop reading: what it sent before exiting
+  // is still delivered.
   ControlMessage receive(ControlMessage::Type expected);
   // What the peer sent before it died, if anything (non-blocking). Used to explain failures.
   std::optional<ControlMessage> poll_error();
