@@ -109,7 +109,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
       spin_budget, clock = "auto";
-  bool list = false, verify = false;
+  bool list = false, verify = false, threads = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports (default: all; see --list)");
   app.add_option("--patterns", patterns, "pingpong,stream (default: both)");
@@ -126,6 +126,8 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
   app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");
   app.add_flag("--verify", verify, "Check sequence number and checksum of every message");
+  app.add_flag("--threads", threads,
+               "Producer and consumer as two threads of one process instead of two processes (same worker code)");
   app.add_flag("--quiet", out.quiet, "No progress lines, no table");
 
   try {
@@ -195,6 +197,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       base.spin_budget = static_cast<std::uint32_t>(b);
     }
     base.verify = verify;
+    base.threads = threads;
 
     auto online = os::online_cpus();
     auto allowed = os::allowed_cpus();

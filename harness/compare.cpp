@@ -19,6 +19,7 @@ std::string row_key(const json& r) {
   std::string key = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
                     r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
                     "B cpus " + std::to_string(c["producer"].get<int>()) + ":" + std::to_string(c["consumer"].get<int>());
+  if (r.value("mode", "processes") == "threads") key += " threads";
   if (r.contains("capacity_requested") && !r["capacity_requested"].is_null())
     key += " cap " + std::to_string(r["capacity_requested"].get<std::size_t>());
   return key;

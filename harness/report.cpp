@@ -54,6 +54,7 @@ json to_json(const RunResult& r) {
       {"payload_bytes", c.payload_bytes},
       {"cpus", {{"producer", c.cpus.producer}, {"consumer", c.cpus.consumer}}},
       {"placement", c.placement},
+      {"mode", c.threads ? "threads" : "processes"},
       {"capacity", r.effective.capacity_messages != 0 ? json(r.effective.capacity_messages) : json(nullptr)},
       {"capacity_requested", c.capacity != 0 ? json(c.capacity) : json(nullptr)},
       {"capacity_bytes", r.effective.capacity_bytes != 0 ? json(r.effective.capacity_bytes) : json(nullptr)},

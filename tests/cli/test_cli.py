@@ -266,6 +266,12 @@ class Sweeps(TmpDirCase):
         doc, _ = self.sweep("--transports", "shm,mq,pipe,unix,tcp", *TINY, "--verify", "--quiet")
         self.check_tiny_sweep(doc, verify=True)
         self.assertTrue(all(r["verify"] for r in doc["runs"]))
+        self.assertEqual({r["mode"] for r in doc["runs"]}, {"processes"})
+
+    def test_tiny_sweep_threads(self):
+        doc, _ = self.sweep("--threads", "--transports", "shm,mq,pipe,unix,tcp", *TINY, "--verify", "--quiet")
+        self.check_tiny_sweep(doc, verify=True)
+        self.assertEqual({r["mode"] for r in doc["runs"]}, {"threads"})
 
     def test_mq_default_sizes_skip_64k(self):
         with open("/proc/sys/fs/mqueue/msgsize_max") as f:
@@ -286,10 +292,17 @@ class Sweeps(TmpDirCase):
 
 class Interrupt(TmpDirCase):
     def test_sigint_keeps_what_was_measured(self):
+        self.check_sigint("--transports", "pipe,unix,tcp")
+
+    def test_sigint_in_thread_mode(self):
+        # The consumer thread blocks SIGINT: the measuring thread takes it and calls the consumer off.
+        self.check_sigint("--threads", "--transports", "shm,pipe", "--wait", "block,spin")
+
+    def check_sigint(self, *args):
         validator = load_schema()
         out = os.path.join(self.tmp, "interrupted.json")
         shm_before = {e for e in os.listdir("/dev/shm") if "ipcbench" in e}
-        p = subprocess.Popen([BINARY, "--transports", "pipe,unix,tcp", "--duration", "0.3", "--out", out],
+        p = subprocess.Popen([BINARY, *args, "--duration", "0.3", "--out", out],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Wait for the first run row to land on disk (floors come first), then interrupt mid-sweep.
         deadline = time.monotonic() + 20
