@@ -265,8 +265,90 @@ TEST_P(PeerFailure, KilledConsumerStream) { expect_killed(Pattern::stream); }
 TEST_P(PeerFailure, StalledConsumerPingpong) { expect_timed_out(Pattern::pingpong); }
 TEST_P(PeerFailure, StalledConsumerStream) { expect_timed_out(Pattern::stream); }
 
+// Thread mode: the same worker code in two threads of this process (each thread opens its own transport
+// object, see split_consumer). Every transport must deliver there too, a failing or stuck consumer thread
+// must still end the run promptly and be joined, and a killed consumer, which only a process can be, is
+// refused rather than taking the test process down.
+class ThreadMode : public PeerFailure {
+ protected:
+  RunConfig threaded(Pattern pattern, std::size_t bytes, std::uint64_t messages) const {
+    auto cfg = config(pattern, bytes, messages);
+    cfg.threads = true;
+    return cfg;
+  }
+};
+
+TEST_P(ThreadMode, DeliversEverySize) {
+  for (Pattern p : {Pattern::pingpong, Pattern::stream})
+    for (std::size_t n : {1ul, 8ul, 64ul, 4096ul, 65536ul})
+      if (n <= max_bytes()) expect_delivered(threaded(p, n, messages_for(n)));
+}
+
+TEST_P(ThreadMode, SameCoreWorks) {
+  for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
+    auto cfg = threaded(p, 64, 200);
+    cfg.cpus = same_core_pair();
+    cfg.placement = "same-core";
+    expect_delivered(cfg);
+  }
+}
+
+TEST_P(ThreadMode, FailingConsumerIsCreditedAndJoined) {
+  for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
+    auto cfg = threaded(p, 64, 100000);
+    cfg.fault.consumer_fail_after = 30;
+    cfg.timeout_s = 2;
+    double wall = 0;
+    const RunResult r = run_timed(cfg, &wall);
+    EXPECT_EQ(r.status, "error");
+    EXPECT_EQ(r.error, "consumer failed: injected failure after 30 messages");
+    EXPECT_LT(wall, 1.0) << "the producer must learn of the failure at once, not from the watchdog";
+  }
+}
+
+// The producer's side of a stall is the same as in process mode (PeerFailure covers every pattern); what is
+// new is calling the consumer thread off, tried with every transport's blocking call on the producer side.
+TEST_P(ThreadMode, StalledConsumerTimesOutAndIsStopped) {
+  for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
+    if (p == Pattern::stream && GetParam().transport != "shm") continue;
+    SCOPED_TRACE(to_string(p));
+    auto cfg = threaded(p, 64, 20000);
+    cfg.fault.consumer_stall_after = 50;
+    cfg.timeout_s = 0.2;
+    double wall = 0;
+    const RunResult r = run_timed(cfg, &wall);
+    EXPECT_EQ(r.status, "error");
+    EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("it was stopped"), std::string::npos) << r.error;
+    EXPECT_GE(wall, 0.15);
+    EXPECT_LT(wall, 1.5);
+  }
+}
+
+TEST_P(ThreadMode, KilledConsumerIsRefused) {
+  auto cfg = threaded(Pattern::pingpong, 64, 1000);
+  cfg.fault.consumer_kill_after = 20;
+  const RunResult r = run(cfg);
+  EXPECT_EQ(r.status, "error");
+  EXPECT_NE(r.error.find("thread mode cannot kill the consumer"), std::string::npos) << r.error;
+}
+
+TEST_P(ThreadMode, LeavesNothingBehind) {
+  ASSERT_EQ(run(threaded(Pattern::pingpong, 64, 50)).status, "ok");
+  const int fds_before = count_open_fds();
+  for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
+    EXPECT_EQ(run(threaded(p, 64, 100)).status, "ok");
+    auto failing = threaded(p, 64, 1000);
+    failing.fault.consumer_fail_after = 20;
+    EXPECT_EQ(run(failing).status, "error");
+  }
+  EXPECT_EQ(count_open_fds(), fds_before) << "descriptors leaked by the runs";
+  EXPECT_TRUE(dev_shm_ipcbench_entries().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTransports, Conformance, ::testing::ValuesIn(all_params()), param_name);
 INSTANTIATE_TEST_SUITE_P(AllTransports, PeerFailure, ::testing::ValuesIn(all_params()), param_name);
+INSTANTIATE_TEST_SUITE_P(AllTransports, ThreadMode, ::testing::ValuesIn(all_params()), param_name);
 
 TEST(TransportTable, NamesUniqueAndLimitsKnown) {
   std::vector<std::string> names;
