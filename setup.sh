@@ -48,5 +48,11 @@ if [ "$mode" = run ]; then
   fi
   exit "$status"
 fi
-cd build
-exec ctest --output-on-failure
+# test: the main suite (including the 10^7-message stress tests, label `stress`), then the shm ring in
+# thread mode under ThreadSanitizer, built in its own directory. Both always run; either failing fails.
+status=0
+(cd build && ctest --output-on-failure) || status=$?
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$(nproc)"
+(cd build-tsan && ctest --output-on-failure) || status=$?
+exit "$status"
