@@ -53,6 +53,6 @@ fi
 status=0
 (cd build && ctest --output-on-failure) || status=$?
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_TSAN=ON >/dev/null
-cmake --build build-tsan -j"$(nproc)"
+cmake --build build-tsan -j"$(nproc)" --target ipcbench_ring_tsan_tests
 (cd build-tsan && ctest --output-on-failure) || status=$?
 exit "$status"
