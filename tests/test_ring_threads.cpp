@@ -12,16 +12,11 @@
 #include "harness/clock.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/sweep.hpp"
+#include "tests/support.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
 namespace {
-
-class ClockEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { Clock::init(); }
-};
-[[maybe_unused]] auto* const g_clock_env = ::testing::AddGlobalTestEnvironment(new ClockEnvironment);
 
 struct Param {
   Wait wait;

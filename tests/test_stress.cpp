@@ -17,16 +17,11 @@
 #include "harness/clock.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/sweep.hpp"
+#include "tests/support.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
 namespace {
-
-class ClockEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { Clock::init(); }
-};
-[[maybe_unused]] auto* const g_clock_env = ::testing::AddGlobalTestEnvironment(new ClockEnvironment);
 
 std::uint64_t messages_for(Wait wait, bool same_cpu) {
   if (const char* env = std::getenv("IPCBENCH_STRESS_MESSAGES")) return std::strtoull(env, nullptr, 10);
