@@ -193,6 +193,19 @@ void restore_affinity() {
   } catch (...) {
   }
 }
+
+// The measuring side, the same in both modes: pin, measure, then release the consumer, whose exit from now on
+// is expected rather than a failure.
+void producer_side(const RunConfig& cfg, RunResult& res, const Side& producer, os::ControlChannel& ctl,
+                   os::RunGuard& guard) {
+  res.producer.cpu = os::pin_to_cpu(cfg.cpus.producer);
+  producer(ctl, res.producer.cpu);
+  guard.peer_may_exit();
+  os::ControlMessage bye;
+  bye.type = os::ControlMessage::bye;
+  ctl.send(bye);
+}
+
 }  // namespace
 
 void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup, const Side& producer,
@@ -209,12 +222,7 @@ void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<
     });
     ctl.keep_parent_end();
     try {
-      res.producer.cpu = os::pin_to_cpu(cfg.cpus.producer);
-      producer(ctl, res.producer.cpu);
-      guard.peer_may_exit();
-      os::ControlMessage bye;
-      bye.type = os::ControlMessage::bye;
-      ctl.send(bye);
+      producer_side(cfg, res, producer, ctl, guard);
       auto st = child.wait_for(cfg.timeout_s);
       if (!st.ok()) throw std::runtime_error("consumer " + st.describe() + " after its report");
       res.status = "ok";
@@ -253,12 +261,7 @@ void run_thread_pair(const RunConfig& cfg, RunResult& res, const std::function<v
       return status;
     });
     try {
-      res.producer.cpu = os::pin_to_cpu(cfg.cpus.producer);
-      producer(ctl, res.producer.cpu);
-      guard.peer_may_exit();
-      os::ControlMessage bye;
-      bye.type = os::ControlMessage::bye;
-      ctl.send(bye);
+      producer_side(cfg, res, producer, ctl, guard);
       auto status = peer.wait_for(cfg.timeout_s);
       if (!status) throw std::runtime_error("consumer thread did not finish after its report");
       if (*status != 0) throw std::runtime_error("consumer thread failed after its report");
