@@ -18,17 +18,19 @@ std::uint64_t raw_ns() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-bool cpu_flag(const std::string& flag) {
+std::string cpu_flags_line() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) != 0) continue;
-    std::istringstream ss(line.substr(line.find(':') + 1));
-    std::string f;
-    while (ss >> f)
-      if (f == flag) return true;
-    return false;
-  }
+  while (std::getline(in, line))
+    if (line.rfind("flags", 0) == 0) return line.substr(line.find(':') + 1);
+  return "";
+}
+
+bool has_word(const std::string& text, const std::string& word) {
+  std::istringstream ss(text);
+  std::string w;
+  while (ss >> w)
+    if (w == word) return true;
   return false;
 }
 
@@ -41,17 +43,27 @@ std::string first_line(const char* path) {
 }  // namespace
 
 bool Clock::tsc_usable(std::string* why) {
+  return tsc_usable_from(cpu_flags_line(),
+                         first_line("/sys/devices/system/clocksource/clocksource0/available_clocksource"),
+                         first_line("/proc/cmdline"), why);
+}
+
+bool Clock::tsc_usable_from(const std::string& cpu_flags, const std::string& available_clocksources,
+                            const std::string& kernel_cmdline, std::string* why) {
 #if !defined(__x86_64__)
+  (void)cpu_flags, (void)available_clocksources, (void)kernel_cmdline;
   if (why) *why = "not an x86-64 CPU";
   return false;
 #else
-  if (!cpu_flag("constant_tsc") || !cpu_flag("nonstop_tsc")) {
+  if (!has_word(cpu_flags, "constant_tsc") || !has_word(cpu_flags, "nonstop_tsc")) {
     if (why) *why = "TSC is not invariant (constant_tsc/nonstop_tsc missing)";
     return false;
   }
-  auto available = first_line("/sys/devices/system/clocksource/clocksource0/available_clocksource");
-  if (available.find("tsc") == std::string::npos) {
-    if (why) *why = "the kernel does not offer tsc as a clocksource (it judged the TSC unstable)";
+  if (!has_word(available_clocksources, "tsc")) {
+    if (why)
+      *why = has_word(kernel_cmdline, "tsc=unstable")
+                 ? "the kernel does not offer tsc as a clocksource (tsc=unstable on the kernel command line)"
+                 : "the kernel does not offer tsc as a clocksource (it judged the TSC unstable)";
     return false;
   }
   if (why) *why = "invariant TSC (constant_tsc, nonstop_tsc) and the kernel lists tsc as a usable clocksource";

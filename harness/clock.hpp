@@ -29,6 +29,9 @@ class Clock {
   static const ClockInfo& init(Source wanted = Source::automatic);
   static const ClockInfo& info();
   static bool tsc_usable(std::string* why);
+  // The same verdict from text: the cpuinfo "flags" line, available_clocksource and /proc/cmdline.
+  static bool tsc_usable_from(const std::string& cpu_flags, const std::string& available_clocksources,
+                              const std::string& kernel_cmdline, std::string* why);
 
   static inline std::uint64_t now() noexcept {
 #if defined(__x86_64__)
