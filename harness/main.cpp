@@ -1,4 +1,5 @@
 // ipcbench: sweep -> runs -> JSON (rewritten after every run) -> console table.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -50,6 +51,18 @@ int main(int argc, char** argv) {
         save();
       }
     };
+    // Which pairs are SMT siblings, and whether another task keeps the sweep's CPUs busy (~100 ms of /proc/stat).
+    std::vector<CpuPair> pairs;
+    std::vector<int> cpus;
+    for (const auto& pr : opt.spec.pairs) {
+      pairs.push_back(pr.cpus);
+      cpus.push_back(pr.cpus.producer);
+      cpus.push_back(pr.cpus.consumer);
+    }
+    std::sort(cpus.begin(), cpus.end());
+    cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+    describe_cpu_pairs(context, pairs);
+    if (auto busy = busy_cpus_warning(cpus)) context["warnings"].push_back(*busy);
     measure_floors("before");
 
     bool failed = false;
