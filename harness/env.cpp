@@ -364,6 +364,56 @@ std::optional<std::string> busy_cpus_warning_from(const std::string& stat_before
          " ms before it (" + found + "): the runs share them with that work, which inflates latencies and tails";
 }
 
+std::vector<std::string> host_warnings(const json& host) {
+  std::vector<std::string> out;
+  auto str = [&](const char* key) { return host.value(key, json()).is_string() ? host[key].get<std::string>() : ""; };
+  if (host.value("virtualized", false)) {
+    std::string seen = "hypervisor CPU flag";
+    if (!str("hypervisor_type").empty()) seen = str("hypervisor_type") + ", " + seen;
+    if (auto sig = str("hypervisor_cpuid_signature"); !sig.empty()) seen += ", CPUID signature '" + sig + "'";
+    out.push_back("running in a virtual machine (" + seen +
+                  "): the host schedules the vCPUs, so tails and cross-core numbers include the hypervisor's "
+                  "decisions");
+  }
+  if (str("clocksource") == "hpet" || str("clocksource") == "acpi_pm")
+    out.push_back("clocksource is " + str("clocksource") + ": every clock_gettime is a slow hardware read");
+  const json tsc = host.value("tsc", json::object());
+  const bool x86_64 = host.value("kernel", json::object()).value("machine", "") == "x86_64";
+  if (x86_64 && !tsc.value("tsc_usable_across_cpus", true))
+    out.push_back("the TSC is not usable across CPUs: " + tsc.value("reason", std::string("unknown reason")) +
+                  "; timestamps use CLOCK_MONOTONIC instead, whose read cost is part of every sample");
+  if (str("governor") == "powersave")
+    out.push_back("CPU frequency governor is powersave: latencies will be inflated; use performance");
+  if (host.value("boost", json()) == true)
+    out.push_back("CPU boost (turbo) is on: the clock frequency follows load and temperature, so latencies vary "
+                  "from run to run");
+  auto non_empty = [&](const char* key) { return host.value(key, json()).is_array() && !host[key].empty(); };
+  if (!non_empty("isolated_cpus") && !non_empty("nohz_full"))
+    for (const auto& st : host.value("cpuidle", json::object()).value("states", json::array()))
+      if (!st.value("disabled", false) && st.value("exit_latency_us", json()).is_number() &&
+          st["exit_latency_us"].get<double>() >= kDeepIdleExitLatencyUs) {
+        out.push_back("cpuidle state " + st.value("name", std::string("?")) + " (exit latency " +
+                      std::to_string(st["exit_latency_us"].get<long long>()) +
+                      " us) is enabled and no CPU is isolated: a waiting CPU may sleep that deeply and a blocking "
+                      "wake-up then pays the exit latency");
+        break;
+      }
+  if (str("transparent_hugepage") == "always")
+    out.push_back("transparent huge pages are 'always' (minor): page faults and khugepaged work land unevenly on "
+                  "runs that map new buffers");
+  const json cgroup = host.value("cgroup_cpu", json());
+  if (cgroup.is_object() && cgroup.value("quota_cpus", json()).is_number()) {
+    char q[32];
+    std::snprintf(q, sizeof q, "%.2f", cgroup["quota_cpus"].get<double>());
+    out.push_back(std::string("this process's cgroup has a CPU quota of ") + q +
+                  " CPUs: when it runs out the process is throttled for the rest of the period, which shows as "
+                  "millisecond latency spikes");
+  }
+  if (host.value("cpus_allowed", json::array()).size() < 2)
+    out.push_back("only one CPU is allowed: cross-core placements are not available here");
+  return out;
+}
+
 }  // namespace env
 
 void describe_cpu_pairs(json& context, const std::vector<CpuPair>& pairs) {
@@ -487,52 +537,7 @@ json describe_environment(const std::vector<std::string>& argv) {
       {"dmi_product", read_line_or_null("/sys/class/dmi/id/product_name")},
       {"dmi_vendor", read_line_or_null("/sys/class/dmi/id/sys_vendor")},
   };
-  if (hypervisor) {
-    std::string seen = "hypervisor CPU flag";
-    if (hypervisor_type.is_string()) seen = hypervisor_type.get<std::string>() + ", " + seen;
-    if (signature.is_string()) seen += ", CPUID signature '" + signature.get<std::string>() + "'";
-    warnings.push_back("running in a virtual machine (" + seen +
-                       "): the host schedules the vCPUs, so tails and cross-core numbers include the hypervisor's "
-                       "decisions");
-  }
-  if (clocksource.is_string()) {
-    auto cs = clocksource.get<std::string>();
-    if (cs == "hpet" || cs == "acpi_pm")
-      warnings.push_back("clocksource is " + cs + ": every clock_gettime is a slow hardware read");
-  }
-#if defined(__x86_64__)
-  if (!tsc_usable)
-    warnings.push_back("the TSC is not usable across CPUs: " + tsc_reason +
-                       "; timestamps use CLOCK_MONOTONIC instead, whose read cost is part of every sample");
-#endif
-  if (governor.is_string() && governor.get<std::string>() == "powersave")
-    warnings.push_back("CPU frequency governor is powersave: latencies will be inflated; use performance");
-  if (boost == true)
-    warnings.push_back("CPU boost (turbo) is on: the clock frequency follows load and temperature, so latencies "
-                       "vary from run to run");
-  bool isolation = (isolated.is_array() && !isolated.empty()) || (nohz_full.is_array() && !nohz_full.empty());
-  if (!isolation)
-    for (const auto& st : idle["states"])
-      if (!st["disabled"].get<bool>() && st["exit_latency_us"].is_number() &&
-          st["exit_latency_us"].get<double>() >= kDeepIdleExitLatencyUs) {
-        warnings.push_back("cpuidle state " + st["name"].get<std::string>() + " (exit latency " +
-                           std::to_string(st["exit_latency_us"].get<long long>()) +
-                           " us) is enabled and no CPU is isolated: a waiting CPU may sleep that deeply and a "
-                           "blocking wake-up then pays the exit latency");
-        break;
-      }
-  if (thp == "always")
-    warnings.push_back("transparent huge pages are 'always' (minor): page faults and khugepaged work land unevenly "
-                       "on runs that map new buffers");
-  if (cgroup.is_object() && cgroup["quota_cpus"].is_number()) {
-    char q[32];
-    std::snprintf(q, sizeof q, "%.2f", cgroup["quota_cpus"].get<double>());
-    warnings.push_back(std::string("this process's cgroup has a CPU quota of ") + q +
-                       " CPUs: when it runs out the process is throttled for the rest of the period, which shows "
-                       "as millisecond latency spikes");
-  }
-  if (allowed.size() < 2)
-    warnings.push_back("only one CPU is allowed: cross-core placements are not available here");
+  for (auto& w : env::host_warnings(ctx["host"])) warnings.push_back(std::move(w));
 
   rlimit mq_rl{};
   ::getrlimit(RLIMIT_MSGQUEUE, &mq_rl);

@@ -44,6 +44,10 @@ bool smt_siblings(const std::string& cpu_root, int a, int b);
 // "" / "(null)" -> [], "2-3" -> [2,3]; null when the file is absent (`text` nullopt) or unparseable.
 nlohmann::json cpu_list_or_null(const std::optional<std::string>& text);
 
+// The warnings that follow from context.host alone (VM, clocksource, TSC, governor, boost, deep idle states,
+// THP, cgroup quota, a single allowed CPU), one line each.
+std::vector<std::string> host_warnings(const nlohmann::json& host);
+
 // Fraction of time each of `cpus` was not idle between two /proc/stat snapshots (user, nice, system, irq,
 // softirq and steal count as busy; idle and iowait as idle). A CPU missing from either snapshot is left out.
 std::vector<std::pair<int, double>> busy_fractions(const std::string& stat_before, const std::string& stat_after,

@@ -250,6 +250,61 @@ TEST(EnvParse, TscVerdictFromText) {
 #endif
 }
 
+// A host as describe_environment writes it, with every condition that distorts results.
+json troubled_host() {
+  return {{"kernel", {{"machine", "x86_64"}}},
+          {"cpus_allowed", {0, 1, 2, 3}},
+          {"virtualized", true},
+          {"hypervisor_type", "xen"},
+          {"hypervisor_cpuid_signature", "XenVMMXenVMM"},
+          {"clocksource", "hpet"},
+          {"tsc", {{"tsc_usable_across_cpus", false}, {"reason", "TSC is not invariant"}}},
+          {"governor", "powersave"},
+          {"boost", true},
+          {"isolated_cpus", json::array()},
+          {"nohz_full", nullptr},
+          {"cpuidle",
+           {{"states",
+             {{{"name", "C1"}, {"exit_latency_us", 2}, {"disabled", false}},
+              {{"name", "C6"}, {"exit_latency_us", 133}, {"disabled", false}}}}}},
+          {"transparent_hugepage", "always"},
+          {"cgroup_cpu", {{"quota_cpus", 0.5}}}};
+}
+
+TEST(EnvWarnings, OneLinePerConditionSayingWhatWasFound) {
+  const auto w = env::host_warnings(troubled_host());
+  auto find = [&](const std::string& part) {
+    for (const auto& line : w)
+      if (line.find(part) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(find("virtual machine (xen, hypervisor CPU flag, CPUID signature 'XenVMMXenVMM')"));
+  EXPECT_TRUE(find("clocksource is hpet"));
+  EXPECT_TRUE(find("TSC is not usable across CPUs: TSC is not invariant; timestamps use CLOCK_MONOTONIC instead"));
+  EXPECT_TRUE(find("powersave"));
+  EXPECT_TRUE(find("boost (turbo) is on"));
+  EXPECT_TRUE(find("cpuidle state C6 (exit latency 133 us)"));
+  EXPECT_TRUE(find("transparent huge pages are 'always'"));
+  EXPECT_TRUE(find("CPU quota of 0.50 CPUs"));
+  EXPECT_EQ(w.size(), 8u);
+  for (const auto& line : w) EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+}
+
+TEST(EnvWarnings, QuietOnAWellPreparedHost) {
+  json host = troubled_host();
+  host["virtualized"] = false;
+  host["clocksource"] = "tsc";
+  host["tsc"]["tsc_usable_across_cpus"] = true;
+  host["governor"] = "performance";
+  host["boost"] = false;
+  host["isolated_cpus"] = {2, 3};  // deep idle states matter less on isolated CPUs
+  host["transparent_hugepage"] = "madvise";
+  host["cgroup_cpu"]["quota_cpus"] = nullptr;
+  EXPECT_TRUE(env::host_warnings(host).empty());
+  host["cpus_allowed"] = {0};
+  EXPECT_EQ(env::host_warnings(host).size(), 1u);
+}
+
 // Two /proc/stat snapshots 100 ms apart (USER_HZ 100: 10 ticks per CPU). Columns: user nice system idle
 // iowait irq softirq steal guest guest_nice.
 const char* kStatBefore =
