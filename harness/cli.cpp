@@ -111,7 +111,8 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       spin_budget, clock = "auto";
   bool list = false, verify = false, threads = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
-  app.add_option("--transports", transports, "Comma-separated transports (default: all; see --list)");
+  app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
+                 "the raw-copy baseline), all (see --list)");
   app.add_option("--patterns", patterns, "pingpong,stream (default: both)");
   app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K)");
   app.add_option("--wait", waits, "block,spin,hybrid (default: shm spin+block, others block)");
@@ -148,13 +149,18 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   try {
     auto& spec = out.spec;
     if (!given("--transports"))
-      for (const auto& t : transport_table()) spec.transports.emplace_back(t.name);
+      spec.transports = transport_group("default");
     else
       for (const auto& name : split_list(transports, "--transports")) {
+        if (auto group = transport_group(name); !group.empty()) {
+          spec.transports.insert(spec.transports.end(), group.begin(), group.end());
+          continue;
+        }
         if (!find_transport(name)) {
           std::string known;
           for (const auto& t : transport_table()) known += (known.empty() ? "" : ", ") + std::string(t.name);
-          throw std::invalid_argument("--transports: unknown transport '" + name + "' (known: " + known + ")");
+          throw std::invalid_argument("--transports: unknown transport '" + name + "' (known: " + known +
+                                      "; groups: default, ablation, all)");
         }
         spec.transports.push_back(name);
       }

@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "harness/os/error.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm.hpp"
 
 namespace ipcbench {
 
@@ -64,6 +66,18 @@ json to_json(const RunResult& r) {
       {"status", r.status},
       {"wall_s", r.wall_s},
   };
+  if (const auto* entry = find_transport(c.transport); entry && entry->ring) {
+    const RingDesign& d = *entry->ring;
+    j["ring"] = {{"design", d.name},
+                 {"shared_index_line", d.shared_index_line},
+                 {"cached_indices", d.cached_indices},
+                 {"batch", r.effective.capacity_messages != 0 ? ring_batch(d, r.effective.capacity_messages) : d.batch},
+                 {"slot_sequence_words", d.slot_seq},
+                 {"packed_slots", d.packed},
+                 {"zero_copy", d.zero_copy}};
+  } else if (entry && entry->kind == EntryKind::baseline) {
+    j["baseline"] = true;
+  }
   if (!r.error.empty()) j["error"] = r.error;
   if (r.status != "ok") return j;
 

@@ -65,6 +65,11 @@ void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const Transpo
 void read_report(os::ControlChannel& ctl, SideStats& s);
 void finish(RunResult& res, const std::vector<std::uint64_t>& ticks);
 
+template <class Ops>
+void flush_held_back(Ops& ops) {
+  if constexpr (requires { ops.flush(); }) ops.flush();
+}
+
 // Producer side of both patterns, generic over Ops:
 //   ops.round_trip(seq)  pingpong: one request and its reply
 //   ops.send_one(seq)    stream: one message
@@ -84,6 +89,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
     else ops.send_one(seq);
     os::note_progress();
   }
+  flush_held_back(ops);  // nothing held back (batching) while the consumer reports the end of the warm-up
   if (!pingpong) ctl.receive(os::ControlMessage::warmup_done);
   const std::uint64_t n = measured_count(cfg, Clock::now() - w0, cfg.warmup);
   std::vector<std::uint64_t> ticks(pingpong ? n : 0, 0);  // zero-filled: no page faults in the loop
@@ -111,6 +117,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
       ops.send_one(seq);
       os::note_progress();
     }
+    flush_held_back(ops);
     ctl.receive(os::ControlMessage::done);  // the consumer has read the last byte
     t_end = Clock::now();
   }
@@ -155,6 +162,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
     if (pingpong) ops.serve(seq);
     else ops.recv_one(seq);
   }
+  flush_held_back(ops);  // the last reply must not wait for a request that never comes
   if (!pingpong) {
     os::ControlMessage m;
     m.type = os::ControlMessage::warmup_done;
@@ -168,6 +176,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
     if (pingpong) ops.serve(seq);
     else ops.recv_one(seq);
   }
+  flush_held_back(ops);
   if (!pingpong) {
     os::ControlMessage m;
     m.type = os::ControlMessage::done;
@@ -176,46 +185,66 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   send_report(ctl, cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified());
 }
 
-// Binds a transport and the payload discipline into the Ops the loops above expect.
+// Binds a transport and the payload discipline into the Ops the loops above expect. A zero-copy
+// transport (T::zero_copy) has the payload written and read in place in its slot; every other one copies
+// from and into the side's own message buffer.
+template <class T>
+concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
+  { t.reserve() } -> std::same_as<std::span<std::byte>>;
+  t.commit();
+  { t.peek() } -> std::same_as<std::span<const std::byte>>;
+  t.release();
+};
+
 template <Transport T>
 class TransportOps {
  public:
-  TransportOps(T& t, std::size_t bytes, bool verify) : t_(t), out_(bytes), in_(bytes), verify_(verify) {}
+  TransportOps(T& t, std::size_t bytes, bool verify)
+      : t_(t), out_(ZeroCopyTransport<T> ? 0 : bytes), in_(ZeroCopyTransport<T> ? 0 : bytes), verify_(verify) {}
 
   void round_trip(std::uint64_t seq) {
-    put(seq);
-    t_.send(out_.span());
-    t_.recv(in_.span());
-    take(seq);
+    send_one(seq);
+    recv_one(seq);
   }
   void serve(std::uint64_t seq) {
-    t_.recv(in_.span());
-    take(seq);
-    put(seq);
-    t_.send(out_.span());
+    recv_one(seq);
+    send_one(seq);
   }
   void send_one(std::uint64_t seq) {
-    put(seq);
-    t_.send(out_.span());
+    if constexpr (ZeroCopyTransport<T>) {
+      put(t_.reserve(), seq);
+      t_.commit();
+    } else {
+      put(out_.span(), seq);
+      t_.send(out_.span());
+    }
   }
   void recv_one(std::uint64_t seq) {
-    t_.recv(in_.span());
-    take(seq);
+    if constexpr (ZeroCopyTransport<T>) {
+      take(t_.peek(), seq);
+      t_.release();
+    } else {
+      t_.recv(in_.span());
+      take(in_.span(), seq);
+    }
+  }
+  void flush() {
+    if constexpr (requires { t_.flush(); }) t_.flush();
   }
   TransportCounters counters() const { return t_.counters(); }
   std::uint64_t verified() const { return verified_; }
 
  private:
-  void put(std::uint64_t seq) {
-    if (verify_) payload::fill_verified(out_.span(), seq);
-    else payload::fill_fast(out_.span(), seq);
+  void put(std::span<std::byte> to, std::uint64_t seq) {
+    if (verify_) payload::fill_verified(to, seq);
+    else payload::fill_fast(to, seq);
   }
-  void take(std::uint64_t seq) {
+  void take(std::span<const std::byte> from, std::uint64_t seq) {
     if (verify_) {
-      payload::check_verified(in_.span(), seq);
+      payload::check_verified(from, seq);
       ++verified_;
     } else {
-      g_sink.store(g_sink.load(std::memory_order_relaxed) + payload::read_fast(in_.span()), std::memory_order_relaxed);
+      g_sink.store(g_sink.load(std::memory_order_relaxed) + payload::read_fast(from), std::memory_order_relaxed);
     }
   }
   T& t_;

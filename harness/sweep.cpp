@@ -68,6 +68,10 @@ std::optional<CpuPair> resolve_placement(std::string_view name, const std::vecto
 std::string impossible_reason(const RunConfig& cfg) {
   const auto* t = find_transport(cfg.transport);
   if (!t) return "unknown transport '" + cfg.transport + "'";
+  if (t->kind == EntryKind::baseline && cfg.verify)
+    return cfg.transport + " is a baseline without synchronisation: its data cannot be verified (drop --verify)";
+  if (t->kind == EntryKind::baseline && cfg.threads)
+    return cfg.transport + " is a baseline without synchronisation: thread mode would be a data race (drop --threads)";
   auto caps = t->capabilities();
   if (cfg.payload_bytes > caps.max_message_bytes)
     return "size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport + " limit: " + caps.limit_hint;
@@ -87,7 +91,11 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
   for (const auto& pair : spec.pairs)
     for (const auto& name : spec.transports) {
       std::vector<Wait> waits = spec.waits;
-      if (waits.empty()) waits = name == "shm" ? std::vector<Wait>{Wait::spin, Wait::block} : std::vector<Wait>{Wait::block};
+      const auto* entry = find_transport(name);
+      if (waits.empty())
+        waits = entry->kind == EntryKind::baseline ? std::vector<Wait>{Wait::spin}  // it never waits
+                : entry->ring                      ? std::vector<Wait>{Wait::spin, Wait::block}
+                                                   : std::vector<Wait>{Wait::block};
       for (Wait w : waits)
         for (Pattern p : spec.patterns)
           for (std::size_t size : spec.sizes) {
@@ -100,6 +108,11 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
             r.config.cpus = pair.cpus;
             r.config.placement = pair.placement;
             r.skip_reason = impossible_reason(r.config);
+            if (r.skip_reason.empty() && entry->kind == EntryKind::baseline && p == Pattern::pingpong) {
+              r.skip_reason = name + " is a stream-only baseline (no synchronisation, so no round trip)";
+              runs.push_back(std::move(r));
+              continue;
+            }
             // A size limit met through the default sizes is a skipped row; anything asked for explicitly
             // that cannot run is refused before the sweep starts.
             bool size_limit = r.skip_reason.rfind("size ", 0) == 0;

@@ -32,10 +32,23 @@ struct Param {
 // Readable in gtest and CTest output ("shm/spin" rather than the bytes of the struct).
 void PrintTo(const Param& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait); }
 
+// Every transport and every shm ring design (the ablation variants must be as correct as `shm`); not
+// the baselines, which do not synchronise at all.
 std::vector<Param> all_params() {
   std::vector<Param> out;
   for (const auto& row : transport_table())
-    for (Wait w : all_waits) out.push_back({std::string(row.name), w});
+    if (row.kind != EntryKind::baseline)
+      for (Wait w : all_waits) out.push_back({std::string(row.name), w});
+  return out;
+}
+
+// Killing and stalling the consumer exercises the harness and each transport's blocking calls; the ring
+// designs share shm's waiting code, so the transports of the default suite are enough here.
+std::vector<Param> transport_params() {
+  std::vector<Param> out;
+  for (const auto& row : transport_table())
+    if (row.kind == EntryKind::transport)
+      for (Wait w : all_waits) out.push_back({std::string(row.name), w});
   return out;
 }
 
@@ -177,6 +190,38 @@ TEST_P(Conformance, SameCoreWorks) {
   }
 }
 
+// Rings of 1, 2, 3 and 5 slots: the producer finds the ring full on nearly every message, a batched design
+// cannot hold a whole batch back, and slot indices wrap at a capacity that is not a power of two.
+TEST_P(Conformance, SmallRingsDeliver) {
+  if (!entry().ring) GTEST_SKIP() << "not an shm ring";
+  for (std::size_t capacity : {1ul, 2ul, 3ul, 5ul})
+    for (Pattern p : {Pattern::pingpong, Pattern::stream})
+      for (std::size_t n : {8ul, 100ul}) {
+        auto cfg = config(p, n, 1000);
+        cfg.capacity = capacity;
+        SCOPED_TRACE("capacity " + std::to_string(capacity));
+        expect_delivered(cfg);
+      }
+}
+
+// A futex word's sleep bit is set only by its one sleeper and cleared by the one FUTEX_WAKE that answers
+// it, so a side can never issue more wakes than its peer went to sleep: no FUTEX_WAKE for a reader that is
+// awake. (One of slack: a sleep announced in the warm-up can be answered in the measured phase.)
+TEST_P(Conformance, NoWakeWithoutASleeper) {
+  if (!entry().ring || GetParam().wait == Wait::spin) GTEST_SKIP() << "futex wake-ups are the shm rings' own";
+  for (Pattern p : {Pattern::pingpong, Pattern::stream})
+    for (CpuPair cpus : {cross_core_pair(), same_core_pair()}) {
+      auto cfg = config(p, 64, 5000);
+      cfg.cpus = cpus;
+      cfg.verify = false;
+      SCOPED_TRACE(std::string(to_string(p)) + " on " + cpus.str());
+      const RunResult r = run(cfg);
+      ASSERT_EQ(r.status, "ok") << r.error;
+      EXPECT_LE(r.producer.counters.futex_wakes, r.consumer.counters.blocking_waits + 1);
+      EXPECT_LE(r.consumer.counters.futex_wakes, r.producer.counters.blocking_waits + 1);
+    }
+}
+
 TEST_P(Conformance, LeavesNothingBehind) {
   ASSERT_EQ(run(config(Pattern::pingpong, 64, 50)).status, "ok");  // first run creates process-wide state
   const int fds_before = count_open_fds();
@@ -305,7 +350,7 @@ TEST_P(ThreadMode, FailingConsumerIsCreditedAndJoined) {
 // new is calling the consumer thread off, tried with every transport's blocking call on the producer side.
 TEST_P(ThreadMode, StalledConsumerTimesOutAndIsStopped) {
   for (Pattern p : {Pattern::pingpong, Pattern::stream}) {
-    if (p == Pattern::stream && GetParam().transport != "shm") continue;
+    if (p == Pattern::stream && GetParam().transport.rfind("shm", 0) != 0) continue;
     SCOPED_TRACE(to_string(p));
     auto cfg = threaded(p, 64, 20000);
     cfg.fault.consumer_stall_after = 50;
@@ -342,7 +387,7 @@ TEST_P(ThreadMode, LeavesNothingBehind) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, Conformance, ::testing::ValuesIn(all_params()), param_name);
-INSTANTIATE_TEST_SUITE_P(AllTransports, PeerFailure, ::testing::ValuesIn(all_params()), param_name);
+INSTANTIATE_TEST_SUITE_P(AllTransports, PeerFailure, ::testing::ValuesIn(transport_params()), param_name);
 INSTANTIATE_TEST_SUITE_P(AllTransports, ThreadMode, ::testing::ValuesIn(all_params()), param_name);
 
 TEST(TransportTable, NamesUniqueAndLimitsKnown) {

@@ -1,5 +1,5 @@
-// The shm ring in thread mode, built with -fsanitize=thread (IPCBENCH_TSAN=ON, see setup.sh test): the
-// producer and consumer are two threads of this process, so ThreadSanitizer sees every access to the ring
+// The shm rings (every design of the ablation) in thread mode, built with -fsanitize=thread (IPCBENCH_TSAN=ON,
+// see setup.sh test): the producer and consumer are two threads of this process, so ThreadSanitizer sees every access to the ring
 // and reports a payload read that is not ordered after its write (or a slot overwritten before it was
 // read). Every wait strategy, both patterns, sizes around the word and the cache line and a page, with
 // --verify and enough messages to lap the ring thousands of times. No fork in this binary: TSan does not
@@ -19,6 +19,7 @@ namespace ipcbench {
 namespace {
 
 struct Param {
+  std::string transport;
   Wait wait;
   Pattern pattern;
   std::size_t bytes;
@@ -26,7 +27,7 @@ struct Param {
   std::uint64_t messages;
 };
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << to_string(p.wait) << "/" << to_string(p.pattern) << "/" << p.bytes << "B/cap " << p.capacity;
+  *os << p.transport << "/" << to_string(p.wait) << "/" << to_string(p.pattern) << "/" << p.bytes << "B/cap " << p.capacity;
 }
 
 std::vector<Param> all_params() {
@@ -37,24 +38,35 @@ std::vector<Param> all_params() {
         // 200k messages lap a 64-slot ring about 3000 times; a round trip costs more, so pingpong does fewer.
         std::uint64_t messages = n >= 4096 ? 50'000 : 200'000;
         if (p == Pattern::pingpong) messages /= 4;
-        out.push_back({w, p, n, 0, messages});
+        out.push_back({"shm", w, p, n, 0, messages});
       }
     // Two slots: the producer finds the ring full on nearly every message, so the tail handshake (and,
     // with block/hybrid, the producer's futex) is exercised as often as the sequence words.
-    out.push_back({w, Pattern::stream, 64, 2, 100'000});
+    out.push_back({"shm", w, Pattern::stream, 64, 2, 100'000});
+    // Every other ring design: both patterns, a default ring and one of three slots (non-power-of-two
+    // wrap; a batched design cannot hold a batch back).
+    for (const auto& row : transport_table()) {
+      if (row.kind != EntryKind::ring_variant) continue;
+      out.push_back({std::string(row.name), w, Pattern::pingpong, 64, 0, 10'000});
+      out.push_back({std::string(row.name), w, Pattern::stream, 64, 0, 20'000});
+      out.push_back({std::string(row.name), w, Pattern::stream, 8, 3, 20'000});
+    }
   }
   return out;
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const auto& p = info.param;
-  return std::string(to_string(p.wait)) + "_" + to_string(p.pattern) + "_" + std::to_string(p.bytes) +
-         (p.capacity != 0 ? "_cap" + std::to_string(p.capacity) : "");
+  std::string name = p.transport + "_" + to_string(p.wait) + "_" + to_string(p.pattern) + "_" +
+                     std::to_string(p.bytes) + (p.capacity != 0 ? "_cap" + std::to_string(p.capacity) : "");
+  for (char& c : name)
+    if (c == '-') c = '_';
+  return name;
 }
 
 RunConfig ring_config(const Param& p) {
   RunConfig cfg;
-  cfg.transport = "shm";
+  cfg.transport = p.transport;
   cfg.threads = true;
   cfg.wait = p.wait;
   cfg.pattern = p.pattern;
@@ -74,7 +86,7 @@ RunConfig ring_config(const Param& p) {
 }
 
 void expect_delivered(const RunConfig& cfg) {
-  const RunResult r = find_transport("shm")->run(cfg);
+  const RunResult r = find_transport(cfg.transport)->run(cfg);
   ASSERT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages);
   if (cfg.pattern == Pattern::pingpong) {

@@ -1,4 +1,5 @@
-// Stress: 10^7 messages through the shm ring under every wait strategy, in process mode, with the two ends
+// Stress: 10^7 messages through the shm ring under every wait strategy (and through every other ring design
+// of the ablation with spin), in process mode, with the two ends
 // pinned apart (two CPUs) and together (one CPU), every message's sequence number and checksum checked by
 // the consumer. Stream pattern, 8-byte messages: volume is the point (one same-core round trip costs
 // microseconds, which would make 10^7 round trips take minutes) and 8 bytes is the cheapest message.
@@ -29,20 +30,25 @@ std::uint64_t messages_for(Wait wait, bool same_cpu) {
 }
 
 struct Param {
+  std::string transport;
   Wait wait;
   const char* placement;
 };
-void PrintTo(const Param& p, std::ostream* os) { *os << to_string(p.wait) << "/" << p.placement; }
+void PrintTo(const Param& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait) << "/" << p.placement; }
 
+// shm under every wait strategy; every other ring design (the ablation) with spin, the mode it is measured in.
 std::vector<Param> all_params() {
   std::vector<Param> out;
-  for (const char* placement : {"cross-core", "same-core"})
-    for (Wait w : all_waits) out.push_back({w, placement});
+  for (const char* placement : {"cross-core", "same-core"}) {
+    for (Wait w : all_waits) out.push_back({"shm", w, placement});
+    for (const auto& row : transport_table())
+      if (row.kind == EntryKind::ring_variant) out.push_back({std::string(row.name), Wait::spin, placement});
+  }
   return out;
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  std::string s = std::string(to_string(info.param.wait)) + "_" + info.param.placement;
+  std::string s = info.param.transport + "_" + to_string(info.param.wait) + "_" + info.param.placement;
   for (char& c : s)
     if (c == '-') c = '_';
   return s;
@@ -56,7 +62,7 @@ TEST_P(ShmStress, VerifiedMessages) {
   auto pair = resolve_placement(p.placement, os::allowed_cpus(), &why);
   if (!pair) GTEST_SKIP() << why;
   RunConfig cfg;
-  cfg.transport = "shm";
+  cfg.transport = p.transport;
   cfg.pattern = Pattern::stream;
   cfg.wait = p.wait;
   cfg.payload_bytes = 8;
@@ -69,13 +75,13 @@ TEST_P(ShmStress, VerifiedMessages) {
   cfg.verify = true;
   cfg.timeout_s = 10;
   const auto t0 = std::chrono::steady_clock::now();
-  const RunResult r = find_transport("shm")->run(cfg);
+  const RunResult r = find_transport(p.transport)->run(cfg);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.messages, cfg.messages);
   EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages) << "messages checked (sequence + checksum)";
-  std::printf("[ stress   ] shm/%s %s cpus %s: %llu messages verified in %.2f s (%.2f M msgs/s measured)\n",
-              to_string(p.wait), p.placement, cfg.cpus.str().c_str(), static_cast<unsigned long long>(cfg.messages),
+  std::printf("[ stress   ] %s/%s %s cpus %s: %llu messages verified in %.2f s (%.2f M msgs/s measured)\n",
+              p.transport.c_str(), to_string(p.wait), p.placement, cfg.cpus.str().c_str(), static_cast<unsigned long long>(cfg.messages),
               wall, r.msgs_per_s / 1e6);
 }
 

@@ -16,17 +16,50 @@ constexpr TransportEntry row(std::string_view name, std::string_view summary) {
   return {name, summary, &T::capabilities, &run_transport<T>};
 }
 
+template <const RingDesign& D>
+constexpr TransportEntry ring(std::string_view name, std::string_view summary,
+                              EntryKind kind = EntryKind::ring_variant) {
+  return {name, summary, &ShmRing<D>::capabilities, &run_transport<ShmRing<D>>, kind, &D};
+}
+
 constexpr TransportEntry kTable[] = {
-    row<ShmTransport>("shm", "shared-memory SPSC ring, per-slot sequence words; futex wake-ups only for sleepers"),
+    ring<kRingSlotSeq>("shm", "shared-memory SPSC ring, per-slot sequence words; futex wake-ups only for sleepers",
+                       EntryKind::transport),
     row<MqTransport>("mq", "POSIX message queue (mq_open); capacity = mq_maxmsg, size <= fs.mqueue.msgsize_max"),
     row<PipeTransport>("pipe", "anonymous pipes (one per direction); capacity via F_SETPIPE_SZ"),
     row<UnixTransport>("unix", "Unix domain stream socket pair (socketpair)"),
     row<UnixDgramTransport>("unixdgram", "Unix domain datagram socket pair: one datagram per message, boundaries kept"),
     row<TcpTransport>("tcp", "TCP over 127.0.0.1, ephemeral port, TCP_NODELAY"),
+    // The shm ring ablation, simplest first; `shm` above is the last step.
+    ring<kRingNaive>("shm-naive", "ring ablation: Lamport ring, head and tail on one line, both read every operation"),
+    ring<kRingPadded>("shm-padded", "ring ablation: head and tail on cache lines of their own"),
+    ring<kRingCached>("shm-cached", "ring ablation: padded + private copies of the other side's index"),
+    ring<kRingBatched>("shm-batched", "ring ablation: cached + indices published once per batch (or before waiting)"),
+    ring<kRingFalseShare>("shm-packed", "ring ablation: shm with slots packed, not padded to lines (false sharing)"),
+    ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: shm, message written and read in place (reserve/commit)"),
+    {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
+     &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
 };
 }  // namespace
 
 std::span<const TransportEntry> transport_table() { return kTable; }
+
+std::vector<std::string> transport_group(std::string_view group) {
+  std::vector<std::string> out;
+  if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
+    for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-packed", "shm-zerocopy",
+                   "shm-rawcopy"})
+      out.emplace_back(n);
+    return out;
+  }
+  for (const auto& e : kTable) {
+    const bool in = group == "default" ? e.kind == EntryKind::transport
+                    : group == "all"   ? e.kind != EntryKind::baseline
+                                       : false;
+    if (in) out.emplace_back(e.name);
+  }
+  return out;
+}
 
 const TransportEntry* find_transport(std::string_view name) {
   for (const auto& e : kTable)

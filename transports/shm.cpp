@@ -14,8 +14,19 @@ constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
-// Announce, re-check, sleep. The seq_cst read-modify-write orders the announcement before the re-check;
-// the waker publishes, fences, then looks at the bit (Dekker): one of the two always sees the other.
+std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
+  if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
+  return round_up(kSeqBytes + message_bytes, d.packed ? kSeqBytes : kLine);
+}
+
+// Up to 64 slots, at most 16 MiB of them, at least two.
+std::size_t default_capacity(std::size_t stride) {
+  return std::clamp<std::size_t>((std::size_t{16} << 20) / stride, 2, 64);
+}
+
+// Announce, re-check, sleep. The seq_cst read-modify-write orders the announcement before the re-check
+// (which uses seq_cst loads); the waker publishes, fences, then looks at the bit (Dekker): one of the two
+// always sees the other.
 template <class Ready>
 void sleep_unless(std::atomic<std::uint32_t>& word, Ready&& ready) {
   std::uint32_t announced = word.fetch_or(1, std::memory_order_seq_cst) | 1;
@@ -23,47 +34,60 @@ void sleep_unless(std::atomic<std::uint32_t>& word, Ready&& ready) {
 }
 }  // namespace
 
-Capabilities ShmTransport::capabilities() {
+template <const RingDesign& D>
+Capabilities ShmRing<D>::capabilities() {
   return {std::size_t{1} << 30, "shm: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
 }
 
-ShmTransport::ShmTransport(const TransportOptions& options) : options_(options) {
-  stride_ = round_up(kSeqBytes + options.message_bytes, kLine);
-  capacity_ = options.capacity != 0 ? options.capacity
-                                    : std::clamp<std::size_t>((std::size_t{16} << 20) / stride_, 2, 64);
-  std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + capacity_ * stride_;
+template <const RingDesign& D>
+ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
+  stride_ = slot_stride(D, options.message_bytes);
+  capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_);
+  batch_ = ring_batch(D, capacity_);
+  std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(capacity_ * stride_, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
   mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings);
   auto setup = [&](std::byte* base) {
     Endpoint e;
     e.ring = new (base) RingHeader{};
     e.slots = base + round_up(sizeof(RingHeader), kLine);
-    for (std::size_t i = 0; i < capacity_; ++i) new (e.slots + i * stride_) std::atomic<std::uint64_t>(0);
+    if constexpr (D.slot_seq)
+      for (std::size_t i = 0; i < capacity_; ++i) new (slot(e, i)) std::atomic<std::uint64_t>(0);
     return e;
   };
   tx_ = setup(mapping_.data());  // producer -> consumer
   if (options.duplex) rx_ = setup(mapping_.data() + ring_bytes);  // replies
 }
 
-ShmTransport ShmTransport::split_consumer() const {
-  ShmTransport view;
+template <const RingDesign& D>
+ShmRing<D> ShmRing<D>::split_consumer() const {
+  ShmRing view;
   view.options_ = options_;
   view.stride_ = stride_;
   view.capacity_ = capacity_;
+  view.batch_ = batch_;
   view.tx_ = tx_;
   view.rx_ = rx_;
   return view;
 }
 
-void ShmTransport::open(Role role) {
+template <const RingDesign& D>
+void ShmRing<D>::open(Role role) {
   if (role == Role::consumer) std::swap(tx_, rx_);
 }
 
-std::atomic<std::uint64_t>& ShmTransport::seq_of(const Endpoint& e, std::uint64_t pos) const {
-  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.slots + (pos % capacity_) * stride_));
+template <const RingDesign& D>
+std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e, std::uint64_t pos) const {
+  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(slot(e, pos)));
 }
 
-void ShmTransport::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
+template <const RingDesign& D>
+std::byte* ShmRing<D>::payload(const Endpoint& e, std::uint64_t pos) const {
+  return D.slot_seq ? slot(e, pos) + kSeqBytes : slot(e, pos);
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (word.load(std::memory_order_relaxed) & 1) {
     word.fetch_add(1, std::memory_order_acq_rel);  // clear the bit, new epoch
@@ -72,40 +96,174 @@ void ShmTransport::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
   }
 }
 
-void ShmTransport::send(std::span<const std::byte> msg) { push(tx_, msg); }
-void ShmTransport::recv(std::span<std::byte> msg) { pop(rx_, msg); }
-
-void ShmTransport::push(Endpoint& e, std::span<const std::byte> msg) {
-  const std::uint64_t pos = e.pos;
+// Producer: is there a free slot at e.pos? The naive designs read both indices from the shared lines every
+// time; the others trust their copy of the consumer's tail until it says "full".
+template <const RingDesign& D>
+bool ShmRing<D>::has_room(Endpoint& e) {
   RingHeader& r = *e.ring;
-  if (pos - e.cached_tail >= capacity_) {
-    wait_until(
-        options_.wait, options_.spin_budget, counters_,
-        [&] {
-          e.cached_tail = r.tail.load(std::memory_order_acquire);
-          return pos - e.cached_tail < capacity_;
-        },
-        [&] { sleep_unless(r.producer_futex, [&] { return pos - r.tail.load(std::memory_order_seq_cst) < capacity_; }); });
+  if constexpr (D.cached_indices) {
+    if (e.pos - e.cached < capacity_) return true;
+    e.cached = r.tail().load(std::memory_order_acquire);
+    return e.pos - e.cached < capacity_;
+  } else {
+    const std::uint64_t tail = r.tail().load(std::memory_order_acquire);
+    return r.head.load(std::memory_order_relaxed) - tail < capacity_;
   }
-  auto& seq = seq_of(e, pos);
-  std::memcpy(reinterpret_cast<std::byte*>(&seq) + kSeqBytes, msg.data(), msg.size());
-  seq.store(pos + 1, std::memory_order_release);
-  e.pos = pos + 1;
-  if (options_.wait != Wait::spin) wake_if_sleeping(r.consumer_futex);
 }
 
-void ShmTransport::pop(Endpoint& e, std::span<std::byte> msg) {
-  const std::uint64_t pos = e.pos;
+// Consumer: has the message at e.pos been published?
+template <const RingDesign& D>
+bool ShmRing<D>::has_message(Endpoint& e) {
   RingHeader& r = *e.ring;
-  auto& seq = seq_of(e, pos);
+  if constexpr (D.slot_seq) {
+    return seq_of(e, e.pos).load(std::memory_order_acquire) == e.pos + 1;
+  } else if constexpr (D.cached_indices) {
+    if (e.pos < e.cached) return true;
+    e.cached = r.head.load(std::memory_order_acquire);
+    return e.pos < e.cached;
+  } else {
+    const std::uint64_t head = r.head.load(std::memory_order_acquire);
+    return r.tail().load(std::memory_order_relaxed) != head;
+  }
+}
+
+// Before a side waits, whatever it holds back is published: a batched producer that waits for the reply
+// while its request is unpublished would wait forever.
+template <const RingDesign& D>
+void ShmRing<D>::flush() {
+  if (tx_.ring) publish_head(tx_, true);
+  if (rx_.ring) publish_tail(rx_, true);
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::wait_room(Endpoint& e) {
+  if (has_room(e)) return;
+  ++counters_.full_waits;
+  flush();
+  RingHeader& r = *e.ring;
   wait_until(
-      options_.wait, options_.spin_budget, counters_,
-      [&] { return seq.load(std::memory_order_acquire) == pos + 1; },
-      [&] { sleep_unless(r.consumer_futex, [&] { return seq.load(std::memory_order_seq_cst) == pos + 1; }); });
-  std::memcpy(msg.data(), reinterpret_cast<const std::byte*>(&seq) + kSeqBytes, msg.size());
-  e.pos = pos + 1;
-  r.tail.store(pos + 1, std::memory_order_release);
-  if (options_.wait != Wait::spin) wake_if_sleeping(r.producer_futex);
+      options_.wait, options_.spin_budget, counters_, [&] { return has_room(e); },
+      [&] {
+        sleep_unless(r.producer_futex, [&] {
+          return e.pos - r.tail().load(std::memory_order_seq_cst) < capacity_;
+        });
+      });
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::wait_message(Endpoint& e) {
+  if (has_message(e)) return;
+  flush();
+  RingHeader& r = *e.ring;
+  wait_until(
+      options_.wait, options_.spin_budget, counters_, [&] { return has_message(e); },
+      [&] {
+        sleep_unless(r.consumer_futex, [&] {
+          if constexpr (D.slot_seq) return seq_of(e, e.pos).load(std::memory_order_seq_cst) == e.pos + 1;
+          else return e.pos < r.head.load(std::memory_order_seq_cst);
+        });
+      });
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::publish_head(Endpoint& e, bool force) {
+  if constexpr (D.slot_seq) {
+    return;  // the sequence word published the message
+  } else {
+    if (e.pos == e.published || (!force && e.pos - e.published < batch_)) return;
+    e.ring->head.store(e.pos, std::memory_order_release);
+    e.published = e.pos;
+    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
+  }
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
+  if (e.pos == e.published || (!force && e.pos - e.published < batch_)) return;
+  e.ring->tail().store(e.pos, std::memory_order_release);
+  e.published = e.pos;
+  if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->producer_futex);
+}
+
+template <const RingDesign& D>
+std::span<std::byte> ShmRing<D>::reserve() {
+  wait_room(tx_);
+  return {payload(tx_, tx_.pos), options_.message_bytes};
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::commit() {
+  Endpoint& e = tx_;
+  if constexpr (D.slot_seq) {
+    seq_of(e, e.pos).store(e.pos + 1, std::memory_order_release);
+    ++e.pos;
+    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
+  } else {
+    ++e.pos;
+    publish_head(e, false);
+  }
+}
+
+template <const RingDesign& D>
+std::span<const std::byte> ShmRing<D>::peek() {
+  wait_message(rx_);
+  return {payload(rx_, rx_.pos), options_.message_bytes};
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::release() {
+  ++rx_.pos;
+  publish_tail(rx_, false);
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::send(std::span<const std::byte> msg) {
+  auto to = reserve();
+  std::memcpy(to.data(), msg.data(), msg.size());
+  commit();
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::recv(std::span<std::byte> msg) {
+  auto from = peek();
+  std::memcpy(msg.data(), from.data(), msg.size());
+  release();
+}
+
+template class ShmRing<kRingNaive>;
+template class ShmRing<kRingPadded>;
+template class ShmRing<kRingCached>;
+template class ShmRing<kRingBatched>;
+template class ShmRing<kRingSlotSeq>;
+template class ShmRing<kRingFalseShare>;
+template class ShmRing<kRingZeroCopy>;
+
+Capabilities ShmRawCopy::capabilities() {
+  return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
+}
+
+ShmRawCopy::ShmRawCopy(const TransportOptions& options) {
+  // The same slots as the default ring (slotseq) of this message size, sequence word included.
+  stride_ = slot_stride(kRingSlotSeq, options.message_bytes);
+  capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_);
+  mapping_ = os::Mapping::shared_anonymous(capacity_ * stride_);
+  slots_ = mapping_.data();
+}
+
+ShmRawCopy ShmRawCopy::split_consumer() const {
+  ShmRawCopy view;
+  view.stride_ = stride_;
+  view.capacity_ = capacity_;
+  view.slots_ = slots_;
+  return view;
+}
+
+void ShmRawCopy::send(std::span<const std::byte> msg) {
+  std::memcpy(slots_ + (tx_pos_++ % capacity_) * stride_ + kSeqBytes, msg.data(), msg.size());
+}
+
+void ShmRawCopy::recv(std::span<std::byte> msg) {
+  std::memcpy(msg.data(), slots_ + (rx_pos_++ % capacity_) * stride_ + kSeqBytes, msg.size());
 }
 
 }  // namespace ipcbench

@@ -1,11 +1,23 @@
 #pragma once
-// shm: a single-producer/single-consumer ring in a MAP_SHARED anonymous mapping created before fork (no
-// name, so nothing can leak). Each slot carries a sequence word next to its payload: the consumer polls
-// the slot itself, so a message costs the cache lines of its slot plus, once per lap, the consumer's
-// `tail` line that the producer reads only when its cached copy says the ring is full (rigtorp-style).
+// shm: single-producer/single-consumer rings in a MAP_SHARED anonymous mapping created before fork (no
+// name, so nothing can leak). Pingpong uses a second ring for replies.
+//
+// One template, several designs (RingDesign), so the cost of each step of the classic ring ladder can be
+// measured with everything else equal (same mapping, waits, harness and payload):
+//   naive    Lamport: head and tail on one cache line, both read from shared memory on every operation
+//   padded   head and tail on cache lines of their own (no false sharing between the two indices)
+//   cached   each side keeps a private copy of the other's index and reloads it only when the copy says
+//            full/empty (the MCRingBuffer / rigtorp SPSCQueue step)
+//   batched  cached, and each index is published once per batch of messages, or before the side waits
+//   slotseq  `shm`: no head index at all; every slot carries a sequence word on its payload's first cache
+//            line (FastForward-style), so the consumer polls the slot itself and a small message costs one
+//            line transfer; the producer keeps a cached copy of the consumer's tail
+// Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
+// producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
+// harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out.
+//
 // Waiting: spin (yield after the budget), block (FUTEX_WAIT; the writer calls FUTEX_WAKE only when the
-// reader has announced it is sleeping), hybrid (spin the budget, then futex). Pingpong uses a second ring
-// for replies. Copy-in/copy-out: the sender's buffer is copied into the slot and out again on receipt.
+// reader has announced it is sleeping), hybrid (spin the budget, then futex). Every design shares it.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -16,48 +28,128 @@
 
 namespace ipcbench {
 
-class ShmTransport {
- public:
-  explicit ShmTransport(const TransportOptions& options);
+struct RingDesign {
+  const char* name;
+  bool shared_index_line;  // head and tail on one cache line (naive)
+  bool cached_indices;     // private copies of the other side's index
+  std::uint32_t batch;     // publish the own index every `batch` operations (1 = every operation)
+  bool slot_seq;           // per-slot sequence words instead of a head index
+  bool packed;             // slots not padded to cache lines
+  bool zero_copy;          // reserve/commit and peek/release instead of copying
+};
 
-  ShmTransport split_consumer() const;  // a view of the same mapping; this object owns it
+// What a batched design publishes at once: its batch, but never more than a quarter of the ring.
+inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
+  const std::uint64_t quarter = capacity / 4;
+  return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
+}
+
+inline constexpr RingDesign kRingNaive{"naive", true, false, 1, false, false, false};
+inline constexpr RingDesign kRingPadded{"padded", false, false, 1, false, false, false};
+inline constexpr RingDesign kRingCached{"cached", false, true, 1, false, false, false};
+inline constexpr RingDesign kRingBatched{"batched", false, true, 16, false, false, false};
+inline constexpr RingDesign kRingSlotSeq{"slotseq", false, true, 1, true, false, false};
+inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, true, true, false};
+inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true};
+
+template <const RingDesign& D>
+class ShmRing {
+ public:
+  static constexpr const RingDesign& design = D;
+  static constexpr bool zero_copy = D.zero_copy;
+
+  explicit ShmRing(const TransportOptions& options);
+
+  ShmRing split_consumer() const;  // a view of the same mapping; this object owns it
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
+  // Zero copy (D.zero_copy): the next slot's payload, written in place, then published; the next message's
+  // payload, read in place, then given back. One reservation or peek at a time per direction.
+  std::span<std::byte> reserve();
+  void commit();
+  std::span<const std::byte> peek();
+  void release();
+  // Publishes what a batched design still holds back (the harness calls it before it waits elsewhere).
+  void flush();
 
   [[nodiscard]] TransportCounters counters() const { return counters_; }
   [[nodiscard]] Effective effective() const { return {capacity_, capacity_ * stride_}; }
+  [[nodiscard]] std::size_t batch() const { return batch_; }
   static Capabilities capabilities();
 
  private:
-  ShmTransport() = default;
+  ShmRing() = default;
 
   // Futex words: bit 0 = "I am about to sleep / sleeping", bits 1.. = wake epoch. The waker clears the bit
   // by adding 1, which also changes the epoch, so a sleeper whose announcement was consumed by a stale
   // wake sees a changed value in FUTEX_WAIT and re-checks instead of sleeping through its message.
   struct RingHeader {
-    alignas(64) std::atomic<std::uint64_t> tail;  // slots consumed (written by the consumer only)
+    alignas(64) std::atomic<std::uint64_t> head;  // slots published (index designs; producer writes)
+    std::atomic<std::uint64_t> shared_tail;       // naive: the consumer's index on the producer's line
+    alignas(64) std::atomic<std::uint64_t> own_tail;  // slots consumed (consumer writes)
     alignas(64) std::atomic<std::uint32_t> consumer_futex;
     alignas(64) std::atomic<std::uint32_t> producer_futex;
+    std::atomic<std::uint64_t>& tail() { return D.shared_index_line ? shared_tail : own_tail; }
   };
   struct Endpoint {  // this process's view of one ring (process-local, never shared)
     RingHeader* ring = nullptr;
     std::byte* slots = nullptr;
-    std::uint64_t pos = 0;          // next slot to write (producer) or read (consumer)
-    std::uint64_t cached_tail = 0;  // producer only: last tail seen
+    std::uint64_t pos = 0;        // next slot to write (producer) or read (consumer)
+    std::uint64_t cached = 0;     // the other side's index as last seen (cached designs)
+    std::uint64_t published = 0;  // own index as last published (batched designs)
   };
 
+  std::byte* slot(const Endpoint& e, std::uint64_t pos) const { return e.slots + (pos % capacity_) * stride_; }
   std::atomic<std::uint64_t>& seq_of(const Endpoint& e, std::uint64_t pos) const;
-  void push(Endpoint& e, std::span<const std::byte> msg);
-  void pop(Endpoint& e, std::span<std::byte> msg);
+  std::byte* payload(const Endpoint& e, std::uint64_t pos) const;
+  bool has_room(Endpoint& e);
+  bool has_message(Endpoint& e);
+  void wait_room(Endpoint& e);
+  void wait_message(Endpoint& e);
+  void publish_head(Endpoint& e, bool force);
+  void publish_tail(Endpoint& e, bool force);
   void wake_if_sleeping(std::atomic<std::uint32_t>& word);
 
   TransportOptions options_;
   std::size_t stride_ = 0;
   std::size_t capacity_ = 0;
+  std::uint64_t batch_ = 1;
   os::Mapping mapping_;
   Endpoint tx_, rx_;
   TransportCounters counters_;
+};
+
+extern template class ShmRing<kRingNaive>;
+extern template class ShmRing<kRingPadded>;
+extern template class ShmRing<kRingCached>;
+extern template class ShmRing<kRingBatched>;
+extern template class ShmRing<kRingSlotSeq>;
+extern template class ShmRing<kRingFalseShare>;
+extern template class ShmRing<kRingZeroCopy>;
+
+using ShmTransport = ShmRing<kRingSlotSeq>;
+
+// Not a transport: the producer copies each message into the next slot and the consumer copies one out,
+// with no synchronisation at all (the consumer may read a slot while it is being written). Stream only,
+// no --verify; its throughput is the copy-in/copy-out ceiling a ring of the same slot count could reach.
+class ShmRawCopy {
+ public:
+  explicit ShmRawCopy(const TransportOptions& options);
+  ShmRawCopy split_consumer() const;
+  void open(Role) {}
+  void send(std::span<const std::byte> msg);
+  void recv(std::span<std::byte> msg);
+  [[nodiscard]] TransportCounters counters() const { return {}; }
+  [[nodiscard]] Effective effective() const { return {capacity_, capacity_ * stride_}; }
+  static Capabilities capabilities();
+
+ private:
+  ShmRawCopy() = default;
+  std::size_t stride_ = 0, capacity_ = 0;
+  os::Mapping mapping_;
+  std::byte* slots_ = nullptr;
+  std::uint64_t tx_pos_ = 0, rx_pos_ = 0;
 };
 
 }  // namespace ipcbench

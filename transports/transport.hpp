@@ -12,6 +12,11 @@
 //   t.counters();        what waiting cost this side (yields, futex calls, blocking waits)
 //   t.effective();       what the kernel actually granted (capacity in bytes/messages)
 //   T::capabilities();   limits on this machine, checked by the harness before anything runs
+// Optional, found with `requires` by the harness:
+//   t.flush();           publish what the transport holds back (batching); called before the producer
+//                        waits on anything else, so a held-back message cannot deadlock the run
+//   T::zero_copy         true: t.reserve()/t.commit() and t.peek()/t.release() give the slot's payload to
+//                        write or read in place instead of send/recv copying it
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -49,6 +54,7 @@ struct TransportCounters {
   std::uint64_t spin_yields = 0;     // spin budget exhausted, sched_yield() instead (same-CPU fallback)
   std::uint64_t blocking_waits = 0;  // went to sleep in the kernel (futex wait, poll, blocking call)
   std::uint64_t futex_wakes = 0;     // FUTEX_WAKE calls issued (shm)
+  std::uint64_t full_waits = 0;      // sends that found no room and had to wait (shm)
 };
 
 struct Effective {
