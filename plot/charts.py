@@ -370,10 +370,82 @@ def floor_heatmap(f, out_dir):
                  paths)
 
 
+# The ring ablation ladder, then the toggles on the last step, then the copy ceiling (`--transports ablation`).
+ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-packed", "shm-zerocopy"]
+
+
+def _ablation_rows(f, placement):
+    rows = [r for r in f.ok_rows(wait="spin", placement=placement) if r.get("ring")]
+    return rows if len({r["transport"] for r in rows}) >= 2 else []
+
+
+def ring_ablation(f, out_dir):
+    name, title = "ring_ablation", "shm ring design ablation"
+    places = [p for p in ("cross-core", "smt-sibling", "same-core") if _ablation_rows(f, p)]
+    if not places:
+        return skipped(name, title, "no ring-ablation rows in the file: needs two or more shm ring designs with "
+                       "--wait spin (run --transports ablation)")
+    placement = places[0]
+    rows = _ablation_rows(f, placement)
+    designs = [d for d in ABLATION_ORDER if any(r["transport"] == d for r in rows)]
+    designs += sorted({r["transport"] for r in rows} - set(designs))
+    sizes = sorted({r["payload_bytes"] for r in rows})
+    baseline = {r["payload_bytes"]: r["throughput"]["msgs_per_s"]
+                for r in f.ok_rows(transport="shm-rawcopy", pattern="stream", placement=placement)}
+    fig, axes = plt.subplots(2, len(sizes), figsize=(max(5.0 * len(sizes), 6.5), 7.5), squeeze=False)
+    x = np.arange(len(designs))
+    for col, size in enumerate(sizes):
+        by = {(r["transport"], r["pattern"]): r for r in rows if r["payload_bytes"] == size}
+        # Top: pingpong p50 with the p99 as a thin bar behind it.
+        ax = axes[0][col]
+        p50 = [((by.get((d, "pingpong")) or {}).get("latency") or {}).get("rtt_ns", {}).get("p50", np.nan)
+               for d in designs]
+        p99 = [((by.get((d, "pingpong")) or {}).get("latency") or {}).get("rtt_ns", {}).get("p99", np.nan)
+               for d in designs]
+        ax.bar(x, p99, width=0.8, color="#dddddd", label="p99")
+        ax.bar(x, p50, width=0.5, color=[colour(d) for d in designs], label="p50")
+        floor = [((by.get((d, "pingpong")) or {}).get("floor") or {}).get("rtt_ns", {}).get("p50") for d in designs]
+        floor = [v for v in floor if v]
+        if floor:
+            ax.axhline(float(np.median(floor)), color="k", linestyle="--", linewidth=1,
+                       label="cache-line floor (median of the adjacent floors)")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel("ping-pong round trip (log scale)")
+        ax.set_title(f"{ir.fmt_size(size)} ping-pong, {placement}")
+        ax.set_xticks(x)
+        ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper right")
+        # Bottom: stream msgs/s, the raw-copy ceiling as a line.
+        ax = axes[1][col]
+        rate = [((by.get((d, "stream")) or {}).get("throughput") or {}).get("msgs_per_s", np.nan) for d in designs]
+        ax.bar(x, rate, width=0.6, color=[colour(d) for d in designs])
+        for xi, v in zip(x, rate):
+            if v == v:  # not NaN
+                ax.annotate(ir.fmt_si(v * size, "B/s"), (xi, v), ha="center", va="bottom", fontsize=6)
+        if size in baseline:
+            ax.axhline(baseline[size], color="k", linestyle=":", linewidth=1,
+                       label="shm-rawcopy: memcpy in and out, no synchronisation")
+            ax.legend(fontsize=7, loc="upper left")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
+        ax.set_ylabel("stream messages per second (labels: bytes/s)")
+        ax.set_title(f"{ir.fmt_size(size)} stream, {placement}")
+        ax.set_xticks(x)
+        ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
+        ax.grid(True, axis="y", alpha=0.3)
+    paths = finish(fig, f"{title}: what each step saves in coherence traffic (spin, {placement})", f.footer(),
+                   out_dir, name)
+    return Chart(name, title, "One shm ring design per bar, simplest first: naive (Lamport, both indices on one "
+                 "line, read every time), padded indices, cached indices, batched publication, per-slot sequence "
+                 "words (shm), then shm with packed slots (false sharing) and with zero-copy. Top: ping-pong p50 "
+                 "(coloured) and p99 (grey) round trips against the cache-line floor; bottom: stream messages per "
+                 "second against the raw copy-in/copy-out ceiling. Same harness, waits and payload for all.", paths)
+
+
 # Charts that later issues add data for. Each: (name, title, test for the data, note when it is absent).
 FUTURE = [
-    ("ring_ablation", "Ring ablation (shm ring variants)", lambda f: any(r.get("ablation") for r in f.runs),
-     "no ring-ablation rows in the file (runs[].ablation)"),
     ("throughput_vs_capacity", "Throughput vs capacity (bounded buffers)",
      lambda f: len({r.get("capacity_requested") for r in f.runs if r.get("capacity_requested")}) >= 2,
      "the file has no sweep over --capacity (fewer than 2 distinct capacity_requested values)"),
@@ -410,6 +482,7 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         cpu_vs_latency(f, out_dir, size=dist_size),
         compare_latency_vs_size(files, out_dir),
         floor_heatmap(f, out_dir),
+        ring_ablation(f, out_dir),
     ]
     return charts + future_charts(f)
 
