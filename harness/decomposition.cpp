@@ -33,8 +33,8 @@ std::optional<SyscallCount> syscalls_per_round_trip(const json& run) {
   for (const auto* side : {&p, &c})
     for (const char* k : {"spin_yields", "blocking_waits", "futex_wakes"}) waits += side->value(k, 0.0);
   waits /= n;
-  // ... are all that the shm ring ever enters the kernel for (a counted blocking wait whose last re-check
-  // found the message made no FUTEX_WAIT, so this can be a little high). Every other transport moves each
+  // ... are all that the shm ring ever enters the kernel for; a counted blocking wait makes at most one
+  // FUTEX_WAIT (none when its re-check after announcing the sleep finds the message), so this is an upper bound. Every other transport moves each
   // message with at least one call on each side (send + receive per process per round trip); partial
   // transfers and non-blocking attempts that found nothing are not counted, so the figure is a lower bound.
   if (run.value("transport", "") == "shm") return SyscallCount{waits, "wait_counters"};
