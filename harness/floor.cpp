@@ -235,7 +235,7 @@ MemcpyFloor measure_memcpy(const std::vector<std::size_t>& sizes, double batch_t
     p.copy = time_per_call(
         [=] {
           std::memcpy(d, s, bytes);
-          // The copy must happen every time: nothing tells the compiler that a repeated copy is unneeded.
+          // An empty asm that may read both buffers: the compiler cannot drop or merge repeated copies.
           asm volatile("" : : "r"(d), "r"(s) : "memory");
         },
         batch_target_ns, batches);
