@@ -108,7 +108,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "  ipcbench --cpus 0:1 --patterns pingpong --messages 100000 --verify\n"
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
-      spin_budget, clock = "auto";
+      spin_budget, floor_duration, clock = "auto";
   bool list = false, verify = false, threads = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
@@ -120,6 +120,8 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--placement", placements, "same-core,cross-core,smt-sibling (default: same-core,cross-core)");
   app.add_option("--messages", messages, "Measured messages per run (default: as many as fit in --duration)");
   app.add_option("--duration", duration, "Target seconds per measured phase (default: 0.25)");
+  app.add_option("--floor-duration", floor_duration,
+                 "Seconds of samples per CPU-pair floor (cache line before/after, futex ping-pong; default: 0.1)");
   app.add_option("--warmup", warmup, "Warm-up messages per run, discarded (default: 1000)");
   app.add_option("--capacity", capacity, "Messages in flight per direction (shm slots, mq_maxmsg, pipe/socket buffer)");
   app.add_option("--timeout", timeout, "Fail a run after this many seconds without progress (default: 5)");
@@ -191,6 +193,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       if (!given("--duration")) base.duration_s = 0;  // an explicit count alone is taken literally
     }
     if (given("--duration")) base.duration_s = parse_seconds(duration, "--duration");
+    if (given("--floor-duration")) out.floor_duration_s = parse_seconds(floor_duration, "--floor-duration");
     if (given("--warmup")) base.warmup = parse_count(warmup, "--warmup");
     if (given("--timeout")) base.timeout_s = parse_seconds(timeout, "--timeout");
     if (given("--capacity")) {

@@ -120,6 +120,7 @@ const ClockInfo& Clock::init(Source wanted) {
     if (x > 0) min_step = std::min(min_step, x);
   }
   std::sort(d.begin(), d.end());
+  g_info.read_samples = static_cast<int>(d.size());
   g_info.read_overhead_ns = to_ns(d[d.size() / 2]);
   g_info.read_overhead_min_ns = to_ns(d.front());
   if (!use_tsc_ && min_step != ~0ull) g_info.resolution_ns = std::max(g_info.resolution_ns, to_ns(min_step));

@@ -18,6 +18,7 @@ struct ClockInfo {
   double ns_per_tick = 1.0;       // calibrated against CLOCK_MONOTONIC_RAW
   double read_overhead_ns = 0.0;  // median cost of one back-to-back read
   double read_overhead_min_ns = 0.0;
+  int read_samples = 0;           // back-to-back pairs behind the two figures above
   double resolution_ns = 1.0;     // smallest step the clock can show
   double calibration_ms = 0.0;
 };

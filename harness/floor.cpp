@@ -1,7 +1,18 @@
 #include "harness/floor.hpp"
 
-#include <atomic>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <utility>
+
+#include "harness/os/affinity.hpp"
+#include "harness/os/error.hpp"
+#include "harness/os/futex.hpp"
 #include "harness/os/mapping.hpp"
 #include "harness/runner.hpp"
 #include "transports/wait.hpp"
@@ -33,40 +44,223 @@ class CachelineOps {
   std::uint32_t budget_;
   TransportCounters counters_;
 };
-}  // namespace
 
-RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
-                                  double timeout_s) {
+// Request 2*seq+1 on `ping`, reply 2*seq+2 on `pong` (modulo 2^32: only equality with the next value counts).
+class FutexOps {
+ public:
+  FutexOps(std::atomic<std::uint32_t>& ping, std::atomic<std::uint32_t>& pong) : ping_(ping), pong_(pong) {}
+  void round_trip(std::uint64_t seq) {
+    post(ping_, static_cast<std::uint32_t>(2 * seq + 1));
+    await(pong_, static_cast<std::uint32_t>(2 * seq + 2));
+  }
+  void serve(std::uint64_t seq) {
+    await(ping_, static_cast<std::uint32_t>(2 * seq + 1));
+    post(pong_, static_cast<std::uint32_t>(2 * seq + 2));
+  }
+  void send_one(std::uint64_t) {}
+  void recv_one(std::uint64_t) {}
+  [[nodiscard]] TransportCounters counters() const { return counters_; }
+  [[nodiscard]] std::uint64_t verified() const { return 0; }
+
+ private:
+  void post(std::atomic<std::uint32_t>& word, std::uint32_t v) {
+    word.store(v, std::memory_order_release);
+    os::futex_wake(&word, 1);
+    ++counters_.futex_wakes;
+  }
+  void await(std::atomic<std::uint32_t>& word, std::uint32_t v) {
+    // FUTEX_WAIT returns at once if the word no longer holds what was seen, so a reply stored between the
+    // load and the call is never slept through.
+    wait_until(Wait::block, 0, counters_, [&] { return word.load(std::memory_order_acquire) == v; },
+               [&] {
+                 const auto seen = word.load(std::memory_order_acquire);
+                 if (seen != v) os::futex_wait(&word, seen);
+               });
+  }
+  std::atomic<std::uint32_t>& ping_;
+  std::atomic<std::uint32_t>& pong_;
+  TransportCounters counters_;
+};
+
+RunConfig floor_config(const char* kind, Wait wait, const CpuPair& cpus, const std::string& placement,
+                       double duration_s, std::uint64_t warmup, double timeout_s) {
   RunConfig cfg;
-  cfg.transport = "cacheline";
+  cfg.transport = kind;
   cfg.pattern = Pattern::pingpong;
-  cfg.wait = Wait::spin;
+  cfg.wait = wait;
   cfg.payload_bytes = 8;
   cfg.cpus = cpus;
   cfg.placement = placement;
   cfg.duration_s = duration_s;
-  cfg.warmup = 2000;
+  cfg.warmup = warmup;
   cfg.timeout_s = timeout_s;
+  return cfg;
+}
+
+// What the two processes share, constructed in the parent before fork.
+struct CachelineWords {
+  std::atomic<std::uint64_t> line{0};
+};
+struct FutexWords {
+  alignas(64) std::atomic<std::uint32_t> ping{0};  // one cache line per word, each written by one side
+  alignas(64) std::atomic<std::uint32_t> pong{0};
+};
+
+// One pinned pair of processes running the Ops built by make_ops(words) through the harness's own loops.
+template <class Words, class MakeOps>
+RunResult run_floor(const RunConfig& cfg, std::uint32_t spin_budget, MakeOps make_ops) {
+  static_assert(sizeof(Words) <= 4096);
   RunResult res;
   res.config = cfg;
-  res.spin_budget = auto_spin_budget(cpus);
+  res.spin_budget = spin_budget;
   os::Mapping page;
-  std::atomic<std::uint64_t>* line = nullptr;
+  Words* words = nullptr;
   detail::run_process_pair(
       cfg, res,
       [&] {
         page = os::Mapping::shared_anonymous(4096);
-        line = new (page.data()) std::atomic<std::uint64_t>(0);
+        words = new (page.data()) Words{};
       },
       [&](os::ControlChannel& ctl, int) {
-        CachelineOps ops(*line, res.spin_budget);
+        auto ops = make_ops(*words);
         detail::produce(ops, cfg, ctl, res);
       },
       [&](os::ControlChannel& ctl, int cpu) {
-        CachelineOps ops(*line, res.spin_budget);
+        auto ops = make_ops(*words);
         detail::consume(ops, cfg, ctl, cpu);
       });
   return res;
+}
+
+std::optional<std::size_t> read_size(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  std::size_t v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  if (unit == "K") v <<= 10;
+  else if (unit == "M") v <<= 20;
+  else if (unit == "G") v <<= 30;
+  else if (!unit.empty()) return std::nullopt;
+  return v;
+}
+
+// The highest-level data or unified cache of `cpu`: its own cache domain in sysfs, else glibc's figure.
+void find_llc(int cpu, MemcpyFloor& out) {
+  int best_level = 0;
+  const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu < 0 ? 0 : cpu) + "/cache/";
+  for (int i = 0; i < 8; ++i) {
+    const std::string idx = dir + "index" + std::to_string(i) + "/";
+    std::ifstream level_in(idx + "level"), type_in(idx + "type");
+    int level = 0;
+    std::string type;
+    if (!(level_in >> level) || !(type_in >> type) || type == "Instruction" || level <= best_level) continue;
+    if (auto size = read_size(idx + "size")) {
+      best_level = level;
+      out.llc_bytes = size;
+      out.llc_source = idx + "size";
+    }
+  }
+  if (out.llc_bytes) return;
+  for (int name : {_SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
+    const long v = ::sysconf(name);
+    if (v > 0) {
+      out.llc_bytes = static_cast<std::size_t>(v);
+      out.llc_source = name == _SC_LEVEL3_CACHE_SIZE ? "sysconf(_SC_LEVEL3_CACHE_SIZE)" : "sysconf(_SC_LEVEL2_CACHE_SIZE)";
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
+                                  double timeout_s) {
+  const auto cfg = floor_config("cacheline", Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
+  const auto budget = auto_spin_budget(cpus);
+  return run_floor<CachelineWords>(cfg, budget, [budget](CachelineWords& w) { return CachelineOps(w.line, budget); });
+}
+
+RunResult measure_futex_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
+                              double timeout_s) {
+  // A round trip is two wake-ups (tens of microseconds in a VM): a short warm-up sizes the measured phase.
+  const auto cfg = floor_config("futex", Wait::block, cpus, placement, duration_s, 200, timeout_s);
+  return run_floor<FutexWords>(cfg, 1, [](FutexWords& w) { return FutexOps(w.ping, w.pong); });
+}
+
+PerCall measure_null_syscall() {
+  // syscall() rather than getppid(): nothing in libc may answer it without entering the kernel.
+  return time_per_call([] { ::syscall(SYS_getppid); }, 200e3, 15);
+}
+
+PerCall measure_futex_wake_no_waiter() {
+  auto page = os::Mapping::shared_anonymous(4096);
+  auto* word = new (page.data()) std::atomic<std::uint32_t>(0);
+  if (os::futex_wake(word, 1) != 0) os::throw_errno("FUTEX_WAKE on a word nobody waits on");
+  return time_per_call([word] { os::futex_wake(word, 1); }, 200e3, 15);
+}
+
+MemcpyFloor measure_memcpy(const std::vector<std::size_t>& sizes, double batch_target_ns, std::uint32_t batches) {
+  MemcpyFloor out;
+  find_llc(::sched_getcpu(), out);
+  std::size_t largest = 0;
+  for (auto s : sizes) largest = std::max(largest, s);
+  if (largest == 0) return out;
+  // 2 MiB-aligned and advised to use transparent huge pages before the first write: 128 MiB of 4 KiB pages
+  // take most of a second to fault in on a VM, huge pages a few milliseconds (and no TLB misses in the copy).
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  auto region = [&] {
+    auto m = os::Mapping::private_anonymous(largest + kHuge);
+    auto addr = reinterpret_cast<std::uintptr_t>(m.data());
+    auto* aligned = m.data() + ((kHuge - addr % kHuge) % kHuge);
+    if (::madvise(aligned, largest, MADV_HUGEPAGE) != 0) out.huge_pages_advised = false;
+    return std::pair{std::move(m), aligned};
+  };
+  out.huge_pages_advised = true;
+  auto [src_map, src] = region();
+  auto [dst_map, dst] = region();
+  std::memset(src, 0x5a, largest);  // every page faulted in now, not in a timed batch
+  std::memset(dst, 0, largest);
+  for (auto bytes : sizes) {
+    std::byte* d = dst;
+    const std::byte* s = src;
+    MemcpyPoint p;
+    p.bytes = bytes;
+    p.copy = time_per_call(
+        [=] {
+          std::memcpy(d, s, bytes);
+          // An empty asm that may read both buffers: the compiler cannot drop or merge repeated copies.
+          asm volatile("" : : "r"(d), "r"(s) : "memory");
+        },
+        batch_target_ns, batches);
+    p.bytes_per_s = p.copy.ns_median > 0 ? static_cast<double>(bytes) * 1e9 / p.copy.ns_median : 0.0;
+    out.points.push_back(p);
+  }
+  return out;
+}
+
+HostFloors measure_host_floors(int cpu) {
+  const auto mask = os::allowed_cpus();
+  const auto t0 = Clock::mono_ns();
+  HostFloors f;
+  f.cpu = os::pin_to_cpu(cpu);
+  try {
+    f.null_syscall = measure_null_syscall();
+    f.futex_wake = measure_futex_wake_no_waiter();
+    f.memcpy = measure_memcpy({kMemcpySizes.begin(), kMemcpySizes.end()});
+  } catch (...) {
+    os::set_affinity(mask);
+    throw;
+  }
+  os::set_affinity(mask);
+  f.wall_s = static_cast<double>(Clock::mono_ns() - t0) / 1e9;
+  return f;
 }
 
 }  // namespace ipcbench

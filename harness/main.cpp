@@ -7,8 +7,10 @@
 
 #include "harness/cli.hpp"
 #include "harness/compare.hpp"
+#include "harness/decomposition.hpp"
 #include "harness/env.hpp"
 #include "harness/floor.hpp"
+#include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
 #include "harness/report.hpp"
 #include "harness/table.hpp"
@@ -35,10 +37,12 @@ int main(int argc, char** argv) {
     say("ipcbench: clock " + ci.source + " (read " + format_ns(ci.read_overhead_ns) + "), " +
         std::to_string(opt.runs.size()) + " runs, writing " + opt.out_path);
 
-    // The hardware floor for every CPU pair the sweep uses, before and after the sweep: on a VM the
-    // hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio.
+    // The floors of every CPU pair the sweep uses. The cache line is measured before and after the sweep: on
+    // a VM the hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio. The
+    // futex ping-pong (a kernel wake-up each way) is measured before only.
     auto measure_floors = [&](const char* when) {
       std::set<std::pair<int, int>> seen;
+      const bool before = std::string_view(when) == "before";
       for (const auto& pr : opt.spec.pairs) {
         if (os::interrupted()) return;
         if (!seen.insert({pr.cpus.producer, pr.cpus.consumer}).second) continue;
@@ -46,8 +50,19 @@ int main(int argc, char** argv) {
         auto j = floor_to_json(f);
         j["when"] = when;
         context["floors"]["cacheline_pingpong"].push_back(j);
-        say(std::string("[floor ") + when + "] cache line cpus " + pr.cpus.str() + ": " +
-            (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + "  p99 " + format_ns(f.rtt.p99) : "FAILED: " + f.error));
+        std::string line = std::string("[floor ") + when + "] cpus " + pr.cpus.str() + ": cache line " +
+                           (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + " p99 " + format_ns(f.rtt.p99)
+                                             : "FAILED: " + f.error);
+        if (before && !os::interrupted()) {
+          auto fx = measure_futex_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
+          auto jx = floor_to_json(fx);
+          jx["when"] = when;
+          context["floors"]["futex_pingpong"].push_back(jx);
+          line += "; futex ping-pong " +
+                  (fx.status == "ok" ? "p50 " + format_ns(fx.rtt.p50) + " p99 " + format_ns(fx.rtt.p99)
+                                     : "FAILED: " + fx.error);
+        }
+        say(line);
         save();
       }
     };
@@ -63,6 +78,12 @@ int main(int argc, char** argv) {
     cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
     describe_cpu_pairs(context, pairs);
     if (auto busy = busy_cpus_warning(cpus)) context["warnings"].push_back(*busy);
+    // One CPU's floors, in this process, on the first producer CPU of the sweep (well under 0.5 s).
+    context["floors"]["clock"] = clock_floor_json(ci);
+    const int host_cpu = opt.spec.pairs.empty() ? os::allowed_cpus().front() : opt.spec.pairs.front().cpus.producer;
+    context["floors"].update(host_floors_json(measure_host_floors(host_cpu)));
+    say("[floors] " + host_floors_line(context["floors"]));
+    save();
     measure_floors("before");
 
     bool failed = false;
@@ -90,6 +111,7 @@ int main(int argc, char** argv) {
                         {"messages", floor->messages},
                         {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}},
                         {"p50_ratio", j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50}};
+        if (auto d = decomposition_json(j, context["floors"])) j["decomposition"] = *d;
         failed |= j["status"] != "ok";
       }
       j["id"] = done;

@@ -99,19 +99,94 @@ json to_json(const RunResult& r) {
 }
 
 json floor_to_json(const RunResult& r) {
+  const bool futex = r.config.transport == "futex";
   json j = {{"cpus", {{"producer", r.config.cpus.producer}, {"consumer", r.config.cpus.consumer}}},
             {"placement", r.config.placement},
             {"status", r.status},
-            {"messages", r.messages}};
+            {"messages", r.messages},
+            {"warmup_messages", r.warmup},
+            {"wall_s", r.wall_s},
+            {"method", futex ? "two processes pinned to the pair, two 32-bit futex words in a shared anonymous page "
+                               "(one cache line each): the producer stores n on one and FUTEX_WAKEs it, then "
+                               "FUTEX_WAITs on the other until the consumer has done the same; the harness's "
+                               "pingpong loop, one clock read per round trip"
+                             : "two processes pinned to the pair bounce one 64-bit word in a shared anonymous page "
+                               "(the producer stores 2n+1, the consumer answers 2n+2), both spinning, sched_yield "
+                               "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
   if (r.status != "ok") {
     j["error"] = r.error;
     return j;
   }
   j["rtt_ns"] = summary_json(r.rtt);
   j["histogram"] = histogram_json(r.histogram);
-  j["spin"] = {{"budget", r.spin_budget},
-               {"yields", r.producer.counters.spin_yields + r.consumer.counters.spin_yields}};
+  const double n = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
+  if (futex)
+    j["futex"] = {{"wakes_per_round_trip",
+                   static_cast<double>(r.producer.counters.futex_wakes + r.consumer.counters.futex_wakes) / n},
+                  {"waits_per_round_trip",
+                   static_cast<double>(r.producer.counters.blocking_waits + r.consumer.counters.blocking_waits) / n}};
+  else
+    j["spin"] = {{"budget", r.spin_budget},
+                 {"yields", r.producer.counters.spin_yields + r.consumer.counters.spin_yields}};
   return j;
+}
+
+namespace {
+json per_call_json(const PerCall& p, int cpu, const char* method) {
+  return {{"ns_per_call", p.ns_median},
+          {"cpu", cpu},
+          {"ns_per_call_min", p.ns_min},
+          {"method", method},
+          {"batches", p.batches},
+          {"calls_per_batch", p.calls_per_batch}};
+}
+}  // namespace
+
+json clock_floor_json(const ClockInfo& ci) {
+  return {{"source", ci.source},
+          {"read_overhead_ns", ci.read_overhead_ns},
+          {"read_overhead_min_ns", ci.read_overhead_min_ns},
+          {"resolution_ns", ci.resolution_ns},
+          {"method", "the values of context.clock: median and minimum of back-to-back pairs of clock reads at "
+                     "start-up; resolution: the TSC tick, or for CLOCK_MONOTONIC the larger of clock_getres and the "
+                     "smallest non-zero step seen"},
+          {"samples", ci.read_samples}};
+}
+
+json host_floors_json(const HostFloors& f) {
+  json sizes = json::array();
+  for (const auto& p : f.memcpy.points) {
+    const std::size_t working_set = 2 * p.bytes;
+    sizes.push_back({{"bytes", p.bytes},
+                     {"ns_per_copy", p.copy.ns_median},
+                     {"ns_per_copy_min", p.copy.ns_min},
+                     {"bytes_per_s", p.bytes_per_s},
+                     {"copies_per_batch", p.copy.calls_per_batch},
+                     {"batches", p.copy.batches},
+                     {"working_set_bytes", working_set},
+                     {"exceeds_llc", f.memcpy.llc_bytes ? json(working_set > *f.memcpy.llc_bytes) : json(nullptr)}});
+  }
+  return {
+      {"null_syscall", per_call_json(f.null_syscall, f.cpu, "syscall(SYS_getppid) in a loop, timed in batches of "
+                                                     "calls_per_batch calls (each batch at least 200 us); median "
+                                                     "of the batches' ns per call")},
+      {"futex_wake", per_call_json(f.futex_wake, f.cpu, "FUTEX_WAKE (shared, not PRIVATE) on a word in a shared anonymous "
+                                                 "page that nobody waits on, timed like null_syscall")},
+      {"memcpy",
+       {{"method", "memcpy from one buffer to another (distinct, 2 MiB-aligned, transparent huge pages requested, "
+                   "both written before timing), "
+                   "repeated on the same two buffers: batches of copies_per_batch copies (each batch at least "
+                   "100 us, at least one copy), median of the batches' ns per copy; bytes_per_s = bytes / ns_per_copy "
+                   "(bytes copied, not read + written). Warm: a size whose two buffers fit in the caches is served "
+                   "from them; one whose two buffers exceed the last-level cache (exceeds_llc) misses on every line "
+                   "by construction, since a cyclic walk over more than the cache evicts each line before it comes "
+                   "round again"},
+        {"cpu", f.cpu},
+        {"llc_bytes", f.memcpy.llc_bytes ? json(*f.memcpy.llc_bytes) : json(nullptr)},
+        {"llc_source", f.memcpy.llc_bytes ? json(f.memcpy.llc_source) : json(nullptr)},
+        {"huge_pages_advised", f.memcpy.huge_pages_advised},
+        {"sizes", sizes}}},
+      {"in_process_wall_s", f.wall_s}};
 }
 
 json make_report(const json& context, const json& runs) {

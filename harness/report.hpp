@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/clock.hpp"
+#include "harness/floor.hpp"
 #include "harness/run.hpp"
 
 namespace ipcbench {
@@ -12,7 +14,12 @@ namespace ipcbench {
 inline constexpr int kSchemaVersion = 1;
 
 nlohmann::json to_json(const RunResult& r);
+// A cache-line or futex ping-pong floor of one CPU pair (context.floors.cacheline_pingpong[] / futex_pingpong[]).
 nlohmann::json floor_to_json(const RunResult& r);
+// context.floors.clock: the clock's read cost and resolution, from the same ClockInfo as context.clock.
+nlohmann::json clock_floor_json(const ClockInfo& ci);
+// context.floors.null_syscall, futex_wake and memcpy (an object holding those three keys).
+nlohmann::json host_floors_json(const HostFloors& f);
 nlohmann::json make_report(const nlohmann::json& context, const nlohmann::json& runs);
 // Writes to path.tmp, then renames: a reader never sees half a file, and a crash keeps the last version.
 void write_json_atomic(const std::string& path, const nlohmann::json& doc);

@@ -92,6 +92,49 @@ std::vector<std::string> floor_drift_warnings(const json& floors) {
   return out;
 }
 
+std::string host_floors_line(const json& floors) {
+  std::string line;
+  if (floors.contains("clock"))
+    line += "clock read " + format_ns(floors["clock"]["read_overhead_ns"]) + " (resolution " +
+            format_ns(floors["clock"]["resolution_ns"]) + "), ";
+  line += "null syscall " + format_ns(floors["null_syscall"]["ns_per_call"]) + ", FUTEX_WAKE with no waiter " +
+          format_ns(floors["futex_wake"]["ns_per_call"]) + "; memcpy";
+  for (const auto& p : floors["memcpy"]["sizes"]) {
+    const auto bytes = p["bytes"].get<std::size_t>();
+    // Five of the eleven sizes keep the line short; the JSON has all of them.
+    if (bytes != 64 && bytes != 4096 && bytes != (64 << 10) && bytes != (1 << 20) && bytes != (64 << 20)) continue;
+    line.append(" ").append(format_size(bytes)).append("B ").append(format_rate(p["bytes_per_s"])).append("B/s");
+  }
+  return line + " (cpu " + std::to_string(floors["null_syscall"]["cpu"].get<int>()) + ")";
+}
+
+std::vector<std::string> pair_floor_lines(const json& floors) {
+  // One line per CPU pair, in the order the pairs were first measured.
+  std::vector<std::string> order;
+  std::map<std::string, std::string> lines;
+  auto rtt = [](const json& f) {
+    return f["status"] == "ok" ? format_ns(f["rtt_ns"]["p50"]) : "FAILED: " + f.value("error", std::string());
+  };
+  for (const auto& f : floors.value("cacheline_pingpong", json::array())) {
+    const std::string key = pair_of(f["cpus"]);
+    if (!lines.count(key)) {
+      order.push_back(key);
+      lines[key] = "cpus " + key + " (" + f["placement"].get<std::string>() + "): cache line " + rtt(f) +
+                   (f["cpus"]["producer"] == f["cpus"]["consumer"] ? " (one CPU: sched_yield)" : "");
+    } else {
+      lines[key] += ", " + f.value("when", std::string()) + " " + rtt(f);
+    }
+  }
+  for (const auto& f : floors.value("futex_pingpong", json::array())) {
+    const std::string key = pair_of(f["cpus"]);
+    if (!lines.count(key)) order.push_back(key);
+    lines[key] += "; futex ping-pong " + rtt(f);
+  }
+  std::vector<std::string> out;
+  for (const auto& k : order) out.push_back(lines[k]);
+  return out;
+}
+
 std::string progress_line(const json& r) {
   std::string head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
                      r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
@@ -106,18 +149,9 @@ std::string progress_line(const json& r) {
 void print_tables(std::ostream& out, const json& report) {
   const auto& ctx = report["context"];
   const auto floor_p50 = floor_p50_by_pair(ctx["floors"]["cacheline_pingpong"]);
-  out << "\nCache-line floor (one shared line bounced between two processes, round trip):\n";
-  for (const auto& f : ctx["floors"]["cacheline_pingpong"]) {
-    const std::string key = pair_of(f["cpus"]);
-    if (f["status"] != "ok") {
-      out << "  cpus " << key << " (" << f["placement"].get<std::string>() << "): FAILED: " << f.value("error", "") << '\n';
-      continue;
-    }
-    out << "  cpus " << key << " (" << f["placement"].get<std::string>() << ", " << f.value("when", "") << "): p50 "
-        << format_ns(f["rtt_ns"]["p50"]) << ", p99 " << format_ns(f["rtt_ns"]["p99"])
-        << (f["cpus"]["producer"] == f["cpus"]["consumer"] ? "  (one CPU: spin falls back to sched_yield)" : "")
-        << '\n';
-  }
+  out << "\nFloors (p50; context.floors has the distributions and how each was measured):\n";
+  if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';
+  for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
 
   const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 0};
   out << "\nPing-pong: round-trip time per message (request + equal-sized reply), percentiles of all samples\n";
@@ -163,6 +197,8 @@ void print_tables(std::ostream& out, const json& report) {
     row(out, c, ws);
   }
   out << "\nvs floor: pingpong p50 / p50 of the cache-line floor measured on the same CPUs just before the row.\n"
+         "runs[].decomposition in the JSON splits each pingpong p50 into that floor + system calls x null syscall\n"
+         "+ the rest (a model; see results/README.md).\n"
          "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n";
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }

@@ -11,7 +11,11 @@ namespace ipcbench {
 void print_tables(std::ostream& out, const nlohmann::json& report);
 std::string format_ns(double ns);    // 812 ns, 12.3 us, 1.20 ms
 std::string format_rate(double v);   // 1.23M, 456K
-std::string progress_line(const nlohmann::json& run);  // one line per finished run
+std::string progress_line(const nlohmann::json& run);
+// context.floors on one line: clock, null syscall, FUTEX_WAKE and memcpy at five of its sizes.
+std::string host_floors_line(const nlohmann::json& floors);
+// One line per CPU pair: cache-line floor (before, after) and futex ping-pong, p50.
+std::vector<std::string> pair_floor_lines(const nlohmann::json& floors);  // one line per finished run
 // p50 of the cache-line floor per CPU pair ("0:1"), averaged over the before/after measurements.
 std::map<std::string, double> floor_p50_by_pair(const nlohmann::json& floors);
 // One warning per pair whose floor moved by more than 25% between before and after.

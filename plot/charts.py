@@ -167,9 +167,7 @@ def throughput_vs_size(f, out_dir):
     if not rows:
         return skipped(name, title, "no ok stream rows in the file")
     memcpy = (f.context.get("floors") or {}).get("memcpy")
-    # expected shape: [{"bytes": N, "bytes_per_s": X}, ...]
-    roofline = sorted((m["bytes"], m["bytes_per_s"]) for m in memcpy if isinstance(m, dict)
-                      and m.get("bytes") and m.get("bytes_per_s")) if isinstance(memcpy, list) else []
+    roofline = ir.memcpy_roofline(memcpy)
     places = placements_in(rows)
     fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
     for ax, placement in zip(axes[0], places):
@@ -193,12 +191,13 @@ def throughput_vs_size(f, out_dir):
     paths = finish(fig, f"{title} (first send until the consumer confirmed the last byte)", f.footer(), out_dir,
                    name)
     if roofline:
-        roof = " The dashed line is memcpy in one process (context.floors.memcpy), the roofline for a copy."
+        roof = (" The dashed line is memcpy on one core (context.floors.memcpy: warm, same two buffers copied "
+                "again and again), the roofline for a copy.")
     elif memcpy:
-        roof = " context.floors.memcpy is present but not a list of {bytes, bytes_per_s}: no roofline drawn."
+        roof = " context.floors.memcpy is present but holds no {bytes, bytes_per_s} sizes: no roofline drawn."
     else:
-        roof = (" No memcpy roofline: the file has no context.floors.memcpy (the Google Benchmark binary "
-                "measures memcpy, the sweep does not record it yet).")
+        roof = (" No memcpy roofline: the file has no context.floors.memcpy (written by ipcbench versions that "
+                "measure floors at the start of every sweep).")
     return Chart(name, title, "One-way payload bytes per second of each stream run, per transport/wait strategy."
                  + roof, paths, remark="" if roofline else roof.strip())
 

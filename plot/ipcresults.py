@@ -118,6 +118,16 @@ def metric(row, name):
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
+def memcpy_roofline(memcpy):
+    """[(bytes, bytes_per_s), ...] by size from context.floors.memcpy ({"sizes": [...]}, or a bare list of
+    sizes); [] when absent or unusable."""
+    sizes = memcpy.get("sizes") if isinstance(memcpy, dict) else memcpy
+    if not isinstance(sizes, list):
+        return []
+    return sorted((m["bytes"], m["bytes_per_s"]) for m in sizes
+                  if isinstance(m, dict) and m.get("bytes") and m.get("bytes_per_s"))
+
+
 def histogram_points(hist):
     """(lo_ns, hi_ns, count) per non-empty bucket, in increasing order."""
     if not hist:

@@ -93,12 +93,22 @@ def environment(f):
         ("command", ctx.get("command_line")),
         ("date (UTC)", f.date + (" (interrupted: incomplete)" if ctx.get("incomplete") else "")),
     ]
-    for fl in (ctx.get("floors") or {}).get("cacheline_pingpong", []):
-        c = fl.get("cpus", {})
-        what = (f"p50 {ir.fmt_ns(fl['rtt_ns']['p50'])}, p99 {ir.fmt_ns(fl['rtt_ns']['p99'])}"
-                if fl.get("status") == "ok" else f"error: {fl.get('error')}")
-        rows.append((f"cache-line floor {c.get('producer')}:{c.get('consumer')} {fl.get('placement')} "
-                     f"({fl.get('when')})", what))
+    floors = ctx.get("floors") or {}
+    for kind, label in (("cacheline_pingpong", "cache-line floor"), ("futex_pingpong", "futex ping-pong floor")):
+        for fl in floors.get(kind, []):
+            c = fl.get("cpus", {})
+            what = (f"p50 {ir.fmt_ns(fl['rtt_ns']['p50'])}, p99 {ir.fmt_ns(fl['rtt_ns']['p99'])}"
+                    if fl.get("status") == "ok" else f"error: {fl.get('error')}")
+            rows.append((f"{label} {c.get('producer')}:{c.get('consumer')} {fl.get('placement')} "
+                         f"({fl.get('when')})", what))
+    kernel = [(label, floors[key]["ns_per_call"]) for key, label in
+              (("null_syscall", "null system call"), ("futex_wake", "FUTEX_WAKE, no waiter"))
+              if isinstance(floors.get(key), dict) and floors[key].get("ns_per_call")]
+    if kernel:
+        rows.append(("kernel-entry floors", ", ".join(f"{label} {ir.fmt_ns(ns)}" for label, ns in kernel)))
+    roof = ir.memcpy_roofline(floors.get("memcpy"))
+    if roof:
+        rows.append(("memcpy, one core", ", ".join(f"{ir.fmt_size(b)} {ir.fmt_si(bps, 'B/s')}" for b, bps in roof)))
     out = table(["", ""], rows)
     warnings = ctx.get("warnings") or []
     if warnings:

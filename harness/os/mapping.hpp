@@ -37,6 +37,16 @@ class Mapping {
     return m;
   }
 
+  // Private anonymous memory, not touched: pages are faulted in (and huge pages granted) on first write.
+  static Mapping private_anonymous(std::size_t bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw_errno("mmap(" + std::to_string(bytes) + " bytes, MAP_PRIVATE|MAP_ANONYMOUS)");
+    Mapping m;
+    m.data_ = p;
+    m.bytes_ = bytes;
+    return m;
+  }
+
   [[nodiscard]] std::byte* data() const noexcept { return static_cast<std::byte*>(data_); }
   [[nodiscard]] std::size_t size() const noexcept { return bytes_; }
   void reset() noexcept {

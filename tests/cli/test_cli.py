@@ -20,7 +20,8 @@ import jsonschema
 
 BINARY = os.environ.get("IPCBENCH_BINARY", "")
 SCHEMA = os.environ.get("IPCBENCH_SCHEMA", "")
-TINY = ["--sizes", "64", "--messages", "300", "--warmup", "50"]
+TINY = ["--sizes", "64", "--messages", "300", "--warmup", "50", "--floor-duration", "0.03"]
+MEMCPY_SIZES = [64, 256, 1024, 4096, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
 
 
 def run(args, timeout=60, prefix=()):
@@ -153,6 +154,9 @@ class BadInput(TmpDirCase):
     def test_bad_duration(self):
         self.refused(["--duration", "x"], "--duration", "'x'")
 
+    def test_bad_floor_duration(self):
+        self.refused(["--floor-duration", "0"], "--floor-duration", "'0'")
+
     def test_cpus_and_placement_together(self):
         self.refused(["--cpus", "0:0", "--placement", "same-core"], "--cpus", "--placement")
 
@@ -252,7 +256,40 @@ class Sweeps(TmpDirCase):
         self.assertEqual(floor_pairs, pairs, "a floor entry per CPU pair used")
         for f in floors:
             self.assertEqual(f["status"], "ok", f.get("error"))
+        self.check_floors(doc, pairs)
         self.assertNotIn("incomplete", doc["context"])
+
+    def check_floors(self, doc, pairs):
+        """context.floors has every floor of issue 4, each saying how it was measured; pingpong rows decompose."""
+        ctx = doc["context"]
+        floors = ctx["floors"]
+        for key in ["clock", "null_syscall", "futex_wake", "memcpy", "futex_pingpong", "cacheline_pingpong"]:
+            self.assertIn(key, floors)
+        for key in ["clock", "null_syscall", "futex_wake", "memcpy"]:
+            self.assertTrue(floors[key]["method"], key)
+        # The clock floor is context.clock, not a second measurement that could disagree with it.
+        for key in ["source", "read_overhead_ns", "read_overhead_min_ns", "resolution_ns"]:
+            self.assertEqual(floors["clock"][key], ctx["clock"][key], key)
+        self.assertEqual([m["bytes"] for m in floors["memcpy"]["sizes"]], MEMCPY_SIZES)
+        self.assertGreater(floors["null_syscall"]["ns_per_call"], 0)
+        futex = floors["futex_pingpong"]
+        self.assertEqual({(f["cpus"]["producer"], f["cpus"]["consumer"]) for f in futex}, pairs,
+                         "a futex ping-pong per CPU pair used")
+        for f in futex:
+            self.assertEqual(f["status"], "ok", f.get("error"))
+            self.assertEqual(f["futex"]["wakes_per_round_trip"], 2)
+            self.check_latency(f, "futex_pingpong")
+            self.assertGreater(f["rtt_ns"]["p50"], floors["null_syscall"]["ns_per_call"])
+        for r in doc["runs"]:
+            if r["status"] != "ok" or r["pattern"] != "pingpong":
+                self.assertNotIn("decomposition", r)
+                continue
+            d = r["decomposition"]
+            self.assertEqual(d["rtt_p50_ns"], r["latency"]["rtt_ns"]["p50"])
+            self.assertEqual(d["coherence_ns"], r["floor"]["rtt_ns"]["p50"])
+            self.assertEqual(d["null_syscall_ns"], floors["null_syscall"]["ns_per_call"])
+            self.assertAlmostEqual(d["coherence_ns"] + d["kernel_entry_ns"] + d["transport_ns"], d["rtt_p50_ns"],
+                                   delta=1e-6 * d["rtt_p50_ns"])
 
     def test_tiny_sweep_all_transports(self):
         doc, r = self.sweep("--transports", "shm,mq,pipe,unix,tcp", *TINY)

@@ -213,13 +213,25 @@ class Synthetic(TmpCase):
         self.assertIn("No memcpy roofline", r.stdout)
         with open(res) as f:
             doc = json.load(f)
-        doc["context"]["floors"]["memcpy"] = [{"bytes": 64, "bytes_per_s": 2e10}, {"bytes": 4096, "bytes_per_s": 5e10}]
+        # The shape ipcbench writes (results/README.md, context.floors.memcpy).
+        doc["context"]["floors"]["memcpy"] = {
+            "method": "synthetic", "cpu": 0, "llc_bytes": None, "llc_source": None, "huge_pages_advised": True,
+            "sizes": [{"bytes": 64, "bytes_per_s": 2e10, "ns_per_copy": 3.2},
+                      {"bytes": 4096, "bytes_per_s": 5e10, "ns_per_copy": 82.0}]}
         with open(res, "w") as f:
             json.dump(doc, f)
         r = script("charts.py", res, "--out", out)
         self.assertNotIn("No memcpy roofline", r.stdout)
         with open(os.path.join(out, "throughput_vs_size.svg")) as f:
             self.assertIn("memcpy roofline", f.read())
+        # Present but without usable sizes: said so, no roofline, no error.
+        doc["context"]["floors"]["memcpy"] = {"method": "synthetic", "sizes": []}
+        with open(res, "w") as f:
+            json.dump(doc, f)
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("holds no {bytes, bytes_per_s} sizes", r.stdout)
+        with open(os.path.join(out, "throughput_vs_size.svg")) as f:
+            self.assertNotIn("memcpy roofline", f.read())
 
     def test_thread_mode_rows_are_their_own_series_and_not_in_claims(self):
         runs = synthetic_suite()
