@@ -51,8 +51,10 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
     Endpoint e;
     e.ring = new (base) RingHeader{};
     e.slots = base + round_up(sizeof(RingHeader), kLine);
+    e.end = e.slots + capacity_ * stride_;
+    e.cur = e.slots;
     if constexpr (D.slot_seq)
-      for (std::size_t i = 0; i < capacity_; ++i) new (slot(e, i)) std::atomic<std::uint64_t>(0);
+      for (std::byte* p = e.slots; p != e.end; p += stride_) new (p) std::atomic<std::uint64_t>(0);
     return e;
   };
   tx_ = setup(mapping_.data());  // producer -> consumer
@@ -77,13 +79,20 @@ void ShmRing<D>::open(Role role) {
 }
 
 template <const RingDesign& D>
-std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e, std::uint64_t pos) const {
-  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(slot(e, pos)));
+std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e) {
+  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur));
 }
 
 template <const RingDesign& D>
-std::byte* ShmRing<D>::payload(const Endpoint& e, std::uint64_t pos) const {
-  return D.slot_seq ? slot(e, pos) + kSeqBytes : slot(e, pos);
+std::byte* ShmRing<D>::payload(const Endpoint& e) {
+  return D.slot_seq ? e.cur + kSeqBytes : e.cur;
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::advance(Endpoint& e) const {
+  ++e.pos;
+  e.cur += stride_;
+  if (e.cur == e.end) e.cur = e.slots;
 }
 
 template <const RingDesign& D>
@@ -116,7 +125,7 @@ template <const RingDesign& D>
 bool ShmRing<D>::has_message(Endpoint& e) {
   RingHeader& r = *e.ring;
   if constexpr (D.slot_seq) {
-    return seq_of(e, e.pos).load(std::memory_order_acquire) == e.pos + 1;
+    return seq_of(e).load(std::memory_order_acquire) == e.pos + 1;
   } else if constexpr (D.cached_indices) {
     if (e.pos < e.cached) return true;
     e.cached = r.head.load(std::memory_order_acquire);
@@ -159,7 +168,7 @@ void ShmRing<D>::wait_message(Endpoint& e) {
       options_.wait, options_.spin_budget, counters_, [&] { return has_message(e); },
       [&] {
         sleep_unless(r.consumer_futex, [&] {
-          if constexpr (D.slot_seq) return seq_of(e, e.pos).load(std::memory_order_seq_cst) == e.pos + 1;
+          if constexpr (D.slot_seq) return seq_of(e).load(std::memory_order_seq_cst) == e.pos + 1;
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
       });
@@ -188,18 +197,18 @@ void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
 template <const RingDesign& D>
 std::span<std::byte> ShmRing<D>::reserve() {
   wait_room(tx_);
-  return {payload(tx_, tx_.pos), options_.message_bytes};
+  return {payload(tx_), options_.message_bytes};
 }
 
 template <const RingDesign& D>
 void ShmRing<D>::commit() {
   Endpoint& e = tx_;
   if constexpr (D.slot_seq) {
-    seq_of(e, e.pos).store(e.pos + 1, std::memory_order_release);
-    ++e.pos;
+    seq_of(e).store(e.pos + 1, std::memory_order_release);
+    advance(e);
     if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
   } else {
-    ++e.pos;
+    advance(e);
     publish_head(e, false);
   }
 }
@@ -207,12 +216,12 @@ void ShmRing<D>::commit() {
 template <const RingDesign& D>
 std::span<const std::byte> ShmRing<D>::peek() {
   wait_message(rx_);
-  return {payload(rx_, rx_.pos), options_.message_bytes};
+  return {payload(rx_), options_.message_bytes};
 }
 
 template <const RingDesign& D>
 void ShmRing<D>::release() {
-  ++rx_.pos;
+  advance(rx_);
   publish_tail(rx_, false);
 }
 
@@ -258,12 +267,15 @@ ShmRawCopy ShmRawCopy::split_consumer() const {
   return view;
 }
 
+// Slot addresses advance as in the rings (no division per message), so the ceiling is not handicapped.
 void ShmRawCopy::send(std::span<const std::byte> msg) {
-  std::memcpy(slots_ + (tx_pos_++ % capacity_) * stride_ + kSeqBytes, msg.data(), msg.size());
+  std::memcpy(slots_ + tx_ * stride_ + kSeqBytes, msg.data(), msg.size());
+  if (++tx_ == capacity_) tx_ = 0;
 }
 
 void ShmRawCopy::recv(std::span<std::byte> msg) {
-  std::memcpy(msg.data(), slots_ + (rx_pos_++ % capacity_) * stride_ + kSeqBytes, msg.size());
+  std::memcpy(msg.data(), slots_ + rx_ * stride_ + kSeqBytes, msg.size());
+  if (++rx_ == capacity_) rx_ = 0;
 }
 
 }  // namespace ipcbench

@@ -95,14 +95,16 @@ class ShmRing {
   struct Endpoint {  // this process's view of one ring (process-local, never shared)
     RingHeader* ring = nullptr;
     std::byte* slots = nullptr;
+    std::byte* end = nullptr;     // one past the last slot
+    std::byte* cur = nullptr;     // the slot of `pos` (kept incrementally: no division per message)
     std::uint64_t pos = 0;        // next slot to write (producer) or read (consumer)
     std::uint64_t cached = 0;     // the other side's index as last seen (cached designs)
     std::uint64_t published = 0;  // own index as last published (batched designs)
   };
 
-  std::byte* slot(const Endpoint& e, std::uint64_t pos) const { return e.slots + (pos % capacity_) * stride_; }
-  std::atomic<std::uint64_t>& seq_of(const Endpoint& e, std::uint64_t pos) const;
-  std::byte* payload(const Endpoint& e, std::uint64_t pos) const;
+  static std::atomic<std::uint64_t>& seq_of(const Endpoint& e);  // of the slot at e.pos
+  static std::byte* payload(const Endpoint& e);                   // of the slot at e.pos
+  void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e);
   void wait_room(Endpoint& e);
@@ -149,7 +151,7 @@ class ShmRawCopy {
   std::size_t stride_ = 0, capacity_ = 0;
   os::Mapping mapping_;
   std::byte* slots_ = nullptr;
-  std::uint64_t tx_pos_ = 0, rx_pos_ = 0;
+  std::size_t tx_ = 0, rx_ = 0;  // slot indices
 };
 
 }  // namespace ipcbench
