@@ -1,7 +1,6 @@
 #include "harness/sweep.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <stdexcept>
 
 #include "harness/os/affinity.hpp"
@@ -71,14 +70,17 @@ std::string impossible_reason(const RunConfig& cfg) {
   auto caps = t->capabilities();
   if (cfg.payload_bytes > caps.max_message_bytes)
     return "size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport + " limit: " + caps.limit_hint;
-  if (caps.max_capacity != 0 && cfg.capacity > caps.max_capacity)
-    return "capacity " + std::to_string(cfg.capacity) + " is above the " + cfg.transport + " limit: " + caps.capacity_hint;
-  if (cfg.transport == "pipe" && cfg.capacity != 0) {
-    std::ifstream in("/proc/sys/fs/pipe-max-size");
-    std::size_t max = 1 << 20;
-    in >> max;
-    if (cfg.capacity * cfg.payload_bytes > max) return caps.capacity_hint;
-  }
+  if (cfg.capacity.kind != Capacity::Kind::bounded) return "";  // 0 and unbounded fit any transport
+  const std::size_t n = cfg.capacity.messages;
+  const std::string what = "capacity " + std::to_string(n);
+  if (caps.max_capacity != 0 && n > caps.max_capacity)
+    return what + " is above the " + cfg.transport + " limit: " + caps.capacity_hint;
+  if (caps.max_capacity_bytes != 0 && n > caps.max_capacity_bytes / cfg.payload_bytes)
+    return what + " x size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport +
+           " limit: " + caps.capacity_hint;
+  if (n > kMaxCapacityBytes / cfg.payload_bytes)
+    return what + " x size " + format_size(cfg.payload_bytes) + " is more than " +
+           std::to_string(kMaxCapacityBytes >> 30) + " GiB per direction, ipcbench's limit for a buffer";
   return "";
 }
 
@@ -90,22 +92,29 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
       if (waits.empty()) waits = name == "shm" ? std::vector<Wait>{Wait::spin, Wait::block} : std::vector<Wait>{Wait::block};
       for (Wait w : waits)
         for (Pattern p : spec.patterns)
-          for (std::size_t size : spec.sizes) {
-            PlannedRun r;
-            r.config = spec.base;
-            r.config.transport = name;
-            r.config.wait = w;
-            r.config.pattern = p;
-            r.config.payload_bytes = size;
-            r.config.cpus = pair.cpus;
-            r.config.placement = pair.placement;
-            r.skip_reason = impossible_reason(r.config);
-            // A size limit met through the default sizes is a skipped row; anything asked for explicitly
-            // that cannot run is refused before the sweep starts.
-            bool size_limit = r.skip_reason.rfind("size ", 0) == 0;
-            if (!r.skip_reason.empty() && (!size_limit || spec.sizes_explicit)) throw std::invalid_argument(r.skip_reason);
-            runs.push_back(std::move(r));
-          }
+          for (std::size_t size : spec.sizes)
+            for (const Capacity& capacity : spec.capacities) {
+              PlannedRun r;
+              r.config = spec.base;
+              r.config.transport = name;
+              r.config.wait = w;
+              r.config.pattern = p;
+              r.config.payload_bytes = size;
+              r.config.capacity = capacity;
+              r.config.cpus = pair.cpus;
+              r.config.placement = pair.placement;
+              r.skip_reason = impossible_reason(r.config);
+              // A limit met only through one of the default sizes (the same run with 1-byte messages would be
+              // possible) is a skipped row; anything else that cannot run was asked for explicitly and is
+              // refused before the sweep starts.
+              if (!r.skip_reason.empty()) {
+                RunConfig tiny = r.config;
+                tiny.payload_bytes = 1;
+                const bool size_limit = impossible_reason(tiny).empty();
+                if (!size_limit || spec.sizes_explicit) throw std::invalid_argument(r.skip_reason);
+              }
+              runs.push_back(std::move(r));
+            }
     }
   return runs;
 }
