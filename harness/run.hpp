@@ -19,12 +19,14 @@ struct CpuPair {
   [[nodiscard]] std::string str() const { return std::to_string(producer) + ":" + std::to_string(consumer); }
 };
 
-// Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages.
+// Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages, or
+// sleep before every receive (a slow consumer, so a bounded buffer fills up).
 // A dying consumer (SIGKILL) exists only in process mode; thread mode refuses it.
 struct Fault {
   std::int64_t consumer_kill_after = -1;
   std::int64_t consumer_stall_after = -1;
   std::int64_t consumer_fail_after = -1;
+  std::uint32_t consumer_delay_us = 0;
 };
 
 // --capacity: what was asked for one direction. Default-constructed: the transport's default (not given).

@@ -154,6 +154,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
       }
     if (cfg.fault.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_fail_after))
       throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
+    if (cfg.fault.consumer_delay_us != 0) ::usleep(cfg.fault.consumer_delay_us);
   };
   std::uint64_t seq = 0;
   for (; seq < warmup; ++seq) {
