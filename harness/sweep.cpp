@@ -105,17 +105,34 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
               r.config.placement = pair.placement;
               r.skip_reason = impossible_reason(r.config);
               // A limit met only through one of the default sizes (the same run with 1-byte messages would be
-              // possible) is a skipped row; anything else that cannot run was asked for explicitly and is
-              // refused before the sweep starts.
+              // possible) is a skipped row. So is a capacity one transport cannot have (mq's msg_max) while
+              // others in the sweep can: checked below. Anything else was asked for explicitly and is refused
+              // before the sweep starts.
               if (!r.skip_reason.empty()) {
-                RunConfig tiny = r.config;
-                tiny.payload_bytes = 1;
-                const bool size_limit = impossible_reason(tiny).empty();
-                if (!size_limit || spec.sizes_explicit) throw std::invalid_argument(r.skip_reason);
+                auto possible_with = [&](bool smaller_size, bool default_capacity) {
+                  RunConfig c = r.config;
+                  if (smaller_size) c.payload_bytes = 1;
+                  if (default_capacity) c.capacity = Capacity{};
+                  return impossible_reason(c).empty();
+                };
+                const bool skip = possible_with(false, true) ||
+                                  (!spec.sizes_explicit && (possible_with(true, false) || possible_with(true, true)));
+                if (!skip) throw std::invalid_argument(r.skip_reason);
               }
               runs.push_back(std::move(r));
             }
     }
+  // A capacity that no run of the sweep can have was asked for in vain: refuse it with the first reason.
+  for (const Capacity& capacity : spec.capacities) {
+    const PlannedRun* first = nullptr;
+    bool possible = false;
+    for (const auto& r : runs)
+      if (r.config.capacity == capacity) {
+        possible |= r.skip_reason.empty();
+        if (!first) first = &r;
+      }
+    if (first && !possible) throw std::invalid_argument(first->skip_reason);
+  }
   return runs;
 }
 

@@ -372,6 +372,18 @@ class Capacity(TmpDirCase):
             self.assertEqual(x["buffering"], "default")
             self.assertIsNone(x["cpu"]["producer"]["full_waits"], "a blocking pipe write cannot tell")
 
+    def test_capacity_one_transport_cannot_have_is_a_skipped_row(self):
+        with open("/proc/sys/fs/mqueue/msg_max") as f:
+            too_many = int(f.read()) + 1
+        doc, _ = self.sweep("--transports", "mq,pipe", "--patterns", "stream", "--sizes", "64", "--capacity",
+                            f"1,{too_many}", "--messages", "200", "--warmup", "20", "--placement", self.placement(),
+                            "--quiet")
+        rows = {(x["transport"], x["capacity_requested"]): x for x in doc["runs"]}
+        self.assertEqual(rows[("mq", too_many)]["status"], "skipped")
+        self.assertIn("msg_max", rows[("mq", too_many)]["error"])
+        for key in (("mq", 1), ("pipe", 1), ("pipe", too_many)):
+            self.assertEqual(rows[key]["status"], "ok", f"{key}: {rows[key].get('error')}")
+
     def test_capacity_limit_met_by_a_default_size_is_a_skipped_row(self):
         with open("/proc/sys/fs/pipe-max-size") as f:
             if int(f.read()) >= 64 * 65536:
