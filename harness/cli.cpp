@@ -9,6 +9,7 @@
 #include "harness/env.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
+#include "harness/runner.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
@@ -32,6 +33,8 @@ void print_list() {
     std::printf("  %-12s %s\n", std::string(t.name).c_str(), std::string(t.summary).c_str());
     if (caps.max_message_bytes < (std::size_t{1} << 30))
       std::printf("  %-12s   max message here: %s bytes\n", "", std::to_string(caps.max_message_bytes).c_str());
+    std::printf("  %-12s   --capacity unbounded: %s; 0: %s\n", "", unbounded_means(caps).c_str(),
+                caps.native_rendezvous ? "native rendezvous" : "rendezvous emulated (ack per message)");
   }
   auto section = [](const char* title, auto table) {
     std::cout << title << ":\n";
@@ -123,7 +126,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--floor-duration", floor_duration,
                  "Seconds of samples per CPU-pair floor (cache line before/after, futex ping-pong; default: 0.1)");
   app.add_option("--warmup", warmup, "Warm-up messages per run, discarded (default: 1000)");
-  app.add_option("--capacity", capacity, "Messages in flight per direction (shm slots, mq_maxmsg, pipe/socket buffer)");
+  app.add_option("--capacity", capacity,
+                 "Buffer per direction, a sweep axis: 0 (rendezvous: send returns once the receiver took the "
+                 "message), N messages (shm slots, mq_maxmsg, pipe/socket buffer of N x size), unbounded (the "
+                 "transport's largest here; see --list)");
   app.add_option("--timeout", timeout, "Fail a run after this many seconds without progress (default: 5)");
   app.add_option("--spin-budget", spin_budget, "Polls before yielding (spin) or blocking (hybrid); default automatic");
   app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
@@ -196,10 +202,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     if (given("--floor-duration")) out.floor_duration_s = parse_seconds(floor_duration, "--floor-duration");
     if (given("--warmup")) base.warmup = parse_count(warmup, "--warmup");
     if (given("--timeout")) base.timeout_s = parse_seconds(timeout, "--timeout");
-    if (given("--capacity")) {
-      base.capacity = parse_count(capacity, "--capacity");
-      if (base.capacity == 0) throw std::invalid_argument("--capacity: must be at least 1 message");
-    }
+    if (given("--capacity")) spec.capacities = parse_capacity_list(capacity);
     if (given("--spin-budget")) {
       auto b = parse_count(spin_budget, "--spin-budget");
       if (b == 0 || b > 1u << 30) throw std::invalid_argument("--spin-budget: give a number from 1 to 1073741824");

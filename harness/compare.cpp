@@ -20,8 +20,10 @@ std::string row_key(const json& r) {
                     r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
                     "B cpus " + std::to_string(c["producer"].get<int>()) + ":" + std::to_string(c["consumer"].get<int>());
   if (r.value("mode", "processes") == "threads") key += " threads";
-  if (r.contains("capacity_requested") && !r["capacity_requested"].is_null())
-    key += " cap " + std::to_string(r["capacity_requested"].get<std::size_t>());
+  if (r.contains("capacity_requested") && !r["capacity_requested"].is_null()) {  // a count, 0 or "unbounded"
+    const auto& cap = r["capacity_requested"];
+    key += " cap " + (cap.is_string() ? cap.get<std::string>() : std::to_string(cap.get<std::size_t>()));
+  }
   return key;
 }
 

@@ -105,6 +105,33 @@ std::uint64_t parse_count(const std::string& raw, const char* option) {
   }
 }
 
+std::vector<Capacity> parse_capacity_list(const std::string& text) {
+  constexpr const char* kForms = "give 0 (rendezvous), a number of messages or unbounded, e.g. 0,1,16,unbounded";
+  std::vector<Capacity> out;
+  for (const auto& item : split_list(text, "--capacity")) {
+    Capacity c;
+    if (item == "unbounded") {
+      c = Capacity::unbounded();
+    } else {
+      if (item.find_first_not_of("0123456789") != std::string::npos)
+        throw std::invalid_argument("--capacity: '" + item + "' is not a capacity (" + kForms + ")");
+      std::uint64_t n = 0;
+      try {
+        n = parse_digits(item, item, "--capacity");
+      } catch (const std::invalid_argument&) {
+        throw std::invalid_argument("--capacity: '" + item + "' is too large (" + kForms + ")");
+      }
+      if (n > std::numeric_limits<std::uint32_t>::max())
+        throw std::invalid_argument("--capacity: '" + item + "' is too large; for no limit give unbounded");
+      c = n == 0 ? Capacity::rendezvous() : Capacity::bounded(static_cast<std::size_t>(n));
+    }
+    for (const auto& seen : out)
+      if (seen == c) throw std::invalid_argument("--capacity: '" + item + "' is given twice in '" + text + "'");
+    out.push_back(c);
+  }
+  return out;
+}
+
 double parse_seconds(const std::string& raw, const char* option) {
   return parse_positive(raw, option, "a number of seconds (e.g. 0.5)");
 }

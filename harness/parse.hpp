@@ -14,6 +14,8 @@ std::size_t parse_size(const std::string& text);
 std::vector<std::size_t> parse_size_list(const std::string& text);
 // "0:1,0:0" -> producer:consumer pairs.
 std::vector<CpuPair> parse_cpu_pairs(const std::string& text);
+// --capacity: "0" (rendezvous), a number of messages ("16"), "unbounded"; comma-separated, no repeats.
+std::vector<Capacity> parse_capacity_list(const std::string& text);
 // Whole non-negative number ("100000", "1e6" is refused: say what you mean).
 std::uint64_t parse_count(const std::string& text, const char* option);
 // Positive seconds: "0.5", "2".

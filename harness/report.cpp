@@ -18,7 +18,7 @@ json summary_json(const Summary& s) {
           {"p999", s.p999},   {"max", s.max}, {"mean", s.mean}, {"stddev", s.stddev}};
 }
 
-json side_json(const SideStats& s, std::uint64_t messages) {
+json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_counted) {
   const double n = messages > 0 ? static_cast<double>(messages) : 1.0;
   return {{"cpu", s.cpu},
           {"user_ns_per_msg", s.user_ns / n},
@@ -28,6 +28,7 @@ json side_json(const SideStats& s, std::uint64_t messages) {
           {"spin_yields", s.counters.spin_yields},
           {"blocking_waits", s.counters.blocking_waits},
           {"futex_wakes", s.counters.futex_wakes},
+          {"full_waits", full_waits_counted ? json(s.counters.full_waits) : json(nullptr)},
           {"verified_messages", s.verified}};
 }
 
@@ -45,6 +46,30 @@ json histogram_json(const Histogram& h) {
           {"hi_ns", hi},
           {"count", count}};
 }
+
+json capacity_json(const Capacity& c) {
+  switch (c.kind) {
+    case Capacity::Kind::transport_default: return nullptr;
+    case Capacity::Kind::rendezvous: return 0;
+    case Capacity::Kind::bounded: return c.messages;
+    case Capacity::Kind::unbounded: return "unbounded";
+  }
+  return nullptr;
+}
+
+// What the transport got for --capacity, and how a rendezvous or "unbounded" was carried out.
+json effective_json(const RunResult& r) {
+  auto or_null = [](std::size_t v) { return v != 0 ? json(v) : json(nullptr); };
+  auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  const std::size_t slots = r.effective.capacity_messages;
+  json holds = nullptr;  // could every message of the run (warm-up included) be in the buffer at once?
+  if (r.status == "ok" && slots != 0) holds = slots >= r.messages + r.warmup;
+  return {{"capacity_messages", or_null(slots)},
+          {"capacity_bytes", or_null(r.effective.capacity_bytes)},
+          {"rendezvous", text_or_null(r.rendezvous)},
+          {"unbounded_means", text_or_null(r.unbounded_means)},
+          {"holds_whole_run", holds}};
+}
 }  // namespace
 
 json to_json(const RunResult& r) {
@@ -58,8 +83,10 @@ json to_json(const RunResult& r) {
       {"placement", c.placement},
       {"mode", c.threads ? "threads" : "processes"},
       {"capacity", r.effective.capacity_messages != 0 ? json(r.effective.capacity_messages) : json(nullptr)},
-      {"capacity_requested", c.capacity != 0 ? json(c.capacity) : json(nullptr)},
+      {"capacity_requested", capacity_json(c.capacity)},
       {"capacity_bytes", r.effective.capacity_bytes != 0 ? json(r.effective.capacity_bytes) : json(nullptr)},
+      {"buffering", c.capacity.buffering()},
+      {"effective", effective_json(r)},
       {"messages", r.messages},
       {"warmup_messages", r.warmup},
       {"verify", c.verify},
@@ -94,7 +121,8 @@ json to_json(const RunResult& r) {
   j["throughput"] = {{"msgs_per_s", r.msgs_per_s},
                      {"bytes_per_s", r.bytes_per_s},
                      {"kind", c.pattern == Pattern::pingpong ? "round_trips" : "one_way"}};
-  j["cpu"] = {{"producer", side_json(r.producer, r.messages)}, {"consumer", side_json(r.consumer, r.messages)}};
+  j["cpu"] = {{"producer", side_json(r.producer, r.messages, r.full_waits_counted)},
+              {"consumer", side_json(r.consumer, r.messages, r.full_waits_counted)}};
   return j;
 }
 

@@ -19,12 +19,46 @@ struct CpuPair {
   [[nodiscard]] std::string str() const { return std::to_string(producer) + ":" + std::to_string(consumer); }
 };
 
-// Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages.
+// Test hooks: make the consumer die, stop answering or fail (throw) after receiving this many messages, or
+// sleep before every receive (a slow consumer, so a bounded buffer fills up).
 // A dying consumer (SIGKILL) exists only in process mode; thread mode refuses it.
 struct Fault {
   std::int64_t consumer_kill_after = -1;
   std::int64_t consumer_stall_after = -1;
   std::int64_t consumer_fail_after = -1;
+  std::uint32_t consumer_delay_us = 0;
+};
+
+// --capacity: what was asked for one direction. Default-constructed: the transport's default (not given).
+struct Capacity {
+  enum class Kind { transport_default, rendezvous, bounded, unbounded };
+  Kind kind = Kind::transport_default;
+  std::size_t messages = 0;  // bounded only, >= 1
+
+  static Capacity rendezvous() { return {Kind::rendezvous, 0}; }
+  static Capacity bounded(std::size_t n) { return {Kind::bounded, n}; }
+  static Capacity unbounded() { return {Kind::unbounded, 0}; }
+  bool operator==(const Capacity&) const = default;
+  // "default", "0", "16", "unbounded": as typed on the command line
+  [[nodiscard]] std::string str() const {
+    switch (kind) {
+      case Kind::transport_default: return "default";
+      case Kind::rendezvous: return "0";
+      case Kind::bounded: return std::to_string(messages);
+      case Kind::unbounded: return "unbounded";
+    }
+    return "?";
+  }
+  // "default", "rendezvous", "bounded", "unbounded": the JSON's `buffering`
+  [[nodiscard]] const char* buffering() const {
+    switch (kind) {
+      case Kind::transport_default: return "default";
+      case Kind::rendezvous: return "rendezvous";
+      case Kind::bounded: return "bounded";
+      case Kind::unbounded: return "unbounded";
+    }
+    return "?";
+  }
 };
 
 struct RunConfig {
@@ -34,7 +68,7 @@ struct RunConfig {
   std::size_t payload_bytes = 64;
   CpuPair cpus;
   std::string placement = "cross-core";
-  std::size_t capacity = 0;      // 0: transport default
+  Capacity capacity;             // per direction; a sweep axis
   std::uint64_t messages = 0;    // 0: as many as fit in duration_s (estimated from the warm-up)
   double duration_s = 0.25;
   std::uint64_t warmup = 1000;
@@ -66,6 +100,12 @@ struct RunResult {
   double msgs_per_s = 0, bytes_per_s = 0;
   SideStats producer, consumer;
   Effective effective;
+  // How --capacity was carried out: "" (not rendezvous), "native", "emulated: ack per message" or, for
+  // pingpong, "implied: pingpong waits for each reply"; and what "unbounded" meant for this transport here.
+  std::string rendezvous;
+  std::string unbounded_means;
+  bool full_waits_counted = false;  // counters.full_waits is known for this transport and wait strategy
+  std::uint64_t sent = 0;           // producer: messages whose send returned, warm-up included (also on failure)
   std::uint32_t spin_budget = 0;
   double wall_s = 0;  // whole run including fork, handshake, warm-up and teardown
 };

@@ -18,13 +18,52 @@ std::uint32_t auto_spin_budget(const CpuPair& cpus) {
   return cpus.producer == cpus.consumer ? 8 : 2000;
 }
 
-TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget) {
+std::size_t unbounded_capacity(const RunConfig& cfg, const Capabilities& caps) {
+  if (caps.max_capacity != 0) return caps.max_capacity;
+  if (caps.max_capacity_bytes != 0) return std::max<std::size_t>(1, caps.max_capacity_bytes / cfg.payload_bytes);
+  // No kernel limit (shm): every message of the run, warm-up included, as far as the memory budget allows.
+  constexpr std::uint64_t kMaxStream = std::uint64_t{1} << 28;  // as measured_count()
+  const std::uint64_t run = cfg.warmup + (cfg.messages != 0 ? cfg.messages : kMaxStream);
+  const std::size_t budget = kUnboundedRingBytes / (cfg.payload_bytes + 64);  // a slot is the payload + its header
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(run, 1, std::max<std::size_t>(budget, 1)));
+}
+
+std::string unbounded_means(const Capabilities& caps) {
+  if (!caps.unbounded_means.empty()) return caps.unbounded_means;
+  if (caps.max_capacity != 0) return "the largest capacity allowed here: " + std::to_string(caps.max_capacity) + " messages";
+  if (caps.max_capacity_bytes != 0)
+    return "the largest buffer allowed here: " + std::to_string(caps.max_capacity_bytes) + " bytes";
+  return "room for every message of the run (warm-up included), at most " +
+         std::to_string(kUnboundedRingBytes >> 20) + " MiB of ring";
+}
+
+std::string rendezvous_kind(const RunConfig& cfg, const Capabilities& caps) {
+  if (cfg.capacity.kind != Capacity::Kind::rendezvous) return "";
+  if (caps.native_rendezvous) return "native";
+  if (cfg.pattern == Pattern::pingpong) return "implied: pingpong waits for each reply";
+  return "emulated: ack per message";
+}
+
+TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps) {
   TransportOptions o;
   o.message_bytes = cfg.payload_bytes;
-  o.capacity = cfg.capacity;
   o.wait = cfg.wait;
   o.spin_budget = spin_budget;
-  o.duplex = cfg.pattern == Pattern::pingpong;
+  o.duplex = cfg.pattern == Pattern::pingpong || emulated_rendezvous(cfg, caps);
+  switch (cfg.capacity.kind) {
+    case Capacity::Kind::transport_default: break;
+    case Capacity::Kind::bounded: o.capacity = cfg.capacity.messages; break;
+    case Capacity::Kind::unbounded:
+      o.capacity = unbounded_capacity(cfg, caps);
+      o.unbounded = true;
+      break;
+    case Capacity::Kind::rendezvous:
+      // Native: the transport makes send() wait for the receiver. Otherwise the smallest buffer the transport
+      // has, and at most one message is ever in it because every send waits for its acknowledgement.
+      o.rendezvous = caps.native_rendezvous;
+      o.capacity = caps.native_rendezvous ? 0 : 1;
+      break;
+  }
   return o;
 }
 
@@ -40,7 +79,8 @@ Usage Usage::now() {
 }
 
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
-  return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes};
+  return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
+          a.full_waits - b.full_waits};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -75,6 +115,7 @@ void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const Transpo
   m.values[6] = c.futex_wakes;
   m.values[7] = verified;
   m.values[8] = g_sink.load(std::memory_order_relaxed);
+  m.values[9] = c.full_waits;
   ctl.send(m);
 }
 
@@ -85,7 +126,7 @@ void read_report(os::ControlChannel& ctl, SideStats& s) {
   s.sys_ns = static_cast<double>(m.values[1]);
   s.vol_ctx_switches = static_cast<std::int64_t>(m.values[2]);
   s.invol_ctx_switches = static_cast<std::int64_t>(m.values[3]);
-  s.counters = {m.values[4], m.values[5], m.values[6]};
+  s.counters = {m.values[4], m.values[5], m.values[6], m.values[9]};
   s.verified = m.values[7];
 }
 

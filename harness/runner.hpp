@@ -83,6 +83,12 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
 
   const bool pingpong = cfg.pattern == Pattern::pingpong;
   std::uint64_t seq = 0;
+  // Messages whose send returned, kept also when the run fails (a rendezvous test reads it after a stall).
+  struct NoteSent {
+    RunResult& res;
+    const std::uint64_t& seq;
+    ~NoteSent() { res.sent = seq; }
+  } note_sent{res, seq};
   auto w0 = Clock::now();
   for (; seq < cfg.warmup; ++seq) {
     if (pingpong) ops.round_trip(seq);
@@ -155,6 +161,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
       }
     if (cfg.fault.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_fail_after))
       throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
+    if (cfg.fault.consumer_delay_us != 0) ::usleep(cfg.fault.consumer_delay_us);
   };
   std::uint64_t seq = 0;
   for (; seq < warmup; ++seq) {
@@ -187,7 +194,10 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
 
 // Binds a transport and the payload discipline into the Ops the loops above expect. A zero-copy
 // transport (T::zero_copy) has the payload written and read in place in its slot; every other one copies
-// from and into the side's own message buffer.
+// from and into the side's own message buffer. With `ack_each` (an emulated rendezvous in stream), every
+// message is acknowledged by the consumer with one message of the same size on the reverse direction as
+// soon as it has taken it, and the producer's send returns only with that acknowledgement. Nobody writes or
+// reads the acknowledgement's payload.
 template <class T>
 concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
   { t.reserve() } -> std::same_as<std::span<std::byte>>;
@@ -199,8 +209,12 @@ concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
 template <Transport T>
 class TransportOps {
  public:
-  TransportOps(T& t, std::size_t bytes, bool verify)
-      : t_(t), out_(ZeroCopyTransport<T> ? 0 : bytes), in_(ZeroCopyTransport<T> ? 0 : bytes), verify_(verify) {}
+  TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false)
+      : t_(t),
+        out_(ZeroCopyTransport<T> ? 0 : bytes),
+        in_(ZeroCopyTransport<T> ? 0 : bytes),
+        verify_(verify),
+        ack_each_(ack_each) {}
 
   void round_trip(std::uint64_t seq) {
     send_one(seq);
@@ -214,17 +228,27 @@ class TransportOps {
     if constexpr (ZeroCopyTransport<T>) {
       put(t_.reserve(), seq);
       t_.commit();
+      if (ack_each_) {
+        t_.peek();
+        t_.release();
+      }
     } else {
       put(out_.span(), seq);
       t_.send(out_.span());
+      if (ack_each_) t_.recv(in_.span());
     }
   }
   void recv_one(std::uint64_t seq) {
     if constexpr (ZeroCopyTransport<T>) {
       take(t_.peek(), seq);
       t_.release();
+      if (ack_each_) {
+        t_.reserve();
+        t_.commit();
+      }
     } else {
       t_.recv(in_.span());
+      if (ack_each_) t_.send(out_.span());
       take(in_.span(), seq);
     }
   }
@@ -250,18 +274,39 @@ class TransportOps {
   T& t_;
   Buffer out_, in_;
   bool verify_;
+  bool ack_each_;
   std::uint64_t verified_ = 0;
 };
 
 }  // namespace detail
 
-TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget);
+// What a transport is asked for, with --capacity resolved against its capabilities (see Buffering below).
+TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps);
+
+// How a run carries out --capacity on a transport:
+//   unbounded: the transport's own limit here (Capabilities::max_capacity, or max_capacity_bytes / message size),
+//              or, with no limit (shm), a ring that holds every message of the run, up to kUnboundedRingBytes;
+//   0:         native if the transport says so; otherwise, in stream, the consumer acknowledges every message
+//              over the reverse direction of a 1-message buffer ("emulated: ack per message"); in pingpong the
+//              reply already is that acknowledgement ("implied").
+inline constexpr std::size_t kUnboundedRingBytes = std::size_t{256} << 20;
+std::size_t unbounded_capacity(const RunConfig& cfg, const Capabilities& caps);
+std::string unbounded_means(const Capabilities& caps);
+std::string rendezvous_kind(const RunConfig& cfg, const Capabilities& caps);
+inline bool emulated_rendezvous(const RunConfig& cfg, const Capabilities& caps) {
+  return cfg.capacity.kind == Capacity::Kind::rendezvous && cfg.pattern == Pattern::stream && !caps.native_rendezvous;
+}
 
 template <Transport T>
 RunResult run_transport(const RunConfig& cfg) {
   RunResult res;
   res.config = cfg;
   res.spin_budget = cfg.spin_budget != 0 ? cfg.spin_budget : auto_spin_budget(cfg.cpus);
+  const Capabilities caps = T::capabilities();
+  const bool ack_each = emulated_rendezvous(cfg, caps);
+  res.rendezvous = rendezvous_kind(cfg, caps);
+  if (cfg.capacity.kind == Capacity::Kind::unbounded) res.unbounded_means = unbounded_means(caps);
+  res.full_waits_counted = (caps.full_waits_counted & wait_bit(cfg.wait)) != 0;
   // After fork each process has its own copy of `transport`; two threads need two objects, so in thread
   // mode the consumer's ends are split off into `consumer_side` (declared second: destroyed first).
   std::optional<T> transport, consumer_side;
@@ -269,19 +314,21 @@ RunResult run_transport(const RunConfig& cfg) {
   run_pair(
       cfg, res,
       [&] {
-        transport.emplace(transport_options(cfg, res.spin_budget));
+        transport.emplace(transport_options(cfg, res.spin_budget, caps));
         res.effective = transport->effective();
         if (cfg.threads) consumer_side.emplace(transport->split_consumer());
       },
       [&](os::ControlChannel& ctl, int) {
         transport->open(Role::producer);
-        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify);
+        res.effective = transport->effective();  // a connection's buffers exist only now (tcp)
+        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify, ack_each);
         detail::produce(ops, cfg, ctl, res);
+        res.effective = transport->effective();  // and may have grown during the run (tcp autotuning)
       },
       [&](os::ControlChannel& ctl, int cpu) {
         T& mine = consumer_side ? *consumer_side : *transport;
         mine.open(Role::consumer);
-        detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify);
+        detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify, ack_each);
         detail::consume(ops, cfg, ctl, cpu);
       });
   return res;

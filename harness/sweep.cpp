@@ -1,7 +1,6 @@
 #include "harness/sweep.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <stdexcept>
 
 #include "harness/os/affinity.hpp"
@@ -68,21 +67,20 @@ std::optional<CpuPair> resolve_placement(std::string_view name, const std::vecto
 std::string impossible_reason(const RunConfig& cfg) {
   const auto* t = find_transport(cfg.transport);
   if (!t) return "unknown transport '" + cfg.transport + "'";
-  if (t->kind == EntryKind::baseline && cfg.verify)
-    return cfg.transport + " is a baseline without synchronisation: its data cannot be verified (drop --verify)";
-  if (t->kind == EntryKind::baseline && cfg.threads)
-    return cfg.transport + " is a baseline without synchronisation: thread mode would be a data race (drop --threads)";
   auto caps = t->capabilities();
   if (cfg.payload_bytes > caps.max_message_bytes)
     return "size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport + " limit: " + caps.limit_hint;
-  if (caps.max_capacity != 0 && cfg.capacity > caps.max_capacity)
-    return "capacity " + std::to_string(cfg.capacity) + " is above the " + cfg.transport + " limit: " + caps.capacity_hint;
-  if (cfg.transport == "pipe" && cfg.capacity != 0) {
-    std::ifstream in("/proc/sys/fs/pipe-max-size");
-    std::size_t max = 1 << 20;
-    in >> max;
-    if (cfg.capacity * cfg.payload_bytes > max) return caps.capacity_hint;
-  }
+  if (cfg.capacity.kind != Capacity::Kind::bounded) return "";  // 0 and unbounded fit any transport
+  const std::size_t n = cfg.capacity.messages;
+  const std::string what = "capacity " + std::to_string(n);
+  if (caps.max_capacity != 0 && n > caps.max_capacity)
+    return what + " is above the " + cfg.transport + " limit: " + caps.capacity_hint;
+  if (caps.max_capacity_bytes != 0 && n > caps.max_capacity_bytes / cfg.payload_bytes)
+    return what + " x size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport +
+           " limit: " + caps.capacity_hint;
+  if (n > kMaxCapacityBytes / cfg.payload_bytes)
+    return what + " x size " + format_size(cfg.payload_bytes) + " is more than " +
+           std::to_string(kMaxCapacityBytes >> 30) + " GiB per direction, ipcbench's limit for a buffer";
   return "";
 }
 
@@ -98,28 +96,59 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
                                                    : std::vector<Wait>{Wait::block};
       for (Wait w : waits)
         for (Pattern p : spec.patterns)
-          for (std::size_t size : spec.sizes) {
-            PlannedRun r;
-            r.config = spec.base;
-            r.config.transport = name;
-            r.config.wait = w;
-            r.config.pattern = p;
-            r.config.payload_bytes = size;
-            r.config.cpus = pair.cpus;
-            r.config.placement = pair.placement;
-            r.skip_reason = impossible_reason(r.config);
-            if (r.skip_reason.empty() && entry->kind == EntryKind::baseline && p == Pattern::pingpong) {
-              r.skip_reason = name + " is a stream-only baseline (no synchronisation, so no round trip)";
+          for (std::size_t size : spec.sizes)
+            for (const Capacity& capacity : spec.capacities) {
+              PlannedRun r;
+              r.config = spec.base;
+              r.config.transport = name;
+              r.config.wait = w;
+              r.config.pattern = p;
+              r.config.payload_bytes = size;
+              r.config.capacity = capacity;
+              r.config.cpus = pair.cpus;
+              r.config.placement = pair.placement;
+              r.skip_reason = impossible_reason(r.config);
+              // A baseline does not synchronise: it has no round trip, nothing to verify, and two threads on it
+              // would be a data race. Such rows are skipped with the reason, so that a group like `ablation`
+              // still runs with --verify or --threads.
+              if (r.skip_reason.empty() && entry->kind == EntryKind::baseline) {
+                if (p == Pattern::pingpong) r.skip_reason = name + " is a stream-only baseline (no round trip)";
+                else if (r.config.verify) r.skip_reason = name + " is a baseline without synchronisation: nothing to verify";
+                else if (r.config.threads) r.skip_reason = name + " is a baseline without synchronisation: no thread mode";
+                if (!r.skip_reason.empty()) {
+                  runs.push_back(std::move(r));
+                  continue;
+                }
+              }
+              // A limit met only through one of the default sizes (the same run with 1-byte messages would be
+              // possible) is a skipped row. So is a capacity one transport cannot have (mq's msg_max) while
+              // others in the sweep can: checked below. Anything else was asked for explicitly and is refused
+              // before the sweep starts.
+              if (!r.skip_reason.empty()) {
+                auto possible_with = [&](bool smaller_size, bool default_capacity) {
+                  RunConfig c = r.config;
+                  if (smaller_size) c.payload_bytes = 1;
+                  if (default_capacity) c.capacity = Capacity{};
+                  return impossible_reason(c).empty();
+                };
+                const bool skip = possible_with(false, true) ||
+                                  (!spec.sizes_explicit && (possible_with(true, false) || possible_with(true, true)));
+                if (!skip) throw std::invalid_argument(r.skip_reason);
+              }
               runs.push_back(std::move(r));
-              continue;
             }
-            // A size limit met through the default sizes is a skipped row; anything asked for explicitly
-            // that cannot run is refused before the sweep starts.
-            bool size_limit = r.skip_reason.rfind("size ", 0) == 0;
-            if (!r.skip_reason.empty() && (!size_limit || spec.sizes_explicit)) throw std::invalid_argument(r.skip_reason);
-            runs.push_back(std::move(r));
-          }
     }
+  // A capacity that no run of the sweep can have was asked for in vain: refuse it with the first reason.
+  for (const Capacity& capacity : spec.capacities) {
+    const PlannedRun* first = nullptr;
+    bool possible = false;
+    for (const auto& r : runs)
+      if (r.config.capacity == capacity) {
+        possible |= r.skip_reason.empty();
+        if (!first) first = &r;
+      }
+    if (first && !possible) throw std::invalid_argument(first->skip_reason);
+  }
   return runs;
 }
 

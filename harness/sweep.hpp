@@ -36,8 +36,12 @@ struct SweepSpec {
   bool sizes_explicit = false;
   std::vector<Wait> waits;  // empty: shm -> spin,block; kernel transports -> block
   std::vector<PlacedPair> pairs;
-  RunConfig base;  // messages, duration, warm-up, verify, timeout, capacity, spin budget
+  std::vector<Capacity> capacities{Capacity{}};  // --capacity; default: one run at the transport's default
+  RunConfig base;  // messages, duration, warm-up, verify, timeout, spin budget
 };
+
+// A bounded capacity may not ask for more than this many bytes per direction (capacity x message size).
+inline constexpr std::size_t kMaxCapacityBytes = std::size_t{1} << 30;
 
 struct PlannedRun {
   RunConfig config;

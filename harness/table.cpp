@@ -38,13 +38,26 @@ std::string cpu_cost(const json& side) {
   return b;
 }
 
+// "cap 16", "cap 0 (emulated: ack per message)", "cap unbounded"; "" without --capacity.
+std::string capacity_note(const json& r) {
+  if (!r.contains("capacity_requested") || r["capacity_requested"].is_null()) return "";
+  const auto& cap = r["capacity_requested"];
+  std::string n = "cap " + (cap.is_string() ? cap.get<std::string>() : std::to_string(cap.get<std::uint64_t>()));
+  if (r.contains("effective") && r["effective"]["rendezvous"].is_string())
+    n += " (" + r["effective"]["rendezvous"].get<std::string>() + ")";
+  return n;
+}
+
 std::string notes(const json& r) {
-  std::string n;
+  std::string n = capacity_note(r);
+  auto add = [&](const std::string& s) { n += (n.empty() ? "" : ", ") + s; };
   if (r["status"] == "skipped") return "skipped: " + r.value("error", "");
   if (r["status"] != "ok") return "FAILED: " + r.value("error", "");
   if (r["spin"]["yields"].get<std::uint64_t>() > 0)
-    n += "yielded " + std::to_string(r["spin"]["yields"].get<std::uint64_t>()) + "x";
-  if (r.value("verify", false)) n += std::string(n.empty() ? "" : ", ") + "verified";
+    add("yielded " + std::to_string(r["spin"]["yields"].get<std::uint64_t>()) + "x");
+  const auto& full = r["cpu"]["producer"]["full_waits"];
+  if (full.is_number() && full.get<std::uint64_t>() > 0) add("sender found it full " + std::to_string(full.get<std::uint64_t>()) + "x");
+  if (r.value("verify", false)) add("verified");
   return n;
 }
 
@@ -139,6 +152,7 @@ std::string progress_line(const json& r) {
   std::string head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
                      r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
                      "B cpus " + pair_of(r["cpus"]);
+  if (const auto cap = capacity_note(r); !cap.empty()) head += " " + cap;
   if (r["status"] != "ok") return head + "  " + notes(r);
   if (r["pattern"] == "pingpong")
     return head + "  p50 " + format_ns(r["latency"]["rtt_ns"]["p50"]) + "  p99 " + format_ns(r["latency"]["rtt_ns"]["p99"]);

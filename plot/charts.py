@@ -344,6 +344,72 @@ def cpu_vs_latency(f, out_dir, size=64, placement="cross-core"):
                  "from system time by sampling, so read the sum.", paths)
 
 
+def capacity_label(cap):
+    """capacity_requested as the axis says it: 0 is the rendezvous, "unbounded" as is."""
+    return "0 (rendezvous)" if cap == 0 else str(cap)
+
+
+def throughput_vs_capacity(f, out_dir):
+    name, title = "throughput_vs_capacity", "Stream throughput vs buffer capacity"
+    rows = [r for r in f.ok_rows(pattern="stream") if r.get("capacity_requested") is not None
+            and (r.get("throughput") or {}).get("msgs_per_s")]
+    caps = {r["capacity_requested"] for r in rows}
+    if len(caps) < 2:
+        return skipped(name, title, "the file has no sweep over --capacity (ok stream rows at fewer than 2 "
+                       "capacity_requested values)")
+    bounded = sorted(c for c in caps if isinstance(c, int) and c > 0)
+    lo, hi = (bounded[0], bounded[-1]) if bounded else (1, 1)
+    # 0 and "unbounded" have no place on a log axis: they sit one step (x4) beyond the smallest and largest count.
+    pos = {c: c for c in bounded}
+    pos[0] = lo / 4
+    pos["unbounded"] = hi * 4
+    sizes = sorted({r["payload_bytes"] for r in rows})
+    styles = ["-", "--", ":", "-."]
+    places = placements_in(rows)
+    fig, axes = plt.subplots(1, len(places), figsize=(max(8.0, 5.8 * len(places)), 5.0), sharey=True,
+                             squeeze=False)
+    for ax, placement in zip(axes[0], places):
+        for series in series_order(rows):
+            for i, size in enumerate(sizes):
+                pts = sorted((pos[r["capacity_requested"]], r["throughput"]["msgs_per_s"],
+                              (r.get("effective") or {}).get("rendezvous") or "") for r in rows
+                             if ir.series_name(r) == series and r.get("placement") == placement
+                             and r["payload_bytes"] == size and r["capacity_requested"] in pos)
+                if not pts:
+                    continue
+                label = series + (f" {ir.fmt_size(size)}" if len(sizes) > 1 else "")
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", linestyle=styles[i % len(styles)],
+                        color=colour(series), label=label)
+                # an emulated rendezvous is an ack per message: a hollow marker says so
+                emulated = [p for p in pts if p[2].startswith("emulated")]
+                if emulated:
+                    ax.scatter([p[0] for p in emulated], [p[1] for p in emulated], s=60, facecolors="white",
+                               edgecolors=colour(series), zorder=3)
+        ticks = sorted((c for c in caps if c in pos), key=lambda c: pos[c])
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator([pos[c] for c in ticks]))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: next((capacity_label(c) for c in ticks if abs(pos[c] - v) < 1e-9 * max(v, 1)), "")))
+        for label in ax.get_xticklabels():
+            label.set_rotation(20)
+        ax.set_xlabel("--capacity, messages per direction (log scale; 0 and unbounded drawn at the ends)")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
+        ax.set_ylabel("messages per second, one way (log scale)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set_title(placement)
+        ax.legend(fontsize=7, loc="best")
+    paths = finish(fig, f"{title} (one way; hollow: emulated rendezvous)", f.footer(),
+                   out_dir, name)
+    return Chart(name, title, "One-way messages per second of each stream run against the --capacity it asked for, "
+                 "one line per transport/wait" + (" and message size" if len(sizes) > 1 else "") + ". Capacity 0 "
+                 "is a rendezvous (send returns once the consumer has taken the message); a hollow marker means "
+                 "the transport has no such mode and the harness emulated it with an acknowledgement per message. "
+                 "'unbounded' is the largest buffer each transport gets here (effective.unbounded_means: e.g. only "
+                 "fs.mqueue.msg_max messages for mq). What the kernel granted is in each row's effective.", paths)
+
+
 def floor_heatmap(f, out_dir):
     name, title = "floor_heatmap", "Core-pair heatmap of the cache-line floor"
     floors = [x for x in (f.context.get("floors") or {}).get("cacheline_pingpong", [])
@@ -445,9 +511,6 @@ def ring_ablation(f, out_dir):
 
 # Charts that later issues add data for. Each: (name, title, test for the data, note when it is absent).
 FUTURE = [
-    ("throughput_vs_capacity", "Throughput vs capacity (bounded buffers)",
-     lambda f: len({r.get("capacity_requested") for r in f.runs if r.get("capacity_requested")}) >= 2,
-     "the file has no sweep over --capacity (fewer than 2 distinct capacity_requested values)"),
     ("latency_vs_offered_load", "Latency vs offered load", lambda f: any(r.get("offered_load") for r in f.runs),
      "no offered-load rows in the file (runs[].offered_load)"),
     ("multikernel", "Multikernel: shared counter vs messages to an owner core",
@@ -481,6 +544,7 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         cpu_vs_latency(f, out_dir, size=dist_size),
         compare_latency_vs_size(files, out_dir),
         floor_heatmap(f, out_dir),
+        throughput_vs_capacity(f, out_dir),
         ring_ablation(f, out_dir),
     ]
     return charts + future_charts(f)

@@ -74,6 +74,8 @@ def _side_value(f, where, side, metric):
 
 def _advantage(metric, a, b):
     lower_is_better = ir.METRICS[metric][2]
+    if a == 0 and b == 0:
+        return 1.0  # neither has any (e.g. no full waits on either side): no advantage
     if lower_is_better:
         return b / a if a > 0 else float("inf")
     return a / b if b > 0 else float("inf")

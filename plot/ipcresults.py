@@ -17,6 +17,7 @@ METRICS = {
     "bytes_per_s": ("payload bytes per second", "B/s", False),
     "cpu_ns_per_msg": ("CPU time per message, producer + consumer, user + system", "ns", True),
     "syscalls_per_msg": ("system calls per message", "calls", True),
+    "full_waits_per_msg": ("sends that found the buffer full, per message (producer)", "waits", True),
 }
 
 
@@ -115,6 +116,10 @@ def metric(row, name):
         return cpu_ns_per_msg(row)
     if name == "syscalls_per_msg":
         return row.get("syscalls_per_msg")
+    if name == "full_waits_per_msg":
+        # null where the transport cannot tell (a blocking call that slept in the kernel): no value, not 0
+        waits = ((row.get("cpu") or {}).get("producer") or {}).get("full_waits")
+        return waits / row["messages"] if waits is not None and row.get("messages") else None
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 

@@ -139,10 +139,11 @@ class Conformance : public ::testing::TestWithParam<Param> {
 
   static std::uint64_t messages_for(std::size_t bytes) { return bytes >= 65536 ? 20 : 200; }
 
-  void expect_delivered(const RunConfig& cfg) const {
+  void expect_delivered(const RunConfig& cfg, RunResult* result = nullptr) const {
     SCOPED_TRACE(std::string(to_string(cfg.pattern)) + " " + std::to_string(cfg.payload_bytes) + " bytes on " +
                  cfg.cpus.str());
     const RunResult r = run(cfg);
+    if (result) *result = r;
     ASSERT_EQ(r.status, "ok") << r.error;
     EXPECT_EQ(r.messages, cfg.messages);
     EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages);
@@ -198,7 +199,7 @@ TEST_P(Conformance, SmallRingsDeliver) {
     for (Pattern p : {Pattern::pingpong, Pattern::stream})
       for (std::size_t n : {8ul, 100ul}) {
         auto cfg = config(p, n, 1000);
-        cfg.capacity = capacity;
+        cfg.capacity = Capacity::bounded(capacity);
         SCOPED_TRACE("capacity " + std::to_string(capacity));
         expect_delivered(cfg);
       }
@@ -386,6 +387,84 @@ TEST_P(ThreadMode, LeavesNothingBehind) {
   EXPECT_TRUE(dev_shm_ipcbench_entries().empty());
 }
 
+// --capacity: every transport delivers at capacity 0 (rendezvous), 1 and unbounded; a rendezvous really keeps
+// the producer from running ahead of the consumer; a bounded buffer behind a slow consumer makes the sender wait.
+class Buffering : public Conformance {
+ protected:
+  Capabilities caps() const { return entry().capabilities(); }
+  bool full_waits_known() const { return (caps().full_waits_counted & wait_bit(GetParam().wait)) != 0; }
+};
+
+TEST_P(Buffering, EveryCapacityDelivers) {
+  for (Pattern p : {Pattern::stream, Pattern::pingpong})
+    for (const Capacity& cap : {Capacity::rendezvous(), Capacity::bounded(1), Capacity::unbounded()})
+      for (std::size_t n : {64ul, 4096ul}) {
+        SCOPED_TRACE("capacity " + cap.str());
+        auto cfg = config(p, n, 200);
+        cfg.capacity = cap;
+        RunResult r;
+        expect_delivered(cfg, &r);
+        ASSERT_EQ(r.status, "ok") << r.error;
+        EXPECT_GT(r.effective.capacity_bytes, 0u) << "the granted buffer must be recorded";
+        if (cap.kind == Capacity::Kind::rendezvous) {
+          const std::string want = caps().native_rendezvous    ? "native"
+                                   : p == Pattern::pingpong     ? "implied: pingpong waits for each reply"
+                                                                : "emulated: ack per message";
+          EXPECT_EQ(r.rendezvous, want);
+        } else {
+          EXPECT_EQ(r.rendezvous, "");
+        }
+        EXPECT_EQ(r.unbounded_means.empty(), cap.kind != Capacity::Kind::unbounded) << r.unbounded_means;
+      }
+}
+
+// The consumer takes 50 messages and then stops. With a rendezvous, send only returns once the consumer has
+// taken the message, so the producer can have completed at most those 50 sends; with a 1-message buffer it
+// gets at least one further (the control: it shows the check can fail).
+TEST_P(Buffering, RendezvousKeepsTheProducerAtMostOneMessageAhead) {
+  if (GetParam().wait == Wait::hybrid) GTEST_SKIP() << "block and spin cover both kinds of waiting";
+  for (const Capacity& cap : {Capacity::rendezvous(), Capacity::bounded(1)}) {
+    SCOPED_TRACE("capacity " + cap.str());
+    auto cfg = config(Pattern::stream, 64, 5000);
+    cfg.capacity = cap;
+    cfg.fault.consumer_stall_after = 50;
+    cfg.timeout_s = 0.5;
+    const RunResult r = run(cfg);
+    ASSERT_EQ(r.status, "error");
+    EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
+    if (cap.kind == Capacity::Kind::rendezvous)
+      EXPECT_EQ(r.sent, 50u) << "a send returned before the consumer had taken its message";
+    else
+      EXPECT_GT(r.sent, 50u) << "a 1-message buffer should let the producer finish at least one send more";
+  }
+}
+
+// A consumer that sleeps 200 us before every receive: behind a 1-message buffer the producer must find it full;
+// with a buffer that holds the whole run it never does.
+TEST_P(Buffering, BoundedBufferMakesTheSenderWaitForASlowConsumer) {
+  if (!full_waits_known())
+    GTEST_SKIP() << GetParam().transport << " cannot tell a full buffer with wait " << to_string(GetParam().wait);
+  constexpr std::uint64_t kMessages = 300;
+  auto cfg = config(Pattern::stream, 64, kMessages);
+  cfg.fault.consumer_delay_us = 200;
+  cfg.capacity = Capacity::bounded(1);
+  RunResult r = run(cfg);
+  ASSERT_EQ(r.status, "ok") << r.error;
+  EXPECT_TRUE(r.full_waits_counted);
+  EXPECT_GT(r.producer.counters.full_waits, 0u) << "capacity 1, slow consumer, yet the sender never found it full";
+
+  cfg.capacity = Capacity::unbounded();
+  r = run(cfg);
+  ASSERT_EQ(r.status, "ok") << r.error;
+  const std::uint64_t run_messages = cfg.warmup + kMessages;
+  // Sockets say bytes only; 1 KiB per 64-byte message is more than the kernel charges.
+  const bool holds = r.effective.capacity_messages != 0 ? r.effective.capacity_messages >= run_messages
+                                                        : r.effective.capacity_bytes >= run_messages * 1024;
+  if (holds) EXPECT_EQ(r.producer.counters.full_waits, 0u) << "the buffer holds the whole run";
+  else EXPECT_GT(r.producer.counters.full_waits, 0u) << "'unbounded' is " << r.unbounded_means;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTransports, Buffering, ::testing::ValuesIn(all_params()), param_name);
 INSTANTIATE_TEST_SUITE_P(AllTransports, Conformance, ::testing::ValuesIn(all_params()), param_name);
 INSTANTIATE_TEST_SUITE_P(AllTransports, PeerFailure, ::testing::ValuesIn(transport_params()), param_name);
 INSTANTIATE_TEST_SUITE_P(AllTransports, ThreadMode, ::testing::ValuesIn(all_params()), param_name);

@@ -79,6 +79,37 @@ TEST(ParseCount, WholeNonNegativeNumbers) {
   }
 }
 
+TEST(ParseCapacity, RendezvousCountsAndUnbounded) {
+  EXPECT_EQ(parse_capacity_list("0"), (std::vector<Capacity>{Capacity::rendezvous()}));
+  EXPECT_EQ(parse_capacity_list("1"), (std::vector<Capacity>{Capacity::bounded(1)}));
+  EXPECT_EQ(parse_capacity_list("0,1,4,16,64,unbounded"),
+            (std::vector<Capacity>{Capacity::rendezvous(), Capacity::bounded(1), Capacity::bounded(4),
+                                   Capacity::bounded(16), Capacity::bounded(64), Capacity::unbounded()}));
+  EXPECT_EQ(parse_capacity_list(" 8 , unbounded "), (std::vector<Capacity>{Capacity::bounded(8), Capacity::unbounded()}));
+  EXPECT_EQ(Capacity::rendezvous().str(), "0");
+  EXPECT_EQ(Capacity::bounded(16).str(), "16");
+  EXPECT_EQ(Capacity::unbounded().str(), "unbounded");
+  EXPECT_EQ(Capacity{}.str(), "default");
+  EXPECT_STREQ(Capacity::rendezvous().buffering(), "rendezvous");
+  EXPECT_STREQ(Capacity::bounded(3).buffering(), "bounded");
+}
+
+TEST(ParseCapacity, RefusesJunkNegativesRepeatsAndHugeCounts) {
+  for (const char* bad : {"-1", "x", "1.5", "1e3", "4K", "Unbounded", "unbound", "inf", "99999999999",
+                          "99999999999999999999999"})
+    expect_refused(bad, [](const std::string& s) { return parse_capacity_list(s); });
+  for (const char* bad : {"", "1,,2", ",1", "1,", "1,1", "0,unbounded,0"})
+    EXPECT_THROW(parse_capacity_list(bad), std::invalid_argument) << "'" << bad << "'";
+  try {
+    parse_capacity_list("abc");
+    ADD_FAILURE() << "'abc' accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("--capacity"), std::string::npos) << what;
+    EXPECT_NE(what.find("unbounded"), std::string::npos) << "the message should show the valid forms: " << what;
+  }
+}
+
 TEST(ParseSeconds, PositiveFiniteOnly) {
   EXPECT_DOUBLE_EQ(parse_seconds("0.5", "--duration"), 0.5);
   EXPECT_DOUBLE_EQ(parse_seconds("2", "--duration"), 2.0);

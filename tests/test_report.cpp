@@ -102,6 +102,60 @@ TEST(ReportJson, StreamRunHasThroughputAndCpu) {
   EXPECT_TRUE(j.at("cpu").at("consumer").contains("user_ns_per_msg"));
 }
 
+TEST(ReportJson, CapacityAskedAndGranted) {
+  auto r = pingpong_result();
+  r.config.pattern = Pattern::stream;
+  json j = to_json(r);  // --capacity not given
+  EXPECT_TRUE(j.at("capacity_requested").is_null());
+  EXPECT_EQ(j.at("buffering"), "default");
+  EXPECT_EQ(j.at("effective").at("capacity_messages"), 64);
+  EXPECT_EQ(j.at("effective").at("capacity_bytes"), 64 * 64);
+  EXPECT_TRUE(j.at("effective").at("rendezvous").is_null());
+  EXPECT_EQ(j.at("effective").at("holds_whole_run"), true) << "64 slots hold 10 warm-up + 5 messages";
+
+  r.config.capacity = Capacity::rendezvous();
+  r.rendezvous = "emulated: ack per message";
+  r.effective = {1, 64};
+  j = to_json(r);
+  EXPECT_EQ(j.at("capacity_requested"), 0);
+  EXPECT_EQ(j.at("buffering"), "rendezvous");
+  EXPECT_EQ(j.at("capacity"), 1);
+  EXPECT_EQ(j.at("effective").at("rendezvous"), "emulated: ack per message");
+  EXPECT_EQ(j.at("effective").at("holds_whole_run"), false);
+
+  r.config.capacity = Capacity::unbounded();
+  r.rendezvous.clear();
+  r.unbounded_means = "mq_maxmsg = fs.mqueue.msg_max, 10 messages here";
+  r.effective = {10, 640};
+  j = to_json(r);
+  EXPECT_EQ(j.at("capacity_requested"), "unbounded");
+  EXPECT_EQ(j.at("buffering"), "unbounded");
+  EXPECT_EQ(j.at("effective").at("unbounded_means"), r.unbounded_means);
+  EXPECT_EQ(j.at("effective").at("holds_whole_run"), false) << "10 slots, 15 messages";
+
+  r.config.capacity = Capacity::bounded(16);
+  r.effective = {0, 4608};  // a socket: bytes only
+  j = to_json(r);
+  EXPECT_EQ(j.at("capacity_requested"), 16);
+  EXPECT_EQ(j.at("buffering"), "bounded");
+  EXPECT_TRUE(j.at("capacity").is_null());
+  EXPECT_TRUE(j.at("effective").at("holds_whole_run").is_null());
+  EXPECT_EQ(j.at("capacity_bytes"), 4608);
+}
+
+TEST(ReportJson, FullWaitsOnlyWhereKnown) {
+  auto r = pingpong_result();
+  r.producer.counters.full_waits = 7;
+  r.full_waits_counted = true;
+  json j = to_json(r);
+  EXPECT_EQ(j.at("cpu").at("producer").at("full_waits"), 7);
+  EXPECT_EQ(j.at("cpu").at("consumer").at("full_waits"), 0);
+  r.full_waits_counted = false;  // e.g. a blocking pipe write: a sleep inside the kernel is not visible
+  j = to_json(r);
+  EXPECT_TRUE(j.at("cpu").at("producer").at("full_waits").is_null());
+  EXPECT_TRUE(j.at("cpu").at("consumer").at("full_waits").is_null());
+}
+
 TEST(ReportJson, ErrorRowCarriesStatusAndReason) {
   RunResult r;
   r.config.transport = "pipe";

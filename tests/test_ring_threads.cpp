@@ -76,7 +76,7 @@ RunConfig ring_config(const Param& p) {
   auto pair = resolve_placement("cross-core", allowed, &why);
   cfg.cpus = pair ? *pair : *resolve_placement("same-core", allowed, &why);
   cfg.placement = classify_pair(cfg.cpus);
-  cfg.capacity = p.capacity;
+  if (p.capacity != 0) cfg.capacity = Capacity::bounded(p.capacity);
   cfg.messages = p.messages;
   cfg.duration_s = 0;
   cfg.warmup = 100;

@@ -22,12 +22,15 @@ std::size_t mq_limit(const char* name, std::size_t fallback) {
 Capabilities MqTransport::capabilities() {
   auto size_max = mq_limit("msgsize_max", 8192);
   auto msg_max = mq_limit("msg_max", 10);
-  return {size_max,
-          "mq: /proc/sys/fs/mqueue/msgsize_max is " + std::to_string(size_max) +
-              " bytes here; raise it with: sysctl fs.mqueue.msgsize_max=N",
-          msg_max,
-          "mq: /proc/sys/fs/mqueue/msg_max is " + std::to_string(msg_max) +
-              " messages here; raise it with: sysctl fs.mqueue.msg_max=N"};
+  Capabilities c{size_max,
+                 "mq: /proc/sys/fs/mqueue/msgsize_max is " + std::to_string(size_max) +
+                     " bytes here; raise it with: sysctl fs.mqueue.msgsize_max=N",
+                 msg_max,
+                 "mq: /proc/sys/fs/mqueue/msg_max is " + std::to_string(msg_max) +
+                     " messages here; raise it with: sysctl fs.mqueue.msg_max=N"};
+  c.unbounded_means = "mq_maxmsg = fs.mqueue.msg_max, " + std::to_string(msg_max) + " messages here";
+  c.full_waits_counted = wait_bit(Wait::spin) | wait_bit(Wait::hybrid);
+  return c;
 }
 
 MqTransport::MqTransport(const TransportOptions& options) : options_(options) {

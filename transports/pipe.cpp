@@ -17,9 +17,13 @@ std::size_t pipe_max_size() {
 
 Capabilities PipeTransport::capabilities() {
   auto max = pipe_max_size();
-  return {std::size_t{1} << 30, "pipe: messages are limited to 1 GiB by ipcbench", 0,
-          "pipe: capacity x message size must be at most /proc/sys/fs/pipe-max-size (" + std::to_string(max) +
-              " bytes here); raise it with: sysctl fs.pipe-max-size=N"};
+  Capabilities c{std::size_t{1} << 30, "pipe: messages are limited to 1 GiB by ipcbench", 0,
+                 "pipe: capacity x message size must be at most /proc/sys/fs/pipe-max-size (" + std::to_string(max) +
+                     " bytes here); raise it with: sysctl fs.pipe-max-size=N"};
+  c.max_capacity_bytes = max;
+  c.unbounded_means = "F_SETPIPE_SZ to fs.pipe-max-size, " + std::to_string(max) + " bytes here";
+  c.full_waits_counted = wait_bit(Wait::spin) | wait_bit(Wait::hybrid);
+  return c;
 }
 
 PipeTransport::PipeTransport(const TransportOptions& options) : options_(options) {
@@ -36,6 +40,8 @@ PipeTransport::PipeTransport(const TransportOptions& options) : options_(options
   }
   int granted = ::fcntl(request_.write_end.get(), F_GETPIPE_SZ);
   effective_.capacity_bytes = granted > 0 ? static_cast<std::size_t>(granted) : 0;
+  // Small writes are merged into the pipe's pages, so whole messages that fit = bytes / message size.
+  effective_.capacity_messages = effective_.capacity_bytes / options.message_bytes;
 }
 
 PipeTransport PipeTransport::split_consumer() {

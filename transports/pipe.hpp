@@ -1,7 +1,8 @@
 #pragma once
 // pipe: anonymous pipes created before fork; one for stream, two (request, reply) for pingpong.
-// Capacity in messages sets F_SETPIPE_SZ to capacity x message size (rounded up to a page by the kernel,
-// limited by /proc/sys/fs/pipe-max-size). The kernel copies every byte twice (into and out of the pipe).
+// Capacity in messages sets F_SETPIPE_SZ to capacity x message size (the kernel rounds up to a power of two
+// pages, at least one page, limited by /proc/sys/fs/pipe-max-size); F_GETPIPE_SZ is what was granted. The
+// kernel copies every byte twice (into and out of the pipe).
 #include <span>
 
 #include "harness/os/fd.hpp"

@@ -4,16 +4,37 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <fstream>
+
 #include "harness/os/cancel.hpp"
 #include "transports/unix.hpp"
 
 namespace ipcbench {
 
+namespace {
+// The largest send buffer TCP autotuning may grow to (third field of net.ipv4.tcp_wmem), 0 if unknown.
+std::size_t autotune_max_bytes() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_wmem");
+  std::size_t lo = 0, def = 0, max = 0;
+  in >> lo >> def >> max;
+  return max;
+}
+
+// --capacity unbounded: SO_SNDBUF can give at most 2 x wmem_max, autotuning up to tcp_wmem's maximum; take the
+// larger (setting SO_SNDBUF switches autotuning off).
+bool autotune_is_larger(const Capabilities& c) { return autotune_max_bytes() > 2 * c.max_capacity_bytes; }
+}  // namespace
+
 Capabilities TcpTransport::capabilities() {
-  return {std::size_t{1} << 30, "tcp: messages are limited to 1 GiB by ipcbench", 0, ""};
+  auto c = socket_capabilities(std::size_t{1} << 30, "tcp: messages are limited to 1 GiB by ipcbench", "tcp");
+  if (autotune_is_larger(c))
+    c.unbounded_means = "no SO_SNDBUF/SO_RCVBUF: kernel autotuning, up to net.ipv4.tcp_wmem's maximum of " +
+                        std::to_string(autotune_max_bytes()) + " bytes here";
+  return c;
 }
 
 TcpTransport::TcpTransport(const TransportOptions& options) : options_(options) {
+  if (options_.unbounded && autotune_is_larger(capabilities())) options_.capacity = 0;  // leave buffers to autotuning
   io_ = FdStreamIo(options.wait, options.spin_budget, "tcp");
   listener_ = os::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener_) os::throw_errno("tcp: socket");
@@ -64,7 +85,6 @@ void TcpTransport::open(Role role) {
   if (::setsockopt(conn_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
     os::throw_errno("tcp: setsockopt(TCP_NODELAY)");
   if (role == Role::producer) size_socket_buffers(conn_.get(), options_, "tcp");
-  effective_.capacity_bytes = socket_send_buffer(conn_.get());
   os::set_nonblocking(conn_.get(), options_.wait != Wait::block);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // tcp: TCP over 127.0.0.1 only. The parent listens on an ephemeral port before fork; the consumer
 // connects, the producer accepts and checks the peer is on loopback; TCP_NODELAY on both ends so small
-// messages are not held back by Nagle. Capacity in messages sizes SO_SNDBUF/SO_RCVBUF.
+// messages are not held back by Nagle. Capacity in messages sizes SO_SNDBUF/SO_RCVBUF as for `unix` (which
+// switches autotuning off); the send buffer is read at the end of the run.
 #include <netinet/in.h>
 
 #include <span>
@@ -9,6 +10,7 @@
 #include "harness/os/fd.hpp"
 #include "transports/fd_stream.hpp"
 #include "transports/transport.hpp"
+#include "transports/unix.hpp"
 
 namespace ipcbench {
 
@@ -20,7 +22,8 @@ class TcpTransport {
   void send(std::span<const std::byte> msg) { io_.write_all(conn_.get(), msg, counters_); }
   void recv(std::span<std::byte> msg) { io_.read_all(conn_.get(), msg, counters_); }
   [[nodiscard]] TransportCounters counters() const { return counters_; }
-  [[nodiscard]] Effective effective() const { return effective_; }
+  // Read live: autotuning may grow the buffer during the run.
+  [[nodiscard]] Effective effective() const { return {0, conn_ ? socket_send_buffer(conn_.get()) : 0}; }
   static Capabilities capabilities();
 
  private:
@@ -30,7 +33,6 @@ class TcpTransport {
   sockaddr_in address_{};
   FdStreamIo io_;
   TransportCounters counters_;
-  Effective effective_;
 };
 
 }  // namespace ipcbench

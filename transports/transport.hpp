@@ -9,7 +9,7 @@
 //   t.open(role);        in each process after fork: keeps its ends, connects/accepts, drops names
 //   t.send(bytes);       one whole message producer->consumer (or consumer->producer for replies)
 //   t.recv(bytes);       one whole message of exactly bytes.size()
-//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits)
+//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits, full buffers)
 //   t.effective();       what the kernel actually granted (capacity in bytes/messages)
 //   T::capabilities();   limits on this machine, checked by the harness before anything runs
 // Optional, found with `requires` by the harness:
@@ -30,6 +30,8 @@ enum class Wait { block, spin, hybrid };
 enum class Role { producer, consumer };
 
 inline constexpr std::array<Wait, 3> all_waits{Wait::block, Wait::spin, Wait::hybrid};
+// One bit per wait strategy, for Capabilities::full_waits_counted.
+constexpr unsigned wait_bit(Wait w) { return 1u << static_cast<unsigned>(w); }
 
 inline const char* to_string(Wait w) {
   switch (w) {
@@ -43,6 +45,12 @@ inline const char* to_string(Wait w) {
 struct TransportOptions {
   std::size_t message_bytes = 64;  // every message of the run has exactly this size
   std::size_t capacity = 0;        // messages that fit in one direction; 0 = the transport's default
+  // --capacity unbounded: `capacity` is then the harness's pick from Capabilities (the kernel's limit, or a ring
+  // that holds the run); a transport with a larger mechanism than a fixed size (tcp autotuning) may use it instead.
+  bool unbounded = false;
+  // --capacity 0 on a transport with Capabilities::native_rendezvous: send() returns only once the receiver has
+  // taken the message. Without native support the harness emulates it and this stays false.
+  bool rendezvous = false;
   Wait wait = Wait::block;
   // Unsuccessful polls before falling back: spin -> sched_yield(), hybrid -> block in the kernel.
   std::uint32_t spin_budget = 4096;
@@ -54,7 +62,10 @@ struct TransportCounters {
   std::uint64_t spin_yields = 0;     // spin budget exhausted, sched_yield() instead (same-CPU fallback)
   std::uint64_t blocking_waits = 0;  // went to sleep in the kernel (futex wait, poll, blocking call)
   std::uint64_t futex_wakes = 0;     // FUTEX_WAKE calls issued (shm)
-  std::uint64_t full_waits = 0;      // sends that found no room and had to wait (shm)
+  // A send found no room in the buffer and had to wait (EAGAIN on a non-blocking send, a full ring). A blocking
+  // system call that sleeps inside the kernel cannot be told from one that did not: Capabilities says when
+  // this is known.
+  std::uint64_t full_waits = 0;
 };
 
 struct Effective {
@@ -65,8 +76,12 @@ struct Effective {
 struct Capabilities {
   std::size_t max_message_bytes = 0;  // on this machine, as configured now
   std::string limit_hint;             // why, and how to raise it
-  std::size_t max_capacity = 0;       // 0 = no specific limit
-  std::string capacity_hint;
+  std::size_t max_capacity = 0;       // messages; 0 = no specific limit
+  std::string capacity_hint;          // why, and how to raise it (for max_capacity and max_capacity_bytes)
+  std::size_t max_capacity_bytes = 0; // capacity x message size may not exceed this (pipe-max-size, wmem_max); 0 = none
+  std::string unbounded_means{};      // what --capacity unbounded gets here, one line; "" = the harness's default
+  bool native_rendezvous = false;     // honours TransportOptions::rendezvous; otherwise the harness emulates it
+  unsigned full_waits_counted = 0;    // wait_bit() of every strategy under which counters().full_waits is known
 };
 
 template <class T>

@@ -2,7 +2,33 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <fstream>
+
 namespace ipcbench {
+
+namespace {
+std::size_t sysctl_bytes(const char* path, std::size_t fallback) {
+  std::ifstream in(path);
+  std::size_t v = fallback;
+  in >> v;
+  return v;
+}
+}  // namespace
+
+Capabilities socket_capabilities(std::size_t max_message_bytes, std::string limit_hint, const char* what) {
+  const auto wmem = sysctl_bytes("/proc/sys/net/core/wmem_max", 212992);
+  const auto rmem = sysctl_bytes("/proc/sys/net/core/rmem_max", 212992);
+  const auto max = std::min(wmem, rmem);
+  Capabilities c{max_message_bytes, std::move(limit_hint), 0,
+                 std::string(what) + ": capacity x message size must be at most net.core.wmem_max/rmem_max (" +
+                     std::to_string(max) + " bytes here); raise it with: sysctl net.core.wmem_max=N net.core.rmem_max=N"};
+  c.max_capacity_bytes = max;
+  c.unbounded_means = "SO_SNDBUF/SO_RCVBUF = net.core.wmem_max/rmem_max, " + std::to_string(max) +
+                      " bytes here (the kernel doubles it)";
+  c.full_waits_counted = wait_bit(Wait::spin) | wait_bit(Wait::hybrid);
+  return c;
+}
 
 void size_socket_buffers(int fd, const TransportOptions& options, const char* what) {
   if (options.capacity == 0) return;
@@ -20,7 +46,7 @@ std::size_t socket_send_buffer(int fd) {
 }
 
 Capabilities UnixTransport::capabilities() {
-  return {std::size_t{1} << 30, "unix: messages are limited to 1 GiB by ipcbench", 0, ""};
+  return socket_capabilities(std::size_t{1} << 30, "unix: messages are limited to 1 GiB by ipcbench", "unix");
 }
 
 UnixTransport::UnixTransport(const TransportOptions& options) : options_(options) {

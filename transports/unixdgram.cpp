@@ -20,10 +20,10 @@ std::size_t sysctl_number(const char* path, std::size_t fallback) {
 
 Capabilities UnixDgramTransport::capabilities() {
   auto wmem_max = sysctl_number("/proc/sys/net/core/wmem_max", 212992);
-  return {wmem_max,
-          "unixdgram: a datagram must fit the socket send buffer; net.core.wmem_max is " + std::to_string(wmem_max) +
-              " bytes here; raise it with: sysctl net.core.wmem_max=N",
-          0, ""};
+  return socket_capabilities(wmem_max,
+                             "unixdgram: a datagram must fit the socket send buffer; net.core.wmem_max is " +
+                                 std::to_string(wmem_max) + " bytes here; raise it with: sysctl net.core.wmem_max=N",
+                             "unixdgram");
 }
 
 UnixDgramTransport::UnixDgramTransport(const TransportOptions& options) : options_(options) {

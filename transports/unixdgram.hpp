@@ -1,8 +1,9 @@
 #pragma once
 // unixdgram: a connected AF_UNIX SOCK_DGRAM pair from socketpair(2). Each message is one datagram, so the
-// kernel keeps message boundaries (no stream reassembly) and a sender blocks when the receiver's queue is
-// full (net.unix.max_dgram_qlen datagrams or the receive buffer). A datagram must fit the send buffer:
-// messages are limited to net.core.wmem_max bytes, and SO_SNDBUF is raised to fit the message size.
+// kernel keeps message boundaries (no stream reassembly) and a sender blocks when its send buffer is full
+// (datagrams not yet received are charged to it; net.unix.max_dgram_qlen does not apply to a pair that are each
+// other's peers). Capacity sizes the buffers as for `unix`. A datagram must fit the send buffer: messages are
+// limited to net.core.wmem_max bytes, and SO_SNDBUF is raised to fit the message size.
 #include <span>
 
 #include "harness/os/fd.hpp"

@@ -73,10 +73,14 @@ bool try_syscall(const char* what, Call&& call) {
   }
 }
 
-// try_syscall under a wait strategy, blocking in poll() on a descriptor the kernel can report on.
+// try_syscall under a wait strategy, blocking in poll() on a descriptor the kernel can report on. A send
+// (POLLOUT) whose first attempt finds no room counts one full wait; with Wait::block the descriptor is
+// blocking, the call sleeps inside the kernel and nothing is counted (it cannot be told from a call that did not).
 template <class Call>
 void wait_for_fd(Wait wait, std::uint32_t budget, TransportCounters& c, int fd, short events, const char* what,
                  Call&& call) {
+  if (try_syscall(what, call)) return;
+  if (events & POLLOUT) ++c.full_waits;
   wait_until(
       wait, budget, c, [&] { return try_syscall(what, call); },
       [&] {

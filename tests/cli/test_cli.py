@@ -119,7 +119,7 @@ class BadInput(TmpDirCase):
         # An empty value must be refused, not read as "not given" (that would start the default suite);
         # the other options keep the sweep tiny should it start anyway.
         small = {"--transports": "shm", "--patterns": "stream", "--sizes": "64", "--placement": "same-core",
-                 "--messages": "10", "--warmup": "0"}
+                 "--messages": "10", "--warmup": "0", "--capacity": "1"}
         for option in small:
             with self.subTest(option=option):
                 rest = [x for k, v in small.items() if k != option for x in (k, v)]
@@ -130,6 +130,27 @@ class BadInput(TmpDirCase):
             if int(f.read()) >= 64 * 1024:
                 self.skipTest("fs.mqueue.msgsize_max allows 64K here")
         self.refused(["--transports", "mq", "--sizes", "64K"], "64K", "msgsize_max", "sysctl")
+
+    def test_capacity_junk(self):
+        self.refused(["--capacity", "lots"], "--capacity", "'lots'", "unbounded")
+
+    def test_capacity_negative(self):
+        self.refused(["--capacity", "0,-1"], "--capacity", "'-1'")
+
+    def test_capacity_twice(self):
+        self.refused(["--capacity", "4,unbounded,4"], "--capacity", "'4'")
+
+    def test_capacity_above_mq_msg_max(self):
+        with open("/proc/sys/fs/mqueue/msg_max") as f:
+            msg_max = int(f.read())
+        self.refused(["--transports", "mq", "--sizes", "64", "--capacity", f"1,{msg_max + 1}"],
+                     f"capacity {msg_max + 1}", "msg_max", "sysctl")
+
+    def test_capacity_above_pipe_max_size_with_explicit_size(self):
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            max_bytes = int(f.read())
+        self.refused(["--transports", "pipe", "--sizes", "64K", "--capacity", str(max_bytes // 65536 + 1)],
+                     "64K", "pipe-max-size", "sysctl")
 
     def test_cpu_that_does_not_exist(self):
         self.refused(["--cpus", "0:99"], "99")
@@ -325,6 +346,94 @@ class Sweeps(TmpDirCase):
         self.assertNotIn("latency", skipped)
         for size in (64, 4096):
             self.assertEqual(by_size[size]["status"], "ok", by_size[size].get("error"))
+
+
+class Capacity(TmpDirCase):
+    """--capacity as a sweep axis: every transport at 0 (rendezvous), 1 and unbounded, what was asked and what
+    the kernel granted in every row."""
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    sweep = Sweeps.sweep
+    assert_valid = Sweeps.assert_valid
+    check_latency = Sweeps.check_latency
+
+    def placement(self):
+        return "cross-core" if len(os.sched_getaffinity(0)) >= 2 else "same-core"
+
+    def test_capacity_sweep_every_transport(self):
+        transports = ["shm", "mq", "pipe", "unix", "unixdgram", "tcp"]
+        doc, r = self.sweep("--transports", ",".join(transports), "--patterns", "stream", "--capacity",
+                            "0,1,unbounded", *TINY, "--verify", "--wait", "spin", "--placement", self.placement())
+        with open("/proc/sys/fs/mqueue/msg_max") as f:
+            msg_max = int(f.read())
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            pipe_max = int(f.read())
+        rows = {(x["transport"], x["capacity_requested"]): x for x in doc["runs"]}
+        self.assertEqual(set(rows), {(t, c) for t in transports for c in (0, 1, "unbounded")})
+        self.assertEqual(len(doc["runs"]), len(rows), "duplicate rows")
+        for (t, cap), x in rows.items():
+            where = f"{t} capacity {cap}"
+            self.assertEqual(x["status"], "ok", f"{where}: {x.get('error')}")
+            self.assertEqual(x["cpu"]["consumer"]["verified_messages"], 350, where)
+            self.assertEqual(x["buffering"], {0: "rendezvous", 1: "bounded", "unbounded": "unbounded"}[cap], where)
+            eff = x["effective"]
+            self.assertIsNotNone(eff["capacity_bytes"], where)
+            self.assertEqual(eff["capacity_bytes"], x["capacity_bytes"], where)
+            if cap == 0:
+                self.assertIn(eff["rendezvous"], ("native", "emulated: ack per message"), where)
+            else:
+                self.assertIsNone(eff["rendezvous"], where)
+            if cap == "unbounded":
+                self.assertTrue(eff["unbounded_means"], where)
+            else:
+                self.assertIsNone(eff["unbounded_means"], where)
+            fw = x["cpu"]["producer"]["full_waits"]
+            if t != "shm":  # spinning kernel transports see EAGAIN, so they can tell
+                self.assertIsInstance(fw, int, where)
+        self.assertEqual(rows[("mq", 1)]["capacity"], 1)
+        self.assertEqual(rows[("mq", "unbounded")]["capacity"], msg_max)
+        self.assertEqual(rows[("pipe", 1)]["capacity_bytes"], 4096)  # one page, the smallest pipe
+        self.assertEqual(rows[("pipe", "unbounded")]["capacity_bytes"], pipe_max)
+        self.assertTrue(rows[("shm", "unbounded")]["effective"]["holds_whole_run"])
+        self.assertEqual(rows[("shm", 1)]["capacity"], 1)
+        self.assertGreater(rows[("unix", "unbounded")]["capacity_bytes"], rows[("unix", 1)]["capacity_bytes"])
+        self.assertIn("cap 0 (", r.stdout, "the table names the capacity and how a rendezvous was made")
+
+    def test_capacity_without_sweep_keeps_null(self):
+        doc, _ = self.sweep("--transports", "pipe", "--patterns", "stream", *TINY, "--placement", self.placement(),
+                            "--quiet")
+        for x in doc["runs"]:
+            self.assertIsNone(x["capacity_requested"])
+            self.assertEqual(x["buffering"], "default")
+            self.assertIsNone(x["cpu"]["producer"]["full_waits"], "a blocking pipe write cannot tell")
+
+    def test_capacity_one_transport_cannot_have_is_a_skipped_row(self):
+        with open("/proc/sys/fs/mqueue/msg_max") as f:
+            too_many = int(f.read()) + 1
+        doc, _ = self.sweep("--transports", "mq,pipe", "--patterns", "stream", "--sizes", "64", "--capacity",
+                            f"1,{too_many}", "--messages", "200", "--warmup", "20", "--placement", self.placement(),
+                            "--quiet")
+        rows = {(x["transport"], x["capacity_requested"]): x for x in doc["runs"]}
+        self.assertEqual(rows[("mq", too_many)]["status"], "skipped")
+        self.assertIn("msg_max", rows[("mq", too_many)]["error"])
+        for key in (("mq", 1), ("pipe", 1), ("pipe", too_many)):
+            self.assertEqual(rows[key]["status"], "ok", f"{key}: {rows[key].get('error')}")
+
+    def test_capacity_limit_met_by_a_default_size_is_a_skipped_row(self):
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            if int(f.read()) >= 64 * 65536:
+                self.skipTest("fs.pipe-max-size allows 64 x 64K here")
+        doc, _ = self.sweep("--transports", "pipe", "--patterns", "stream", "--capacity", "64", "--messages", "200",
+                            "--warmup", "20", "--placement", self.placement(), "--quiet")
+        by_size = {x["payload_bytes"]: x for x in doc["runs"]}
+        self.assertEqual(sorted(by_size), [64, 4096, 65536])
+        self.assertEqual(by_size[65536]["status"], "skipped")
+        self.assertIn("pipe-max-size", by_size[65536]["error"])
+        for size in (64, 4096):
+            self.assertEqual(by_size[size]["status"], "ok", by_size[size].get("error"))
+            self.assertEqual(by_size[size]["capacity_requested"], 64)
 
 
 class Interrupt(TmpDirCase):

@@ -127,6 +127,31 @@ def synthetic_suite(scale=1.0):
     return runs
 
 
+def cap_row(transport, wait, capacity, msgs_per_s, size=64, full_waits=0, placement="cross-core"):
+    """A stream row of a --capacity sweep: what was asked, what was granted, how often the sender found it full."""
+    r = row(0, transport, wait, "stream", size, placement, msgs_per_s=msgs_per_s)
+    r["capacity_requested"] = capacity
+    r["buffering"] = {0: "rendezvous", "unbounded": "unbounded"}.get(capacity, "bounded")
+    emulated = capacity == 0 and transport != "shm"
+    r["effective"] = {"capacity_messages": None, "capacity_bytes": 4096,
+                      "rendezvous": ("emulated: ack per message" if emulated else "native") if capacity == 0 else None,
+                      "unbounded_means": "synthetic" if capacity == "unbounded" else None, "holds_whole_run": None}
+    for side in ("producer", "consumer"):
+        r["cpu"][side]["full_waits"] = full_waits if side == "producer" else 0
+    return r
+
+
+def capacity_sweep(sizes=(64,)):
+    """shm/block and pipe/spin streams at capacity 0, 1, 4, 16 and unbounded: throughput rises with capacity."""
+    runs = []
+    for size in sizes:
+        for cap, shm, pipe in ((0, 2e5, 3e4), (1, 3e5, 5e4), (4, 9e5, 8e4), (16, 2e6, 1e5), ("unbounded", 6e6, 1.3e5)):
+            runs.append(cap_row("shm", "block", cap, shm / (size / 64), size))
+            runs.append(cap_row("pipe", "spin", cap, pipe / (size / 64), size,
+                                full_waits=0 if cap in (0, "unbounded") else 500))
+    return runs
+
+
 # ---- helpers ------------------------------------------------------------------------------------------------------
 
 def script(name, *args, timeout=120):
@@ -245,6 +270,50 @@ class Synthetic(TmpCase):
         r = script("claims.py", res)
         # 20000 vs 22000 ns from the process rows, not 20 vs 20 from the thread rows
         self.assertRegex(r.stdout, r"message-passing-slower.*\n.*\n    A 20\.0 us, B 22\.0 us")
+
+    def test_throughput_vs_capacity(self):
+        res = results_file(os.path.join(self.tmp, "c.json"), synthetic_suite() + capacity_sweep())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("wrote", r.stdout)
+        self.assertNotIn("skipped throughput_vs_capacity", r.stdout)
+        self.assert_charts(out, ["throughput_vs_capacity"])
+        with open(os.path.join(out, "throughput_vs_capacity.svg")) as f:
+            svg = f.read()
+        for label in ("0 (rendezvous)", "unbounded", "16", "shm/block", "pipe/spin", "msg/s", "cross-core",
+                      "synth (Synthetic CPU"):
+            self.assertIn(label, svg, f"the chart does not show {label!r}")
+        self.assertNotIn("pipe/spin 64 B", svg, "one size: no size in the legend")
+
+    def test_throughput_vs_capacity_one_line_per_size(self):
+        res = results_file(os.path.join(self.tmp, "c.json"), capacity_sweep(sizes=(64, 4096)))
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", res, "--out", out)
+        with open(os.path.join(out, "throughput_vs_capacity.svg")) as f:
+            svg = f.read()
+        for label in ("pipe/spin 64 B", "pipe/spin 4 KiB", "shm/block 4 KiB"):
+            self.assertIn(label, svg)
+
+    def test_no_capacity_sweep_skips_the_capacity_chart(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("skipped throughput_vs_capacity: the file has no sweep over --capacity", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(out, "throughput_vs_capacity.png")))
+        # one capacity alone is not a sweep either
+        res = results_file(os.path.join(self.tmp, "b.json"), [cap_row("pipe", "spin", 4, 1e5)])
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("skipped throughput_vs_capacity", r.stdout)
+
+    def test_report_includes_the_capacity_chart(self):
+        res = results_file(os.path.join(self.tmp, "c.json"), synthetic_suite() + capacity_sweep())
+        out = os.path.join(self.tmp, "report")
+        script("report.py", res, "--out", out)
+        page, verdicts = self.assert_report(out, len(CHARTS) + 1)
+        self.assertIn("Stream throughput vs buffer capacity", page)
+        by_id = {v["id"]: v["verdict"] for v in verdicts}
+        self.assertEqual(by_id["bounded-buffer-blocks-sender"], "supported")  # 6e6 vs 3e5 msg/s
+        self.assertEqual(by_id["full-buffer-makes-sender-wait"], "supported")  # 0 vs 0.25 per message
 
     def test_only_stream_rows_skips_latency_charts(self):
         runs = [r for r in synthetic_suite() if r["pattern"] == "stream"]
@@ -395,6 +464,29 @@ class Claims(TmpCase):
         v, out = self.verdicts([claim("gone", "fast", "slow", 5, missing_data="needs the slow transport")], res)
         self.assertEqual(v["gone"]["verdict"], "inconclusive")
         self.assertIn("no data: needs the slow transport", out)
+
+    def test_full_waits_claim(self):
+        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
+        c = {"id": "full", "text": "full", "metric": "full_waits_per_msg", "a": {"capacity_requested": "unbounded"},
+             "b": {"capacity_requested": 1}, "where": {**where, "transport": "pipe"}, "relation": ">=", "factor": 10}
+        never_full = self.crafted("a.json", [cap_row("pipe", "spin", 1, 5e4, full_waits=500),
+                                             cap_row("pipe", "spin", "unbounded", 1e5, full_waits=0)])
+        v, _ = self.verdicts([c], never_full)
+        self.assertEqual(v["full"]["verdict"], "supported")
+        self.assertIsNone(v["full"]["ratio"], "an infinite advantage is written as null")
+        self.assertAlmostEqual(v["full"]["b_value"], 0.25)
+        # neither buffer was ever full: no advantage, not an infinite one
+        both_zero = self.crafted("b.json", [cap_row("pipe", "spin", 1, 5e4, full_waits=0),
+                                            cap_row("pipe", "spin", "unbounded", 1e5, full_waits=0)])
+        v, _ = self.verdicts([c], both_zero)
+        self.assertEqual(v["full"]["verdict"], "refuted")
+        self.assertEqual(v["full"]["ratio"], 1.0)
+        # full_waits null (a blocking call that cannot tell): no data, not zero
+        blind = self.crafted("c.json", [cap_row("pipe", "block", 1, 5e4, full_waits=None),
+                                        cap_row("pipe", "block", "unbounded", 1e5, full_waits=None)])
+        v, out = self.verdicts([dict(c, missing_data="needs --wait spin")], blind)
+        self.assertEqual(v["full"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs --wait spin", out)
 
     def test_where_it_flips(self):
         res = self.crafted("a.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 10000),
