@@ -40,7 +40,8 @@ Usage Usage::now() {
 }
 
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
-  return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes};
+  return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
+          a.syscalls - b.syscalls};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {

@@ -9,7 +9,7 @@
 //   t.open(role);        in each process after fork: keeps its ends, connects/accepts, drops names
 //   t.send(bytes);       one whole message producer->consumer (or consumer->producer for replies)
 //   t.recv(bytes);       one whole message of exactly bytes.size()
-//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits)
+//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits, system calls)
 //   t.effective();       what the kernel actually granted (capacity in bytes/messages)
 //   T::capabilities();   limits on this machine, checked by the harness before anything runs
 #include <array>
@@ -49,6 +49,9 @@ struct TransportCounters {
   std::uint64_t spin_yields = 0;     // spin budget exhausted, sched_yield() instead (same-CPU fallback)
   std::uint64_t blocking_waits = 0;  // went to sleep in the kernel (futex wait, poll, blocking call)
   std::uint64_t futex_wakes = 0;     // FUTEX_WAKE calls issued (shm)
+  // Every system call made in send/recv: each attempt (EAGAIN and EINTR retries too), poll, futex wait or
+  // wake, sched_yield. Checked against the kernel's own count (raw_syscalls:sys_enter) when perf allows.
+  std::uint64_t syscalls = 0;
 };
 
 struct Effective {
