@@ -188,9 +188,9 @@ const char* counter_name(Counter c) {
   return "syscalls";
 }
 
-ThreadCounters::ThreadCounters() : software_(kSoftware) {
+ThreadCounters::ThreadCounters(const std::vector<std::string>& tracefs) : software_(kSoftware) {
   for (const auto& e : kHardware) hardware_.emplace_back(std::span<const PerfEventSpec>(&e, 1));
-  if (auto id = tracepoint_id(kSyscallTracepoint, &syscalls_reason_)) {
+  if (auto id = tracepoint_id(kSyscallTracepoint, &syscalls_reason_, tracefs)) {
     const PerfEventSpec tp{"syscalls", PERF_TYPE_TRACEPOINT, *id};
     syscalls_ = PerfGroup(std::span<const PerfEventSpec>(&tp, 1));
   }
@@ -213,7 +213,7 @@ PerfReading ThreadCounters::read() const {
   auto sw = software_.read();
   for (std::size_t i = 0; i < kSoftwareCounters; ++i) r.values[i] = sw[i];
   for (std::size_t i = 0; i < kHardwareCounters; ++i) r.values[kSoftwareCounters + i] = hardware_[i].read(&r.hardware_scaled)[0];
-  r.values[static_cast<std::size_t>(Counter::syscalls)] = syscalls_.read()[0];
+  if (auto tp = syscalls_.read(); !tp.empty()) r.values[static_cast<std::size_t>(Counter::syscalls)] = tp[0];
   return r;
 }
 

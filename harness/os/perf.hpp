@@ -94,7 +94,9 @@ class ThreadCounters {
  public:
   static constexpr std::uint64_t kOwnSyscalls = 1;
 
-  ThreadCounters();  // opens everything it can; never throws for an event that cannot be counted
+  // Opens everything it can; never throws for an event that cannot be counted. `tracefs` is where the
+  // syscall tracepoint's id is looked up (tests point it elsewhere).
+  explicit ThreadCounters(const std::vector<std::string>& tracefs = tracefs_roots());
   void start();
   void stop();
   [[nodiscard]] PerfReading read() const;
