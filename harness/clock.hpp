@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #if defined(__x86_64__)
@@ -21,6 +22,9 @@ struct ClockInfo {
   int read_samples = 0;           // back-to-back pairs behind the two figures above
   double resolution_ns = 1.0;     // smallest step the clock can show
   double calibration_ms = 0.0;
+  // System calls per read, measured with the raw_syscalls:sys_enter tracepoint: 0 for a vDSO or TSC read;
+  // absent when the tracepoint cannot be counted here.
+  std::optional<double> syscalls_per_read;
 };
 
 class Clock {

@@ -22,6 +22,7 @@
 
 #include "build_info.hpp"
 #include "harness/clock.hpp"
+#include "harness/os/perf.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/sweep.hpp"
 #include "transports/mq.hpp"
@@ -458,6 +459,26 @@ std::string utc_timestamp(bool for_filename) {
   return buf;
 }
 
+json perf_availability() {
+  // The same counters every side of every run opens, opened once here to say what this machine counts and,
+  // once, why not: runs then carry values only for what works.
+  const os::ThreadCounters probe;
+  auto kind = [](const os::ThreadCounters::Availability& a) {
+    json j = {{"available", a.available}, {"events", a.events}};
+    if (!a.reason.empty()) j["reason"] = a.reason;
+    return j;
+  };
+  json tracepoint = kind(probe.syscalls());
+  tracepoint["tracepoint"] = "raw_syscalls:sys_enter";
+  tracepoint["subtracted"] =
+      "the harness's own system calls inside each side's measured phase: the ioctl that stops the counter, "
+      "the producer's control-channel recv of 'done' (stream) and its clock reads when they are system calls "
+      "(clock.syscalls_per_read)";
+  return {{"software", kind(probe.software())},
+          {"hardware", kind(probe.hardware())},
+          {"syscalls_tracepoint", tracepoint}};
+}
+
 json describe_environment(const std::vector<std::string>& argv) {
   json ctx;
   std::vector<std::string> warnings;
@@ -560,7 +581,9 @@ json describe_environment(const std::vector<std::string>& argv) {
                   {"read_overhead_ns", ci.read_overhead_ns},
                   {"read_overhead_min_ns", ci.read_overhead_min_ns},
                   {"resolution_ns", ci.resolution_ns},
-                  {"calibration_ms", ci.calibration_ms}};
+                  {"calibration_ms", ci.calibration_ms},
+                  {"syscalls_per_read", ci.syscalls_per_read ? json(*ci.syscalls_per_read) : json(nullptr)}};
+  ctx["perf"] = perf_availability();
 
   std::string cmd;
   for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;

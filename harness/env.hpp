@@ -12,6 +12,9 @@ namespace ipcbench {
 
 // Everything in `context` except floors (measured later); `warnings` lists what may distort results.
 nlohmann::json describe_environment(const std::vector<std::string>& argv);
+// context.perf: which perf counters (software, hardware, the syscall tracepoint) this machine counts for a
+// thread, and why not where it does not.
+nlohmann::json perf_availability();
 // Adds context.cpu_pairs (is each pair of the sweep an SMT sibling pair?) and the note about isolated CPUs.
 void describe_cpu_pairs(nlohmann::json& context, const std::vector<CpuPair>& pairs);
 // Samples /proc/stat over `window_ms`; a warning if any of `cpus` was busy with other work.

@@ -18,18 +18,46 @@ json summary_json(const Summary& s) {
           {"p999", s.p999},   {"max", s.max}, {"mean", s.mean}, {"stddev", s.stddev}};
 }
 
+// Software counters as totals (like the context switches from getrusage), hardware counters per message;
+// each group only when this machine counted it (context.perf says why not).
+json perf_json(const os::PerfReading& p, double n) {
+  json software = json::object(), hardware = json::object();
+  for (std::size_t i = 0; i < os::kSoftwareCounters; ++i)
+    if (p.values[i]) software[os::counter_name(static_cast<os::Counter>(i))] = *p.values[i];
+  for (std::size_t i = os::kSoftwareCounters; i < os::kSoftwareCounters + os::kHardwareCounters; ++i)
+    if (p.values[i])
+      hardware[std::string(os::counter_name(static_cast<os::Counter>(i))) + "_per_msg"] =
+          static_cast<double>(*p.values[i]) / n;
+  json j = json::object();
+  if (!software.empty()) j["software"] = software;
+  if (!hardware.empty()) {
+    hardware["scaled"] = p.hardware_scaled;
+    j["hardware"] = hardware;
+  }
+  return j;
+}
+
 json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_counted) {
   const double n = messages > 0 ? static_cast<double>(messages) : 1.0;
-  return {{"cpu", s.cpu},
-          {"user_ns_per_msg", s.user_ns / n},
-          {"sys_ns_per_msg", s.sys_ns / n},
-          {"vol_ctx_switches", s.vol_ctx_switches},
-          {"invol_ctx_switches", s.invol_ctx_switches},
-          {"spin_yields", s.counters.spin_yields},
-          {"blocking_waits", s.counters.blocking_waits},
-          {"futex_wakes", s.counters.futex_wakes},
-          {"full_waits", full_waits_counted ? json(s.counters.full_waits) : json(nullptr)},
-          {"verified_messages", s.verified}};
+  json j = {{"cpu", s.cpu},
+            {"user_ns_per_msg", s.user_ns / n},
+            {"sys_ns_per_msg", s.sys_ns / n},
+            {"vol_ctx_switches", s.vol_ctx_switches},
+            {"invol_ctx_switches", s.invol_ctx_switches},
+            {"spin_yields", s.counters.spin_yields},
+            {"blocking_waits", s.counters.blocking_waits},
+            {"futex_wakes", s.counters.futex_wakes},
+            {"full_waits", full_waits_counted ? json(s.counters.full_waits) : json(nullptr)},
+            {"syscalls", s.counters.syscalls},
+            {"syscalls_per_msg", static_cast<double>(s.counters.syscalls) / n},
+            {"verified_messages", s.verified}};
+  if (auto k = s.kernel_syscalls())
+    j["kernel_syscalls"] = {{"count", *k},
+                            {"per_msg", static_cast<double>(*k) / n},
+                            {"raw", *s.perf[os::Counter::syscalls]},
+                            {"harness_subtracted", s.harness_syscalls}};
+  if (auto p = perf_json(s.perf, n); !p.empty()) j["perf"] = p;
+  return j;
 }
 
 json histogram_json(const Histogram& h) {
@@ -123,6 +151,11 @@ json to_json(const RunResult& r) {
                      {"kind", c.pattern == Pattern::pingpong ? "round_trips" : "one_way"}};
   j["cpu"] = {{"producer", side_json(r.producer, r.messages, r.full_waits_counted)},
               {"consumer", side_json(r.consumer, r.messages, r.full_waits_counted)}};
+  const double n = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
+  j["syscalls"] = {{"per", c.pattern == Pattern::pingpong ? "round_trip" : "message"},
+                   {"per_msg", static_cast<double>(r.producer.counters.syscalls + r.consumer.counters.syscalls) / n}};
+  auto kp = r.producer.kernel_syscalls(), kc = r.consumer.kernel_syscalls();
+  if (kp && kc) j["syscalls"]["kernel_per_msg"] = static_cast<double>(*kp + *kc) / n;
   return j;
 }
 

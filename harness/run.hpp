@@ -1,9 +1,11 @@
 #pragma once
 // What one run is asked to do (RunConfig) and what it measured (RunResult).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/os/perf.hpp"
 #include "harness/stats.hpp"
 #include "transports/transport.hpp"
 
@@ -85,6 +87,18 @@ struct SideStats {
   std::int64_t vol_ctx_switches = 0, invol_ctx_switches = 0;
   TransportCounters counters;      // measured phase only
   std::uint64_t verified = 0;      // messages checked (seq + checksum) with --verify, warm-up included
+  os::PerfReading perf;            // measured phase only; a value is absent where this machine cannot count it
+  // System calls the harness itself makes inside the measured phase (stopping the counters, the stream's
+  // "done" message, clock reads where they are system calls): in perf's syscall count, not the transport's.
+  std::uint64_t harness_syscalls = 0;
+
+  // raw_syscalls:sys_enter over the phase minus harness_syscalls: what the transport's calls cost the
+  // kernel, to compare with counters.syscalls. Absent when the tracepoint could not be counted.
+  [[nodiscard]] std::optional<std::uint64_t> kernel_syscalls() const {
+    auto raw = perf[os::Counter::syscalls];
+    if (!raw) return std::nullopt;
+    return *raw > harness_syscalls ? *raw - harness_syscalls : 0;
+  }
 };
 
 struct RunResult {

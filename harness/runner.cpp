@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -80,7 +81,7 @@ Usage Usage::now() {
 
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
   return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
-          a.full_waits - b.full_waits};
+          a.full_waits - b.full_waits, a.syscalls - b.syscalls};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -102,32 +103,84 @@ std::uint64_t measured_count(const RunConfig& cfg, std::uint64_t warmup_ticks, s
   return std::min(n, cfg.messages != 0 ? cfg.messages : cap);
 }
 
-void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified) {
+SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified,
+                     const os::PerfReading& perf, std::uint64_t harness_syscalls) {
+  SideStats s;
+  s.cpu = cpu;
+  s.user_ns = u.user_ns;
+  s.sys_ns = u.sys_ns;
+  s.vol_ctx_switches = u.vol;
+  s.invol_ctx_switches = u.invol;
+  s.counters = c;
+  s.verified = verified;
+  s.perf = perf;
+  s.harness_syscalls = harness_syscalls;
+  return s;
+}
+
+std::uint64_t producer_harness_syscalls(Pattern pattern, std::uint64_t n) {
+  // Clock reads in the phase: t_start and one per round trip (pingpong), t_start and t_end (stream).
+  const std::uint64_t clock_reads = pattern == Pattern::pingpong ? n + 1 : 2;
+  const double per_read = Clock::info().syscalls_per_read.value_or(0.0);
+  const auto clock_calls = static_cast<std::uint64_t>(per_read * static_cast<double>(clock_reads));
+  return os::ThreadCounters::kOwnSyscalls + clock_calls + (pattern == Pattern::stream ? 1 : 0);
+}
+
+namespace {
+constexpr std::uint64_t kAbsent = ~std::uint64_t{0};  // a counter this machine could not count
+
+// The consumer's SideStats crosses the control channel as ControlMessage::values in this order: one list
+// for both directions, so sender and receiver cannot disagree.
+template <class S, class Field>
+void report_fields(S& s, Field&& field) {
+  field(s.user_ns);
+  field(s.sys_ns);
+  field(s.vol_ctx_switches);
+  field(s.invol_ctx_switches);
+  field(s.counters.spin_yields);
+  field(s.counters.blocking_waits);
+  field(s.counters.futex_wakes);
+  field(s.counters.full_waits);
+  field(s.counters.syscalls);
+  field(s.verified);
+  field(s.harness_syscalls);
+  for (auto& v : s.perf.values) field(v);
+  field(s.perf.hardware_scaled);
+}
+
+std::uint64_t encode(double v) { return std::bit_cast<std::uint64_t>(v); }
+std::uint64_t encode(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+std::uint64_t encode(std::uint64_t v) { return v; }
+std::uint64_t encode(bool v) { return v ? 1 : 0; }
+std::uint64_t encode(const std::optional<std::uint64_t>& v) { return v.value_or(kAbsent); }
+void decode(std::uint64_t w, double& v) { v = std::bit_cast<double>(w); }
+void decode(std::uint64_t w, std::int64_t& v) { v = static_cast<std::int64_t>(w); }
+void decode(std::uint64_t w, std::uint64_t& v) { v = w; }
+void decode(std::uint64_t w, bool& v) { v = w != 0; }
+void decode(std::uint64_t w, std::optional<std::uint64_t>& v) {
+  v = w == kAbsent ? std::nullopt : std::optional<std::uint64_t>(w);
+}
+constexpr std::size_t kReportSlots = std::size(os::ControlMessage{}.values);
+}  // namespace
+
+void send_report(os::ControlChannel& ctl, const SideStats& s) {
   os::ControlMessage m;
   m.type = os::ControlMessage::report;
-  m.cpu = cpu;
-  m.values[0] = static_cast<std::uint64_t>(u.user_ns);
-  m.values[1] = static_cast<std::uint64_t>(u.sys_ns);
-  m.values[2] = static_cast<std::uint64_t>(u.vol);
-  m.values[3] = static_cast<std::uint64_t>(u.invol);
-  m.values[4] = c.spin_yields;
-  m.values[5] = c.blocking_waits;
-  m.values[6] = c.futex_wakes;
-  m.values[7] = verified;
-  m.values[8] = g_sink.load(std::memory_order_relaxed);
-  m.values[9] = c.full_waits;
+  m.cpu = s.cpu;
+  std::size_t i = 0;
+  report_fields(s, [&](const auto& v) {
+    if (i + 1 >= kReportSlots) throw std::logic_error("report: more fields than ControlMessage::values holds");
+    m.values[i++] = encode(v);
+  });
+  m.values[kReportSlots - 1] = g_sink.load(std::memory_order_relaxed);  // keeps the consumer's reads alive
   ctl.send(m);
 }
 
 void read_report(os::ControlChannel& ctl, SideStats& s) {
   auto m = ctl.receive(os::ControlMessage::report);
   s.cpu = m.cpu;
-  s.user_ns = static_cast<double>(m.values[0]);
-  s.sys_ns = static_cast<double>(m.values[1]);
-  s.vol_ctx_switches = static_cast<std::int64_t>(m.values[2]);
-  s.invol_ctx_switches = static_cast<std::int64_t>(m.values[3]);
-  s.counters = {m.values[4], m.values[5], m.values[6], m.values[9]};
-  s.verified = m.values[7];
+  std::size_t i = 0;
+  report_fields(s, [&](auto& v) { decode(m.values[i++], v); });
 }
 
 void finish(RunResult& res, const std::vector<std::uint64_t>& ticks) {

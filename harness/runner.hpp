@@ -16,6 +16,7 @@
 #include "harness/clock.hpp"
 #include "harness/os/cancel.hpp"
 #include "harness/os/control.hpp"
+#include "harness/os/perf.hpp"
 #include "harness/payload.hpp"
 #include "harness/run.hpp"
 
@@ -60,8 +61,16 @@ void run_process_pair(const RunConfig& cfg, RunResult& res, const std::function<
 void run_thread_pair(const RunConfig& cfg, RunResult& res, const std::function<void()>& setup,
                      const Side& producer, const Side& consumer);
 
-void send_report(os::ControlChannel& ctl, int cpu, const Usage& u, const TransportCounters& c,
-                 std::uint64_t verified);
+// One side's figures for the measured phase, the same for producer and consumer.
+SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified,
+                     const os::PerfReading& perf, std::uint64_t harness_syscalls);
+// System calls the harness makes between ThreadCounters::start() and stop() on each side, which the
+// syscall tracepoint counts and the transport does not: the counter's own stop, and on the producer's side
+// its clock reads if they are system calls here plus, for stream, the control-channel recv of "done".
+std::uint64_t producer_harness_syscalls(Pattern pattern, std::uint64_t n);
+inline constexpr std::uint64_t kConsumerHarnessSyscalls = os::ThreadCounters::kOwnSyscalls;
+
+void send_report(os::ControlChannel& ctl, const SideStats& s);
 void read_report(os::ControlChannel& ctl, SideStats& s);
 void finish(RunResult& res, const std::vector<std::uint64_t>& ticks);
 
@@ -75,6 +84,7 @@ void flush_held_back(Ops& ops) {
 //   ops.send_one(seq)    stream: one message
 template <class Ops>
 void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res) {
+  os::ThreadCounters perf;  // opened (system calls) long before the measured phase
   res.consumer.cpu = ctl.receive(os::ControlMessage::ready).cpu;
   os::ControlMessage go;
   go.type = os::ControlMessage::go;
@@ -104,8 +114,10 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   measure.count = n;
   ctl.send(measure);
 
+  const auto harness_syscalls = producer_harness_syscalls(cfg.pattern, n);
   const auto c0 = ops.counters();
   const auto u0 = Usage::now();
+  perf.start();
   const auto t_start = Clock::now();
   std::uint64_t t_end;
   if (pingpong) {
@@ -127,16 +139,13 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
     ctl.receive(os::ControlMessage::done);  // the consumer has read the last byte
     t_end = Clock::now();
   }
+  perf.stop();
   const auto u = Usage::now() - u0;
   res.messages = n;
   res.warmup = cfg.warmup;
   res.elapsed_ns = Clock::to_ns(t_end - t_start);
-  res.producer.user_ns = u.user_ns;
-  res.producer.sys_ns = u.sys_ns;
-  res.producer.vol_ctx_switches = u.vol;
-  res.producer.invol_ctx_switches = u.invol;
-  res.producer.counters = minus(ops.counters(), c0);
-  res.producer.verified = ops.verified();
+  res.producer =
+      side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(), perf.read(), harness_syscalls);
   read_report(ctl, res.consumer);
   finish(res, ticks);
 }
@@ -145,6 +154,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
 //   ops.recv_one(seq)  stream: receive one message
 template <class Ops>
 void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
+  os::ThreadCounters perf;
   os::ControlMessage ready;
   ready.type = os::ControlMessage::ready;
   ready.cpu = cpu;
@@ -178,18 +188,21 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   const std::uint64_t n = ctl.receive(os::ControlMessage::measure).count;
   const auto c0 = ops.counters();
   const auto u0 = Usage::now();
+  perf.start();
   for (std::uint64_t end = seq + n; seq < end; ++seq) {
     fault(seq);
     if (pingpong) ops.serve(seq);
     else ops.recv_one(seq);
   }
   flush_held_back(ops);
+  perf.stop();  // before "done": the consumer's phase holds no system call of the harness but the stop
   if (!pingpong) {
     os::ControlMessage m;
     m.type = os::ControlMessage::done;
     ctl.send(m);
   }
-  send_report(ctl, cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified());
+  send_report(ctl, side_stats(cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified(), perf.read(),
+                              kConsumerHarnessSyscalls));
 }
 
 // Binds a transport and the payload discipline into the Ops the loops above expect. A zero-copy

@@ -48,6 +48,17 @@ std::string capacity_note(const json& r) {
   return n;
 }
 
+// System calls per message (per round trip for pingpong) of each side, counted by the transport.
+std::string syscalls_cell(const json& cpu) {
+  auto one = [](double v) {
+    char b[16];
+    if (v == 0) return std::string("0");
+    std::snprintf(b, sizeof b, v < 10 ? "%.2f" : "%.0f", v);
+    return std::string(b);
+  };
+  return one(cpu["producer"].value("syscalls_per_msg", 0.0)) + "+" + one(cpu["consumer"].value("syscalls_per_msg", 0.0));
+}
+
 std::string notes(const json& r) {
   std::string n = capacity_note(r);
   auto add = [&](const std::string& s) { n += (n.empty() ? "" : ", ") + s; };
@@ -167,10 +178,10 @@ void print_tables(std::ostream& out, const json& report) {
   if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';
   for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
 
-  const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 0};
+  const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 9, 0};
   out << "\nPing-pong: round-trip time per message (request + equal-sized reply), percentiles of all samples\n";
   row(out, {"transport", "wait", "size", "cpus", "placement", "p50", "p90", "p99", "p99.9", "vs floor", "rt/s",
-            "prod CPU", "cons CPU", "notes"},
+            "prod CPU", "cons CPU", "syscalls", "notes"},
       wl);
   for (const auto& r : report["runs"]) {
     if (r["pattern"] != "pingpong") continue;
@@ -186,26 +197,28 @@ void print_tables(std::ostream& out, const json& report) {
       if (floor > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", l["p50"].get<double>() / floor);
       c.insert(c.end(), {format_ns(l["p50"]), format_ns(l["p90"]), format_ns(l["p99"]), format_ns(l["p999"]), ratio,
                          format_rate(r["throughput"]["msgs_per_s"]), cpu_cost(r["cpu"]["producer"]),
-                         cpu_cost(r["cpu"]["consumer"])});
+                         cpu_cost(r["cpu"]["consumer"]), syscalls_cell(r["cpu"])});
     } else {
-      c.insert(c.end(), {"-", "-", "-", "-", "", "", "", ""});
+      c.insert(c.end(), {"-", "-", "-", "-", "", "", "", "", ""});
     }
     c.push_back(notes(r));
     row(out, c, wl);
   }
 
-  const std::vector<int> ws = {9, 6, 5, 5, 11, 10, 10, 11, 11, 0};
+  const std::vector<int> ws = {9, 6, 5, 5, 11, 10, 10, 11, 11, 9, 0};
   out << "\nStream: one-way throughput, first send until the consumer confirmed the last byte\n";
-  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "prod CPU", "cons CPU", "notes"}, ws);
+  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "prod CPU", "cons CPU", "syscalls",
+            "notes"},
+      ws);
   for (const auto& r : report["runs"]) {
     if (r["pattern"] != "stream") continue;
     std::vector<std::string> c = {r["transport"], r["wait"], format_size(r["payload_bytes"].get<std::size_t>()),
                                   pair_of(r["cpus"]), r["placement"]};
     if (r["status"] == "ok") {
       c.insert(c.end(), {format_rate(r["throughput"]["msgs_per_s"]), format_rate(r["throughput"]["bytes_per_s"]) + "B",
-                         cpu_cost(r["cpu"]["producer"]), cpu_cost(r["cpu"]["consumer"])});
+                         cpu_cost(r["cpu"]["producer"]), cpu_cost(r["cpu"]["consumer"]), syscalls_cell(r["cpu"])});
     } else {
-      c.insert(c.end(), {"-", "-", "", ""});
+      c.insert(c.end(), {"-", "-", "", "", ""});
     }
     c.push_back(notes(r));
     row(out, c, ws);
@@ -213,7 +226,9 @@ void print_tables(std::ostream& out, const json& report) {
   out << "\nvs floor: pingpong p50 / p50 of the cache-line floor measured on the same CPUs just before the row.\n"
          "runs[].decomposition in the JSON splits each pingpong p50 into that floor + system calls x null syscall\n"
          "+ the rest (a model; see results/README.md).\n"
-         "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n";
+         "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n"
+         "syscalls: system calls per message (per round trip for pingpong) made by each side's transport, "
+         "producer+consumer.\n";
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }
 

@@ -35,8 +35,21 @@ RunResult pingpong_result() {
   r.msgs_per_s = 5 / 6e-6;
   r.bytes_per_s = r.msgs_per_s * 64;
   r.effective = {64, 64 * 64};
-  r.producer = {0, 500, 250, 3, 1, {0, 2, 0}, 15};
-  r.consumer = {1, 1000, 50, 4, 2, {0, 1, 0}, 15};
+  auto side = [](int cpu, double user_ns, double sys_ns, std::int64_t vol, std::int64_t invol,
+                 std::uint64_t blocking_waits, std::uint64_t syscalls) {
+    SideStats s;
+    s.cpu = cpu;
+    s.user_ns = user_ns;
+    s.sys_ns = sys_ns;
+    s.vol_ctx_switches = vol;
+    s.invol_ctx_switches = invol;
+    s.counters.blocking_waits = blocking_waits;
+    s.counters.syscalls = syscalls;
+    s.verified = 15;
+    return s;
+  };
+  r.producer = side(0, 500, 250, 3, 1, 2, 10);
+  r.consumer = side(1, 1000, 50, 4, 2, 1, 12);
   return r;
 }
 

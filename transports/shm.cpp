@@ -28,21 +28,26 @@ std::size_t default_capacity(std::size_t stride) {
 // (which uses seq_cst loads); the waker publishes, fences, then looks at the bit (Dekker): one of the two
 // always sees the other.
 template <class Ready>
-void sleep_unless(std::atomic<std::uint32_t>& word, Ready&& ready) {
+void sleep_unless(std::atomic<std::uint32_t>& word, TransportCounters& c, Ready&& ready) {
   std::uint32_t announced = word.fetch_or(1, std::memory_order_seq_cst) | 1;
-  if (!ready()) os::futex_wait(&word, announced);
+  if (ready()) return;
+  ++c.syscalls;
+  os::futex_wait(&word, announced);
 }
 }  // namespace
 
 template <const RingDesign& D>
 Capabilities ShmRing<D>::capabilities() {
-  return {std::size_t{1} << 30, "shm: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
+  Capabilities c{std::size_t{1} << 30, "shm: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
+  c.native_rendezvous = true;  // one slot, and commit() waits until the consumer has released it
+  c.full_waits_counted = wait_bit(Wait::block) | wait_bit(Wait::spin) | wait_bit(Wait::hybrid);
+  return c;
 }
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   stride_ = slot_stride(D, options.message_bytes);
-  capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_);
+  capacity_ = options.rendezvous ? 1 : options.capacity != 0 ? options.capacity : default_capacity(stride_);
   batch_ = ring_batch(D, capacity_);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(capacity_ * stride_, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
@@ -102,6 +107,7 @@ void ShmRing<D>::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
     word.fetch_add(1, std::memory_order_acq_rel);  // clear the bit, new epoch
     os::futex_wake(&word, 1);
     ++counters_.futex_wakes;
+    ++counters_.syscalls;
   }
 }
 
@@ -153,7 +159,7 @@ void ShmRing<D>::wait_room(Endpoint& e) {
   wait_until(
       options_.wait, options_.spin_budget, counters_, [&] { return has_room(e); },
       [&] {
-        sleep_unless(r.producer_futex, [&] {
+        sleep_unless(r.producer_futex, counters_, [&] {
           return e.pos - r.tail().load(std::memory_order_seq_cst) < capacity_;
         });
       });
@@ -167,7 +173,7 @@ void ShmRing<D>::wait_message(Endpoint& e) {
   wait_until(
       options_.wait, options_.spin_budget, counters_, [&] { return has_message(e); },
       [&] {
-        sleep_unless(r.consumer_futex, [&] {
+        sleep_unless(r.consumer_futex, counters_, [&] {
           if constexpr (D.slot_seq) return seq_of(e).load(std::memory_order_seq_cst) == e.pos + 1;
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
@@ -211,6 +217,19 @@ void ShmRing<D>::commit() {
     advance(e);
     publish_head(e, false);
   }
+  if (options_.rendezvous) wait_taken(e);
+}
+
+// Rendezvous (zero capacity): the send is complete only once the consumer has released the slot.
+template <const RingDesign& D>
+void ShmRing<D>::wait_taken(Endpoint& e) {
+  RingHeader& r = *e.ring;
+  auto taken = [&](std::memory_order mo) { return r.tail().load(mo) >= e.pos; };
+  if (taken(std::memory_order_acquire)) return;
+  flush();
+  wait_until(
+      options_.wait, options_.spin_budget, counters_, [&] { return taken(std::memory_order_acquire); },
+      [&] { sleep_unless(r.producer_futex, counters_, [&] { return taken(std::memory_order_seq_cst); }); });
 }
 
 template <const RingDesign& D>

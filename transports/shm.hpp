@@ -109,6 +109,7 @@ class ShmRing {
   bool has_message(Endpoint& e);
   void wait_room(Endpoint& e);
   void wait_message(Endpoint& e);
+  void wait_taken(Endpoint& e);
   void publish_head(Endpoint& e, bool force);
   void publish_tail(Endpoint& e, bool force);
   void wake_if_sleeping(std::atomic<std::uint32_t>& word);

@@ -9,7 +9,8 @@
 //   t.open(role);        in each process after fork: keeps its ends, connects/accepts, drops names
 //   t.send(bytes);       one whole message producer->consumer (or consumer->producer for replies)
 //   t.recv(bytes);       one whole message of exactly bytes.size()
-//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits, full buffers)
+//   t.counters();        what waiting cost this side (yields, futex calls, blocking waits, full buffers,
+//                        system calls)
 //   t.effective();       what the kernel actually granted (capacity in bytes/messages)
 //   T::capabilities();   limits on this machine, checked by the harness before anything runs
 // Optional, found with `requires` by the harness:
@@ -66,6 +67,9 @@ struct TransportCounters {
   // system call that sleeps inside the kernel cannot be told from one that did not: Capabilities says when
   // this is known.
   std::uint64_t full_waits = 0;
+  // Every system call made in send/recv: each attempt (EAGAIN and EINTR retries too), poll, futex wait or
+  // wake, sched_yield. Checked against the kernel's own count (raw_syscalls:sys_enter) when perf allows.
+  std::uint64_t syscalls = 0;
 };
 
 struct Effective {

@@ -12,6 +12,8 @@
 namespace ipcbench {
 
 // try_op() -> bool: true when done. block() sleeps until progress is likely (returns on EINTR too).
+// Every system call is counted in c.syscalls where it is made: try_op() and block() count their own
+// (block() may re-check and not sleep at all), this loop its sched_yield().
 template <class TryOp, class Block>
 inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, TryOp&& try_op, Block&& block) {
   if (try_op()) return;
@@ -26,6 +28,7 @@ inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, Tr
     }
     if (++spins >= budget && wait == Wait::spin) {
       ++c.spin_yields;
+      ++c.syscalls;
       ::sched_yield();
       spins = 0;
     } else {
@@ -46,12 +49,14 @@ inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, Tr
 
 namespace ipcbench {
 
-// One attempt at a system call that may not be ready: `call()` returns true when it succeeded and false
-// with errno set when it failed. EINTR is retried (after the cancel check), EAGAIN means "not yet", a
-// vanished peer becomes PeerGone, anything else is an error naming the transport and the call.
+// One attempt at a system call that may not be ready: `call()` makes exactly one system call and returns
+// true when it succeeded and false with errno set when it failed; each attempt is counted in c.syscalls.
+// EINTR is retried (after the cancel check), EAGAIN means "not yet", a vanished peer becomes PeerGone,
+// anything else is an error naming the transport and the call.
 template <class Call>
-bool try_syscall(const char* what, Call&& call) {
+bool try_syscall(const char* what, TransportCounters& c, Call&& call) {
   for (;;) {
+    ++c.syscalls;
     if (call()) return true;
     switch (errno) {
       case EAGAIN:
@@ -79,12 +84,13 @@ bool try_syscall(const char* what, Call&& call) {
 template <class Call>
 void wait_for_fd(Wait wait, std::uint32_t budget, TransportCounters& c, int fd, short events, const char* what,
                  Call&& call) {
-  if (try_syscall(what, call)) return;
+  if (try_syscall(what, c, call)) return;
   if (events & POLLOUT) ++c.full_waits;
   wait_until(
-      wait, budget, c, [&] { return try_syscall(what, call); },
+      wait, budget, c, [&] { return try_syscall(what, c, call); },
       [&] {
         pollfd pfd{fd, events, 0};
+        ++c.syscalls;
         ::poll(&pfd, 1, -1);  // EINTR: wait_until re-checks the cancel flag
       });
 }

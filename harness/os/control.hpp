@@ -15,7 +15,7 @@ struct ControlMessage {
   std::uint32_t type = 0;
   std::int32_t cpu = -1;
   std::uint64_t count = 0;
-  std::uint64_t values[16] = {};
+  std::uint64_t values[32] = {};  // the consumer's report: harness/runner.cpp report_fields()
   char text[480] = {};
 
   void set_text(const std::string& s);

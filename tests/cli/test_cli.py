@@ -272,6 +272,7 @@ class Sweeps(TmpDirCase):
                 self.assertEqual(r["cpu"]["consumer"]["verified_messages"], 350, where)
                 if r["pattern"] == "pingpong":
                     self.assertEqual(r["cpu"]["producer"]["verified_messages"], 350, where)
+        self.check_counters(doc)
         floors = doc["context"]["floors"]["cacheline_pingpong"]
         floor_pairs = {(f["cpus"]["producer"], f["cpus"]["consumer"]) for f in floors}
         self.assertEqual(floor_pairs, pairs, "a floor entry per CPU pair used")
@@ -311,6 +312,29 @@ class Sweeps(TmpDirCase):
             self.assertEqual(d["null_syscall_ns"], floors["null_syscall"]["ns_per_call"])
             self.assertAlmostEqual(d["coherence_ns"] + d["kernel_entry_ns"] + d["transport_ns"], d["rtt_p50_ns"],
                                    delta=1e-6 * d["rtt_p50_ns"])
+
+    def check_counters(self, doc):
+        """System calls per message and perf counters: present where context.perf says they can be."""
+        perf = doc["context"]["perf"]
+        self.assertTrue(perf["software"]["available"], perf["software"].get("reason"))
+        tracepoint = perf["syscalls_tracepoint"]["available"]
+        hardware = perf["hardware"]["available"]
+        for r in doc["runs"]:
+            where = f"{r['transport']}/{r['wait']}/{r['pattern']}/{r['placement']}"
+            n = r["messages"]
+            sides = [r["cpu"]["producer"], r["cpu"]["consumer"]]
+            for side in sides:
+                self.assertAlmostEqual(side["syscalls_per_msg"], side["syscalls"] / n, delta=1e-9)
+                self.assertEqual("kernel_syscalls" in side, tracepoint, where)
+                self.assertIn("software", side["perf"], where)
+                self.assertEqual("hardware" in side["perf"], hardware, where)
+                if r["transport"] != "shm" and r["wait"] == "block":
+                    # A blocking kernel transport: at least one call per message each way, per side.
+                    calls = 2 if r["pattern"] == "pingpong" else 1
+                    self.assertGreaterEqual(side["syscalls_per_msg"], calls, where)
+            self.assertEqual(r["syscalls"]["per"], "round_trip" if r["pattern"] == "pingpong" else "message")
+            self.assertAlmostEqual(r["syscalls"]["per_msg"], sum(s["syscalls"] for s in sides) / n, delta=1e-9)
+            self.assertEqual("kernel_per_msg" in r["syscalls"], tracepoint, where)
 
     def test_tiny_sweep_all_transports(self):
         doc, r = self.sweep("--transports", "shm,mq,pipe,unix,tcp", *TINY)

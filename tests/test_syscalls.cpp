@@ -1,0 +1,121 @@
+// System calls per message: every kernel transport counts its own calls (transports/wait.hpp), and where the
+// raw_syscalls:sys_enter tracepoint can be counted the kernel's count of each side's measured phase, minus
+// the harness's own calls in it, must agree with that.
+//
+// Agreement: kernel >= self exactly (every counted call is entered), and kernel <= self + kSignalSlack. The
+// slack is the signals handled inside the phase: each handler returns through rt_sigreturn, which the
+// kernel sees and no transport makes. The watchdog's SIGALRM ticks every timeout/4 (1.25 s here) in the
+// producer only, and these runs last well under a second, so 8 is generous. (An interrupted call retried
+// after EINTR is counted on both sides.)
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+
+#include "harness/os/affinity.hpp"
+#include "harness/sweep.hpp"
+#include "tests/support.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcbench {
+namespace {
+
+constexpr std::uint64_t kSignalSlack = 8;
+
+struct Case {
+  std::string transport;
+  Pattern pattern;
+  Wait wait;
+  bool threads = false;
+};
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.transport << "/" << to_string(c.wait) << "/" << to_string(c.pattern) << (c.threads ? "/threads" : "");
+}
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  const auto& c = info.param;
+  return c.transport + "_" + to_string(c.wait) + "_" + to_string(c.pattern) + (c.threads ? "_threads" : "");
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  // Blocking kernel transports: each side makes at least one call per message (two per round trip).
+  for (const char* t : {"pipe", "unix", "unixdgram", "mq", "tcp"})
+    for (Pattern p : {Pattern::stream, Pattern::pingpong}) out.push_back({t, p, Wait::block});
+  // Spinning and hybrid waits add EAGAIN attempts, sched_yield and poll: all must be counted.
+  for (Wait w : {Wait::spin, Wait::hybrid})
+    for (Pattern p : {Pattern::stream, Pattern::pingpong}) out.push_back({"pipe", p, w});
+  out.push_back({"unix", Pattern::stream, Wait::block, true});
+  out.push_back({"pipe", Pattern::pingpong, Wait::spin, true});
+  return out;
+}
+
+class Syscalls : public ::testing::TestWithParam<Case> {
+ protected:
+  RunResult run() const {
+    const auto& c = GetParam();
+    RunConfig cfg;
+    cfg.transport = c.transport;
+    cfg.pattern = c.pattern;
+    cfg.wait = c.wait;
+    cfg.payload_bytes = 64;
+    std::string why;
+    const auto allowed = os::allowed_cpus();
+    auto pair = resolve_placement("cross-core", allowed, &why);
+    cfg.cpus = pair ? *pair : *resolve_placement("same-core", allowed, &why);
+    cfg.placement = classify_pair(cfg.cpus);
+    cfg.messages = 2000;
+    cfg.duration_s = 0;
+    cfg.warmup = 100;
+    cfg.verify = true;
+    cfg.threads = c.threads;
+    cfg.spin_budget = 4;  // spin and hybrid reach sched_yield / poll often, so those calls are counted too
+    return find_transport(c.transport)->run(cfg);
+  }
+};
+
+TEST_P(Syscalls, SelfCountedAtLeastOnePerMessagePerSide) {
+  const RunResult r = run();
+  ASSERT_EQ(r.status, "ok") << r.error;
+  const double n = static_cast<double>(r.messages);
+  const double at_least = GetParam().pattern == Pattern::pingpong ? 2 : 1;  // send + recv per round trip
+  for (const SideStats* s : {&r.producer, &r.consumer}) {
+    SCOPED_TRACE(s == &r.producer ? "producer" : "consumer");
+    EXPECT_GE(static_cast<double>(s->counters.syscalls) / n, at_least);
+    if (GetParam().wait == Wait::block) {  // blocking descriptors: one call per message each way, no retries
+      EXPECT_LE(static_cast<double>(s->counters.syscalls) / n, at_least * 1.01);
+    }
+  }
+}
+
+TEST_P(Syscalls, KernelCountAgreesWithSelfCount) {
+  const RunResult r = run();
+  ASSERT_EQ(r.status, "ok") << r.error;
+  if (!r.producer.kernel_syscalls() || !r.consumer.kernel_syscalls()) {
+    os::ThreadCounters probe;
+    GTEST_SKIP() << "the syscall tracepoint cannot be counted here: " << probe.syscalls().reason;
+  }
+  // In pingpong each side waits a whole round trip for its peer, far longer than 4 polls: yields (spin) or
+  // polls (hybrid) are then part of what is compared. (In stream the consumer may never have to wait.)
+  if (GetParam().pattern == Pattern::pingpong) {
+    const auto& p = r.producer.counters;
+    const auto& c = r.consumer.counters;
+    if (GetParam().wait == Wait::spin) {
+      EXPECT_GT(p.spin_yields + c.spin_yields, 0u);
+    } else if (GetParam().wait == Wait::hybrid) {
+      EXPECT_GT(p.blocking_waits + c.blocking_waits, 0u);
+    }
+  }
+  for (const SideStats* s : {&r.producer, &r.consumer}) {
+    SCOPED_TRACE(s == &r.producer ? "producer" : "consumer");
+    const std::uint64_t self = s->counters.syscalls, kernel = *s->kernel_syscalls();
+    EXPECT_GE(kernel, self) << "the transport counted calls the kernel never saw (harness subtracted: "
+                            << s->harness_syscalls << ")";
+    EXPECT_LE(kernel, self + kSignalSlack) << "the kernel saw calls no transport counted (harness subtracted: "
+                                           << s->harness_syscalls << ")";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelTransports, Syscalls, ::testing::ValuesIn(cases()), case_name);
+
+}  // namespace
+}  // namespace ipcbench
