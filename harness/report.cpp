@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "harness/os/error.hpp"
+#include "harness/repeat.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm.hpp"
 
@@ -190,7 +191,12 @@ json host_floors_json(const HostFloors& f) {
 }
 
 json make_report(const json& context, const json& runs) {
-  return {{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}};
+  std::uint64_t seed = 0;
+  if (context.contains("repetitions")) seed = context["repetitions"].value("seed", std::uint64_t{0});
+  return {{"schema_version", kSchemaVersion},
+          {"context", context},
+          {"runs", runs},
+          {"summary", summarize_configurations(runs, seed)}};
 }
 
 void write_json_atomic(const std::string& path, const json& doc) {

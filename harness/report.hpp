@@ -20,6 +20,8 @@ nlohmann::json floor_to_json(const RunResult& r);
 nlohmann::json clock_floor_json(const ClockInfo& ci);
 // context.floors.null_syscall, futex_wake and memcpy (an object holding those three keys).
 nlohmann::json host_floors_json(const HostFloors& f);
+// The document: context, runs[] and summary[] (the runs grouped by configuration across repetitions, the
+// bootstrap seeded with context.repetitions.seed, 0 when absent).
 nlohmann::json make_report(const nlohmann::json& context, const nlohmann::json& runs);
 // Writes to path.tmp, then renames: a reader never sees half a file, and a crash keeps the last version.
 void write_json_atomic(const std::string& path, const nlohmann::json& doc);
