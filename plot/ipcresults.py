@@ -31,6 +31,8 @@ class ResultsFile:
             raise ValueError(f"{path}: schema_version {self.data.get('schema_version')!r}, this script reads 1")
         self.context = self.data.get("context", {})
         self.runs = self.data.get("runs", [])
+        # One entry per configuration across repetitions (median, bootstrap CI, CV); absent in older files.
+        self.summary = self.data.get("summary") or []
 
     @property
     def host(self):
@@ -65,6 +67,10 @@ class ResultsFile:
 
     def ok_rows(self, **where):
         return [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+
+    def summaries(self, **where):
+        """summary[] entries (one per configuration) matching `where` with at least one ok repetition."""
+        return [e for e in self.summary if e.get("ok_repetitions") and matches(e, where)]
 
 
 def matches(row, where):
@@ -116,6 +122,15 @@ def metric(row, name):
     if name == "syscalls_per_msg":
         return row.get("syscalls_per_msg")
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
+
+
+def summary_ci(entry, name):
+    """(median, ci_lo, ci_hi) of a metric in a summary[] entry, or None when it has no interval (one repetition,
+    or a metric the summary does not carry)."""
+    m = (entry.get("metrics") or {}).get(name) or {}
+    if m.get("ci_lo") is None or m.get("ci_hi") is None or m.get("median") is None:
+        return None
+    return m["median"], m["ci_lo"], m["ci_hi"]
 
 
 def memcpy_roofline(memcpy):
