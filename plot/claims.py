@@ -71,7 +71,7 @@ def load_claims(path):
 def _side_value(f, where, side, metric):
     """Median of the metric over the ok rows of one file matching where+side; (value, rows)."""
     # Rows measured with --threads answer a different question (no process boundary): only if a claim asks.
-    rows = f.ok_rows(**{"mode": "processes", **where, **side})
+    rows = f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **side})
     values = [v for v in (ir.metric(r, metric) for r in rows) if v is not None]
     if not values:
         return None, rows

@@ -65,8 +65,23 @@ class ResultsFile:
                 f"{self.date}, ipcbench {tool.get('version', '?')} {tool.get('git_commit', '?')}, "
                 f"{os.path.basename(self.path)}")
 
-    def ok_rows(self, **where):
-        return [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+    def ok_rows(self, all_repetitions=False, **where):
+        """The ok rows matching `where`. With repetitions (several rows of one configuration) only the median
+        repetition of each configuration, so charts and tables draw one point per configuration with a real
+        histogram behind it; all_repetitions=True gives every row (claims use it to see the spread)."""
+        rows = [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+        return rows if all_repetitions else [r for r in rows if id(r) in self._representative]
+
+    @property
+    def _representative(self):
+        if not hasattr(self, "_rep_ids"):
+            groups = {}
+            for r in self.runs:
+                if r.get("status") == "ok":
+                    groups.setdefault(config_key(r), []).append(r)
+            # The lower median of the headline metric (p50 for pingpong, msgs/s for stream).
+            self._rep_ids = {id(sorted(g, key=headline)[(len(g) - 1) // 2]) for g in groups.values()}
+        return self._rep_ids
 
     def summaries(self, **where):
         """summary[] entries (one per configuration) matching `where` with at least one ok repetition."""
@@ -85,6 +100,19 @@ def matches(row, where):
         elif got != want:
             return False
     return True
+
+
+def config_key(row):
+    """What identifies a configuration across repetitions (harness/repeat.cpp config_key has the same fields)."""
+    cpus = row.get("cpus") or {}
+    return (row.get("transport"), row.get("wait"), row.get("pattern"), row.get("payload_bytes"),
+            cpus.get("producer"), cpus.get("consumer"), row_mode(row), row.get("capacity_requested"))
+
+
+def headline(row):
+    """The metric a row is judged by: p50 round trip for pingpong, msgs/s for stream (0 when absent)."""
+    name = "p50_rtt_ns" if row.get("pattern") == "pingpong" else "msgs_per_s"
+    return metric(row, name) or 0
 
 
 def row_mode(row):

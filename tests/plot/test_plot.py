@@ -193,6 +193,23 @@ class Synthetic(TmpCase):
         self.assertIn("skipped multikernel", r.stdout)
         self.assertFalse(os.path.exists(os.path.join(out, "compare_latency_vs_size.png")))
 
+    def test_repetitions_chart_the_median_repetition(self):
+        # Three repetitions of every configuration (scaled 0.9, 1.0, 1.2): one point per configuration, the median.
+        runs = synthetic_suite(0.9) + synthetic_suite(1.0) + synthetic_suite(1.2)
+        res = results_file(os.path.join(self.tmp, "reps.json"), runs)
+        sys.path.insert(0, PLOT_DIR)
+        import ipcresults
+        f = ipcresults.ResultsFile(res)
+        shown = f.ok_rows(transport="shm", wait="spin", pattern="pingpong", payload_bytes=64, placement="cross-core")
+        self.assertEqual(len(shown), 1)
+        self.assertEqual(shown[0]["latency"]["rtt_ns"]["p50"],
+                         sorted(ipcresults.metric(r, "p50_rtt_ns") for r in f.ok_rows(
+                             all_repetitions=True, transport="shm", wait="spin", pattern="pingpong",
+                             payload_bytes=64, placement="cross-core"))[1])
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", res, "--out", out)
+        self.assert_charts(out, CHARTS)
+
     def test_charts_two_files_side_by_side(self):
         a = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite(), host="alpha")
         b = results_file(os.path.join(self.tmp, "b.json"), synthetic_suite(1.5), host="beta",
