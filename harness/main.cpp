@@ -43,7 +43,19 @@ int main(int argc, char** argv) {
          "other load on the same CPUs, CPU frequency scaling or boost, the hypervisor moving or descheduling "
          "vCPUs, or too few samples per run (raise --duration or --messages)"}};
     json runs = json::array();
-    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs)); };
+    json summary = json::array();  // summary[], in config_id order, updated after each run for its configuration
+    auto update_summary = [&](const json& run) {
+      const std::string key = config_key(run);
+      json group = json::array();
+      for (const auto& r : runs)
+        if (config_key(r) == key) group.push_back(r);
+      json entry = summarize_configurations(group, opt.seed).at(0);
+      auto it = summary.begin();
+      while (it != summary.end() && (*it)["config_id"] < entry["config_id"]) ++it;
+      if (it != summary.end() && (*it)["config_id"] == entry["config_id"]) *it = entry;
+      else summary.insert(it, entry);
+    };
+    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs, summary)); };
     auto say = [&](const std::string& line) {
       if (!opt.quiet) std::cerr << line << std::endl;
     };
@@ -136,6 +148,7 @@ int main(int argc, char** argv) {
       j["config_id"] = planned.config_id;
       j["repetition"] = planned.repetition;
       runs.push_back(j);
+      update_summary(j);
       ++done;
       std::string line = "[";  // built by appending: GCC 12 warns falsely (-Wrestrict) on "[" + std::string
       line.append(std::to_string(done)).append("/").append(std::to_string(opt.runs.size())).append("] ");
@@ -151,7 +164,7 @@ int main(int argc, char** argv) {
       context["incomplete"] = true;
       save();
     }
-    json report = make_report(context, runs);
+    json report = make_report(context, runs, summary);
     if (!opt.quiet) print_tables(std::cout, report);
     std::cout << "\nresults: " << opt.out_path << std::endl;
     if (os::interrupted()) return 130;

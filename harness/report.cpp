@@ -193,10 +193,11 @@ json host_floors_json(const HostFloors& f) {
 json make_report(const json& context, const json& runs) {
   std::uint64_t seed = 0;
   if (context.contains("repetitions")) seed = context["repetitions"].value("seed", std::uint64_t{0});
-  return {{"schema_version", kSchemaVersion},
-          {"context", context},
-          {"runs", runs},
-          {"summary", summarize_configurations(runs, seed)}};
+  return make_report(context, runs, summarize_configurations(runs, seed));
+}
+
+json make_report(const json& context, const json& runs, const json& summary) {
+  return {{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}, {"summary", summary}};
 }
 
 void write_json_atomic(const std::string& path, const json& doc) {

@@ -375,6 +375,12 @@ class Repetitions(TmpDirCase):
             self.assertEqual(sorted(runs[i]["config_id"] for i in e["run_ids"]), [e["config_id"]] * 3)
             m = e["metrics"][e["headline"]]
             self.assertEqual(len(m["values"]), 3)
+            # summary[] is kept up to date run by run: it must agree with runs[] at the end.
+            by_rep = sorted((runs[i] for i in e["run_ids"]), key=lambda x: x["repetition"])
+            want = [x["latency"]["rtt_ns"]["p50"] if e["pattern"] == "pingpong" else x["throughput"]["msgs_per_s"]
+                    for x in by_rep]
+            self.assertEqual(m["values"], want, e["key"])
+            self.assertEqual(m["median"], sorted(want)[1], e["key"])
             self.assertLessEqual(m["ci_lo"], m["median"])
             self.assertLessEqual(m["median"], m["ci_hi"])
             self.assertGreaterEqual(m["cv"], 0)
