@@ -152,6 +152,8 @@ int main(int argc, char** argv) {
       ++done;
       std::string line = "[";  // built by appending: GCC 12 warns falsely (-Wrestrict) on "[" + std::string
       line.append(std::to_string(done)).append("/").append(std::to_string(opt.runs.size())).append("] ");
+      if (opt.repetitions > 1)
+        line.append("rep ").append(std::to_string(planned.repetition + 1)).append(" ");
       say(line + progress_line(j));
       save();
     }
