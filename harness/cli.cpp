@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <set>
 
 #include "harness/env.hpp"
@@ -109,9 +110,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "  ipcbench                                   default suite, results/<host>-<UTC time>.json\n"
       "  ipcbench --transports shm,pipe --sizes 64,4K --wait spin,block --placement cross-core\n"
       "  ipcbench --cpus 0:1 --patterns pingpong --messages 100000 --verify\n"
+      "  ipcbench --repetitions 5 --out a.json   (later: ipcbench compare a.json b.json)\n"
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
-      spin_budget, floor_duration, clock = "auto";
+      spin_budget, floor_duration, repetitions, seed, clock = "auto";
   bool list = false, verify = false, threads = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
@@ -134,6 +136,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--spin-budget", spin_budget, "Polls before yielding (spin) or blocking (hybrid); default automatic");
   app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
   app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");
+  app.add_option("--repetitions", repetitions,
+                 "Independent runs (process pairs) per configuration, in shuffled order; the table and summary[] "
+                 "give the median with a bootstrap 95% confidence interval (default: 1)");
+  app.add_option("--seed", seed, "Seed for the shuffled order and the bootstrap (default: random; recorded in the JSON)");
   app.add_flag("--verify", verify, "Check sequence number and checksum of every message");
   app.add_flag("--threads", threads,
                "Producer and consumer as two threads of one process instead of two processes (same worker code)");
@@ -238,7 +244,14 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       }
     }
 
-    out.runs = expand(spec);
+    if (given("--repetitions")) {
+      out.repetitions = parse_count(repetitions, "--repetitions");
+      if (out.repetitions == 0 || out.repetitions > 1000)
+        throw std::invalid_argument("--repetitions: '" + repetitions + "' is out of range; give a number from 1 to 1000");
+    }
+    if (given("--seed")) out.seed = parse_count(seed, "--seed");
+    else out.seed = std::random_device{}();  // 32 bits: short enough to retype as --seed
+    out.runs = repeat_runs(expand(spec), out.repetitions, out.seed);
     if (given("--out") && out.out_path.empty()) throw std::invalid_argument("--out: empty file name");
     if (out.out_path.empty()) out.out_path = "results/" + hostname() + "-" + utc_timestamp(true) + ".json";
     check_writable(out.out_path);

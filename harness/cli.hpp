@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct CliOptions {
   double floor_duration_s = 0.1;
   double adjacent_floor_s = 0.03;  // the short floor measured before every pingpong row
   bool quiet = false;
+  std::size_t repetitions = 1;  // independent runs per configuration (--repetitions)
+  std::uint64_t seed = 0;       // shuffles the runs and seeds the bootstrap (--seed, else random)
 };
 
 // Parses and validates everything before anything runs. Returns -1 to go on, otherwise the exit status:

@@ -8,30 +8,34 @@
 #include <map>
 
 #include "harness/parse.hpp"
+#include "harness/repeat.hpp"
 
 namespace ipcbench {
 
 using nlohmann::json;
 
 namespace {
-std::string row_key(const json& r) {
-  const auto& c = r["cpus"];
-  std::string key = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
-                    r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
-                    "B cpus " + std::to_string(c["producer"].get<int>()) + ":" + std::to_string(c["consumer"].get<int>());
-  if (r.value("mode", "processes") == "threads") key += " threads";
-  if (r.contains("capacity_requested") && !r["capacity_requested"].is_null()) {  // a count, 0 or "unbounded"
-    const auto& cap = r["capacity_requested"];
-    key += " cap " + (cap.is_string() ? cap.get<std::string>() : std::to_string(cap.get<std::size_t>()));
+struct Group {
+  std::string pattern;
+  std::vector<double> values;  // the row's metric, one per ok repetition
+};
+
+// Ok runs grouped by configuration: one value per repetition (a single-run file gives groups of one).
+std::map<std::string, Group> ok_groups(const json& doc) {
+  std::map<std::string, Group> groups;
+  for (const auto& r : doc.at("runs")) {
+    if (r.value("status", "") != "ok") continue;
+    auto& g = groups[config_key(r)];
+    g.pattern = r["pattern"];
+    g.values.push_back(g.pattern == "pingpong" ? r["latency"]["rtt_ns"]["p50"].get<double>()
+                                               : r["throughput"]["msgs_per_s"].get<double>());
   }
-  return key;
+  return groups;
 }
 
-std::map<std::string, json> ok_rows(const json& doc) {
-  std::map<std::string, json> rows;
-  for (const auto& r : doc.at("runs"))
-    if (r.value("status", "") == "ok") rows[row_key(r)] = r;
-  return rows;
+std::uint64_t bootstrap_seed(const json& doc) {
+  const auto& ctx = doc.value("context", json::object());
+  return ctx.contains("repetitions") ? ctx["repetitions"].value("seed", std::uint64_t{0}) : 0;
 }
 
 json load(const std::string& path) {
@@ -46,49 +50,73 @@ json load(const std::string& path) {
     throw std::invalid_argument(path + " is not valid JSON: " + e.what());
   }
 }
+
+double share(std::size_t part, std::size_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
 }  // namespace
 
-Comparison compare_results(const json& a, const json& b, double tolerance) {
+Comparison compare_results(const json& a, const json& b, double tolerance, double alpha) {
   Comparison c;
-  auto ra = ok_rows(a), rb = ok_rows(b);
-  for (const auto& [key, x] : ra) {
-    auto it = rb.find(key);
-    if (it == rb.end()) {
+  auto ga = ok_groups(a), gb = ok_groups(b);
+  const auto seed_a = bootstrap_seed(a), seed_b = bootstrap_seed(b);
+  for (const auto& [key, x] : ga) {
+    auto it = gb.find(key);
+    if (it == gb.end()) {
       ++c.unmatched;
       continue;
     }
-    const json& y = it->second;
+    const Group& y = it->second;
     CompareRow row;
     row.key = key;
-    if (x["pattern"] == "pingpong") {
-      row.metric = "p50_rtt_ns";
-      row.a = x["latency"]["rtt_ns"]["p50"];
-      row.b = y["latency"]["rtt_ns"]["p50"];
-    } else {
-      row.metric = "msgs_per_s";
-      row.a = x["throughput"]["msgs_per_s"];
-      row.b = y["throughput"]["msgs_per_s"];
-    }
+    row.metric = x.pattern == "pingpong" ? "p50_rtt_ns" : "msgs_per_s";
+    row.a = median(x.values);
+    row.b = median(y.values);
     row.ratio = row.a > 0 ? row.b / row.a : 0;
     row.within = std::fabs(row.ratio - 1.0) <= tolerance;
+    row.na = x.values.size();
+    row.nb = y.values.size();
     if (row.metric == "p50_rtt_ns") {
       ++c.latency_rows;
       c.latency_within += row.within;
     }
+    if (row.na >= 2 && row.nb >= 2) {
+      row.p_value = mann_whitney_u(x.values, y.values).p_value;
+      row.min_p = min_attainable_p(row.na, row.nb);
+      ++c.tested;
+      c.significant += *row.p_value < alpha;
+      c.too_few += row.min_p >= alpha;
+      // The same seeds as each file's summary[], so these are the intervals the files show.
+      const auto ia = bootstrap_median_ci(x.values, seed_a), ib = bootstrap_median_ci(y.values, seed_b);
+      row.a_lo = ia.lo, row.a_hi = ia.hi, row.b_lo = ib.lo, row.b_hi = ib.hi;
+      row.cis_overlap = ia.lo <= ib.hi && ib.lo <= ia.hi;
+      ++c.ci_rows;
+      c.ci_overlap += *row.cis_overlap;
+      if (row.metric == "p50_rtt_ns") {
+        ++c.latency_ci_rows;
+        c.latency_ci_overlap += *row.cis_overlap;
+      }
+    }
     c.rows.push_back(row);
   }
-  for (const auto& [key, y] : rb)
-    if (!ra.count(key)) ++c.unmatched;
+  for (const auto& [key, y] : gb)
+    if (!ga.count(key)) ++c.unmatched;
   return c;
 }
 
-void print_comparison(std::ostream& out, const Comparison& c, double tolerance) {
-  char line[256];
-  std::snprintf(line, sizeof line, "%-44s %-11s %12s %12s %7s\n", "row", "metric", "A", "B", "B/A");
+void print_comparison(std::ostream& out, const Comparison& c, double tolerance, double alpha) {
+  char line[512];
+  std::snprintf(line, sizeof line, "%-44s %-11s %12s %12s %7s %5s %9s %s\n", "row", "metric", "A", "B", "B/A", "reps",
+                "U test p", "CIs overlap");
   out << line;
   for (const auto& r : c.rows) {
-    std::snprintf(line, sizeof line, "%-44s %-11s %12.1f %12.1f %6.3f%s\n", r.key.c_str(), r.metric.c_str(), r.a, r.b,
-                  r.ratio, r.within ? "" : "  *");
+    char p[32] = "-";
+    if (r.p_value) std::snprintf(p, sizeof p, "%.3f%s", *r.p_value, *r.p_value < alpha ? "+" : "");
+    const char* overlap = !r.cis_overlap ? "-" : *r.cis_overlap ? "yes" : "no";
+    char reps[32];
+    std::snprintf(reps, sizeof reps, "%zu/%zu", r.na, r.nb);
+    std::snprintf(line, sizeof line, "%-44s %-11s %12.1f %12.1f %6.3f%s %5s %9s %s\n", r.key.c_str(), r.metric.c_str(),
+                  r.a, r.b, r.ratio, r.within ? " " : "*", reps, p, overlap);
     out << line;
   }
   std::size_t all_within = 0;
@@ -96,18 +124,42 @@ void print_comparison(std::ostream& out, const Comparison& c, double tolerance) 
   std::snprintf(line, sizeof line,
                 "\np50 RTT within %.0f%%: %zu of %zu pingpong rows (%.0f%%); all metrics: %zu of %zu rows; "
                 "%zu rows in only one file\n",
-                tolerance * 100, c.latency_within, c.latency_rows,
-                c.latency_rows ? 100.0 * static_cast<double>(c.latency_within) / static_cast<double>(c.latency_rows) : 0.0,
-                all_within, c.rows.size(), c.unmatched);
-  out << line << "(* = outside the tolerance)\n";
+                tolerance * 100, c.latency_within, c.latency_rows, share(c.latency_within, c.latency_rows), all_within,
+                c.rows.size(), c.unmatched);
+  out << line;
+  if (c.latency_ci_rows > 0) {
+    std::snprintf(line, sizeof line, "p50 CIs overlap for %zu of %zu rows (%.1f%%)\n", c.latency_ci_overlap,
+                  c.latency_ci_rows, share(c.latency_ci_overlap, c.latency_ci_rows));
+    out << line;
+  } else {
+    out << "p50 CIs overlap: no pingpong row has repetitions in both files (run both with --repetitions 5 or more)\n";
+  }
+  if (c.ci_rows > 0) {
+    std::snprintf(line, sizeof line, "all metrics' CIs overlap for %zu of %zu rows (%.1f%%)\n", c.ci_overlap, c.ci_rows,
+                  share(c.ci_overlap, c.ci_rows));
+    out << line;
+    std::snprintf(line, sizeof line, "significant (U test, p < %g): %zu of %zu rows\n", alpha, c.significant, c.tested);
+    out << line;
+    if (c.too_few > 0) {
+      std::snprintf(line, sizeof line,
+                    "note: %zu rows have too few repetitions for any difference to reach p < %g (4 per file are "
+                    "the least; 9 or more, as Google Benchmark advises, give the test real power)\n",
+                    c.too_few, alpha);
+      out << line;
+    }
+  }
+  out << "(* = outside the tolerance; + = p < alpha: the repetitions of A and B differ more than chance explains; "
+         "CIs: bootstrap 95% of the median)\n";
 }
 
 int compare_main(int argc, char** argv) {
-  CLI::App app{"ipcbench compare: row-by-row ratios (B/A) of two result files; pingpong p50 RTT, stream msgs/s"};
-  std::string a_path, b_path, tolerance_text = "0.10";
+  CLI::App app{"ipcbench compare: row-by-row ratios (B/A) of two result files; pingpong p50 RTT, stream msgs/s; with "
+                "repetitions also a Mann-Whitney U test and whether the 95% CIs overlap"};
+  std::string a_path, b_path, tolerance_text = "0.10", alpha_text = "0.05";
   app.add_option("A", a_path, "Baseline results file")->required();
   app.add_option("B", b_path, "Results file to compare with A")->required();
   app.add_option("--tolerance", tolerance_text, "Relative difference counted as agreement (default 0.10)");
+  app.add_option("--alpha", alpha_text, "Significance level of the U test over repetitions (default 0.05)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -118,8 +170,10 @@ int compare_main(int argc, char** argv) {
   }
   try {
     double tolerance = parse_positive(tolerance_text, "--tolerance", "a fraction (e.g. 0.10 for 10%)");
-    auto c = compare_results(load(a_path), load(b_path), tolerance);
-    print_comparison(std::cout, c, tolerance);
+    double alpha = parse_positive(alpha_text, "--alpha", "a probability (e.g. 0.05)");
+    if (alpha >= 1) throw std::invalid_argument("--alpha: '" + alpha_text + "' is not below 1 (e.g. 0.05)");
+    auto c = compare_results(load(a_path), load(b_path), tolerance, alpha);
+    print_comparison(std::cout, c, tolerance, alpha);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "ipcbench compare: error: " << e.what() << '\n';

@@ -12,6 +12,7 @@
 #include "harness/floor.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
+#include "harness/repeat.hpp"
 #include "harness/report.hpp"
 #include "harness/table.hpp"
 #include "transports/registry.hpp"
@@ -28,14 +29,43 @@ int main(int argc, char** argv) {
     os::install_signal_handlers();
     Clock::init(opt.clock);
     json context = describe_environment(std::vector<std::string>(argv, argv + argc));
+    context["repetitions"] = {
+        {"count", opt.repetitions},
+        {"seed", opt.seed},
+        {"order", opt.repetitions > 1 ? "shuffled" : "sweep"},
+        {"bootstrap", {{"statistic", "median"},
+                       {"method", "percentile"},
+                       {"resamples", kBootstrapResamples},
+                       {"level", kConfidenceLevel},
+                       {"seed", opt.seed}}},
+        {"unstable_threshold", kUnstableFraction},
+        {"unstable_causes",
+         "other load on the same CPUs, CPU frequency scaling or boost, the hypervisor moving or descheduling "
+         "vCPUs, or too few samples per run (raise --duration or --messages)"}};
     json runs = json::array();
-    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs)); };
+    json summary = json::array();  // summary[], in config_id order, updated after each run for its configuration
+    auto update_summary = [&](const json& run) {
+      const std::string key = config_key(run);
+      json group = json::array();
+      for (const auto& r : runs)
+        if (config_key(r) == key) group.push_back(r);
+      json entry = summarize_configurations(group, opt.seed).at(0);
+      auto it = summary.begin();
+      while (it != summary.end() && (*it)["config_id"] < entry["config_id"]) ++it;
+      if (it != summary.end() && (*it)["config_id"] == entry["config_id"]) *it = entry;
+      else summary.insert(it, entry);
+    };
+    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs, summary)); };
     auto say = [&](const std::string& line) {
       if (!opt.quiet) std::cerr << line << std::endl;
     };
     const auto& ci = Clock::info();
     say("ipcbench: clock " + ci.source + " (read " + format_ns(ci.read_overhead_ns) + "), " +
-        std::to_string(opt.runs.size()) + " runs, writing " + opt.out_path);
+        std::to_string(opt.runs.size()) + " runs" +
+        (opt.repetitions > 1 ? " (" + std::to_string(opt.repetitions) + " repetitions of each configuration, "
+                                   "shuffled with --seed " + std::to_string(opt.seed) + ")"
+                             : std::string()) +
+        ", writing " + opt.out_path);
 
     // The floors of every CPU pair the sweep uses. The cache line is measured before and after the sweep: on
     // a VM the hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio. The
@@ -115,10 +145,15 @@ int main(int argc, char** argv) {
         failed |= j["status"] != "ok";
       }
       j["id"] = done;
+      j["config_id"] = planned.config_id;
+      j["repetition"] = planned.repetition;
       runs.push_back(j);
+      update_summary(j);
       ++done;
       std::string line = "[";  // built by appending: GCC 12 warns falsely (-Wrestrict) on "[" + std::string
       line.append(std::to_string(done)).append("/").append(std::to_string(opt.runs.size())).append("] ");
+      if (opt.repetitions > 1)
+        line.append("rep ").append(std::to_string(planned.repetition + 1)).append(" ");
       say(line + progress_line(j));
       save();
     }
@@ -131,7 +166,7 @@ int main(int argc, char** argv) {
       context["incomplete"] = true;
       save();
     }
-    json report = make_report(context, runs);
+    json report = make_report(context, runs, summary);
     if (!opt.quiet) print_tables(std::cout, report);
     std::cout << "\nresults: " << opt.out_path << std::endl;
     if (os::interrupted()) return 130;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "harness/os/error.hpp"
+#include "harness/repeat.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm.hpp"
 
@@ -251,7 +252,13 @@ json host_floors_json(const HostFloors& f) {
 }
 
 json make_report(const json& context, const json& runs) {
-  return {{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}};
+  std::uint64_t seed = 0;
+  if (context.contains("repetitions")) seed = context["repetitions"].value("seed", std::uint64_t{0});
+  return make_report(context, runs, summarize_configurations(runs, seed));
+}
+
+json make_report(const json& context, const json& runs, const json& summary) {
+  return {{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}, {"summary", summary}};
 }
 
 void write_json_atomic(const std::string& path, const json& doc) {

@@ -5,6 +5,7 @@
 
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
+#include "harness/repeat.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
@@ -149,7 +150,22 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
       }
     if (first && !possible) throw std::invalid_argument(first->skip_reason);
   }
+  for (std::size_t i = 0; i < runs.size(); ++i) runs[i].config_id = i;
   return runs;
+}
+
+std::vector<PlannedRun> repeat_runs(const std::vector<PlannedRun>& runs, std::size_t repetitions, std::uint64_t seed) {
+  std::vector<PlannedRun> all;
+  for (std::size_t rep = 0; rep < repetitions; ++rep)
+    for (const auto& r : runs) {
+      all.push_back(r);
+      all.back().repetition = rep;
+    }
+  if (repetitions < 2) return all;
+  std::vector<PlannedRun> shuffled;
+  shuffled.reserve(all.size());
+  for (std::size_t i : shuffled_order(all.size(), seed)) shuffled.push_back(all[i]);
+  return shuffled;
 }
 
 }  // namespace ipcbench

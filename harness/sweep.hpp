@@ -46,11 +46,17 @@ inline constexpr std::size_t kMaxCapacityBytes = std::size_t{1} << 30;
 struct PlannedRun {
   RunConfig config;
   std::string skip_reason;  // non-empty: recorded as "skipped", not run
+  std::size_t config_id = 0;   // position of the configuration in the expanded sweep
+  std::size_t repetition = 0;  // 0..repetitions-1
 };
 
 // Why `cfg` cannot run on this machine, or "" if it can.
 std::string impossible_reason(const RunConfig& cfg);
 // Throws std::invalid_argument when an explicitly requested combination is impossible.
 std::vector<PlannedRun> expand(const SweepSpec& spec);
+// Every planned run `repetitions` times, each an independent process pair. With more than one repetition the
+// whole list is shuffled with `seed`, so slow drifts (other load, frequency, vCPU moves) spread over all
+// configurations instead of hitting the ones that happen to run together; one repetition keeps sweep order.
+std::vector<PlannedRun> repeat_runs(const std::vector<PlannedRun>& runs, std::size_t repetitions, std::uint64_t seed);
 
 }  // namespace ipcbench

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/parse.hpp"
+#include "harness/repeat.hpp"
 
 namespace ipcbench {
 
@@ -171,8 +172,110 @@ std::string progress_line(const json& r) {
          format_rate(r["throughput"]["bytes_per_s"]) + "B/s";
 }
 
+namespace {
+// "482 ns ±3%": the median across repetitions and the larger half of its 95% CI, relative to it.
+std::string with_ci(const json& m, bool rate, bool mark = true) {
+  if (!m.contains("median") || m["median"].is_null()) return "-";
+  const double v = m["median"];
+  std::string s = rate ? format_rate(v) : format_ns(v);
+  if (!m["ci_half_width_rel"].is_null()) {
+    char b[32];
+    std::snprintf(b, sizeof b, " \u00b1%.0f%%", 100 * m["ci_half_width_rel"].get<double>());
+    s += b;
+  }
+  return s + (mark && m.value("unstable", false) ? "!" : "");
+}
+
+std::string cv_text(const json& m) {
+  if (!m.contains("cv") || m["cv"].is_null()) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", 100 * m["cv"].get<double>());
+  return b;
+}
+
+std::string summary_notes(const json& e, const json& runs) {
+  std::string n;
+  for (const auto& id : e["run_ids"]) {
+    const auto i = id.get<std::size_t>();
+    if (i < runs.size() && runs[i]["status"] == "skipped") return "skipped: " + runs[i].value("error", "");
+  }
+  if (e["ok_repetitions"] == 0) {
+    for (const auto& id : e["run_ids"])
+      if (id.get<std::size_t>() < runs.size()) return notes(runs[id.get<std::size_t>()]);
+    return "no result";
+  }
+  for (const auto& r : e["unstable_reasons"]) n += (n.empty() ? "unstable: " : "; ") + r.get<std::string>();
+  return n;
+}
+
+// One line per configuration: the median across repetitions with its CI, the CV, and why a row is unstable.
+void print_repeated_tables(std::ostream& out, const json& report) {
+  const auto& runs = report["runs"];
+  const std::vector<int> wl = {9, 6, 5, 5, 11, 13, 13, 8, 9, 6, 4, 0};
+  out << "\nPing-pong: round-trip time per message, median across repetitions \u00b1 half-width of its bootstrap 95% CI\n";
+  row(out, {"transport", "wait", "size", "cpus", "placement", "p50", "p99", "vs floor", "rt/s", "p50 CV", "reps", "notes"},
+      wl);
+  for (const auto& e : report["summary"]) {
+    if (e["pattern"] != "pingpong") continue;
+    std::vector<std::string> c = {e["transport"], e["wait"], format_size(e["payload_bytes"].get<std::size_t>()),
+                                  pair_of(e["cpus"]), e["placement"]};
+    const auto& m = e["metrics"];
+    if (e["ok_repetitions"].get<std::size_t>() > 0) {
+      std::vector<double> ratios;
+      for (const auto& id : e["run_ids"]) {
+        const auto i = id.get<std::size_t>();
+        if (i < runs.size() && runs[i].contains("floor")) ratios.push_back(runs[i]["floor"]["p50_ratio"].get<double>());
+      }
+      char ratio[32] = "";
+      if (!ratios.empty()) std::snprintf(ratio, sizeof ratio, "%.2fx", median(ratios));
+      c.insert(c.end(), {with_ci(m["p50_rtt_ns"], false), with_ci(m["p99_rtt_ns"], false, false), ratio,
+                         format_rate(m["msgs_per_s"]["median"].get<double>()), cv_text(m["p50_rtt_ns"])});
+    } else {
+      c.insert(c.end(), {"-", "-", "", "", ""});
+    }
+    c.push_back(std::to_string(e["ok_repetitions"].get<std::size_t>()) + "/" +
+                std::to_string(e["repetitions"].get<std::size_t>()));
+    c.push_back(summary_notes(e, runs));
+    row(out, c, wl);
+  }
+  const std::vector<int> ws = {9, 6, 5, 5, 11, 14, 10, 6, 4, 0};
+  out << "\nStream: one-way throughput, median across repetitions \u00b1 half-width of its bootstrap 95% CI\n";
+  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "CV", "reps", "notes"}, ws);
+  for (const auto& e : report["summary"]) {
+    if (e["pattern"] != "stream") continue;
+    std::vector<std::string> c = {e["transport"], e["wait"], format_size(e["payload_bytes"].get<std::size_t>()),
+                                  pair_of(e["cpus"]), e["placement"]};
+    const auto& m = e["metrics"]["msgs_per_s"];
+    if (e["ok_repetitions"].get<std::size_t>() > 0)
+      c.insert(c.end(), {with_ci(m, true),
+                         format_rate(m["median"].get<double>() * e["payload_bytes"].get<double>()) + "B", cv_text(m)});
+    else
+      c.insert(c.end(), {"-", "-", ""});
+    c.push_back(std::to_string(e["ok_repetitions"].get<std::size_t>()) + "/" +
+                std::to_string(e["repetitions"].get<std::size_t>()));
+    c.push_back(summary_notes(e, runs));
+    row(out, c, ws);
+  }
+  out << "\n! = unstable: the headline metric (p50 for ping-pong, msgs/s for stream) has a CV above 5% or a 95% CI\n"
+         "wider than \u00b15% of its median. Usual causes: other load on the same CPUs, CPU frequency scaling or\n"
+         "boost, the hypervisor moving or descheduling vCPUs, too few samples per run (raise --duration).\n"
+         "vs floor: median over repetitions of p50 / the cache-line floor measured just before each run.\n"
+         "runs[] in the JSON holds every repetition; summary[] the medians, CIs and CVs shown here.\n";
+}
+}  // namespace
+
 void print_tables(std::ostream& out, const json& report) {
   const auto& ctx = report["context"];
+  bool repeated = false;
+  for (const auto& e : report.value("summary", json::array())) repeated |= e["repetitions"].get<std::size_t>() > 1;
+  if (repeated) {
+    out << "\nFloors (p50; context.floors has the distributions and how each was measured):\n";
+    if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';
+    for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
+    print_repeated_tables(out, report);
+    for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
+    return;
+  }
   const auto floor_p50 = floor_p50_by_pair(ctx["floors"]["cacheline_pingpong"]);
   out << "\nFloors (p50; context.floors has the distributions and how each was measured):\n";
   if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';

@@ -17,8 +17,14 @@ higher is better (msgs/s, bytes/s). So 5 means "A is 5x better". `relation` ">="
 "<=" claims advantage <= factor.
 
 The interval around the ratio, and the verdict:
-  - several files (or several rows of one configuration in a file, i.e. repetitions): the ratio is computed per
-    file and the interval is the min..max over the files; the point value is their median;
+  - several files: the ratio is computed per file and the interval is the min..max over the files; the point
+    value is their median;
+  - one file with repetitions (--repetitions R >= 2) whose summary[] holds a bootstrap 95% CI of the median for
+    the metric on both sides: the interval runs from the least to the most favourable ends of the two CIs
+    (B.ci_lo/A.ci_hi .. B.ci_hi/A.ci_lo for lower-is-better metrics). So a claim is inconclusive when the two
+    CIs, scaled by the factor, overlap;
+  - one file with several rows of one configuration but no usable summary (older files, or metrics such as
+    CPU time that summary[] does not carry): min..max over all pairs of repetitions;
   - one file, latency metric: the interval comes from the two rows' own histograms: B's and A's p25..p75 for p50
     (p75..p95 for p90, p95..p99.9 for p99). It says whether a typical message of A beats a typical message of B,
     not how precise the median is, and it does not cover run-to-run variation: give several files for that;
@@ -65,7 +71,7 @@ def load_claims(path):
 def _side_value(f, where, side, metric):
     """Median of the metric over the ok rows of one file matching where+side; (value, rows)."""
     # Rows measured with --threads answer a different question (no process boundary): only if a claim asks.
-    rows = f.ok_rows(**{"mode": "processes", **where, **side})
+    rows = f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **side})
     values = [v for v in (ir.metric(r, metric) for r in rows) if v is not None]
     if not values:
         return None, rows
@@ -95,6 +101,24 @@ def _spread(rows, metric):
     return lo, hi
 
 
+def _summary_interval(f, where, a, b, metric):
+    """(lo, hi, kind) of A's advantage from the bootstrap CIs in summary[], when each side is exactly one
+    configuration with an interval for this metric; else None."""
+    sides = []
+    for side in (a, b):
+        entries = f.summaries(**{"mode": "processes", **where, **side})
+        if len(entries) != 1:
+            return None
+        ci = ir.summary_ci(entries[0], metric)
+        if ci is None:
+            return None
+        sides.append((ci, entries[0].get("ok_repetitions")))
+    ((_, a_lo, a_hi), na), ((_, b_lo, b_hi), nb) = sides
+    ends = [_advantage(metric, a_hi, b_lo), _advantage(metric, a_lo, b_hi),
+            _advantage(metric, a_lo, b_lo), _advantage(metric, a_hi, b_hi)]
+    return min(ends), max(ends), f"bootstrap 95% CIs of the medians over {na} and {nb} repetitions"
+
+
 def _verdict(relation, factor, lo, hi):
     if relation == ">=":
         return SUPPORTED if lo >= factor else REFUTED if hi < factor else INCONCLUSIVE
@@ -121,6 +145,8 @@ def evaluate_one(files, metric, a, b, where, relation, factor):
     if len(per_file) >= 2:
         lo, hi = min(ratios), max(ratios)
         kind = f"min..max over {len(per_file)} files"
+    elif reps >= 2 and _summary_interval(per_file[0][0], where, a, b, metric):
+        lo, hi, kind = _summary_interval(per_file[0][0], where, a, b, metric)
     elif reps >= 2:
         _, _, _, rows_a, rows_b = per_file[0]
         ra = [ir.metric(r, metric) for r in rows_a]

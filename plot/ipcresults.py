@@ -32,6 +32,8 @@ class ResultsFile:
             raise ValueError(f"{path}: schema_version {self.data.get('schema_version')!r}, this script reads 1")
         self.context = self.data.get("context", {})
         self.runs = self.data.get("runs", [])
+        # One entry per configuration across repetitions (median, bootstrap CI, CV); absent in older files.
+        self.summary = self.data.get("summary") or []
 
     @property
     def host(self):
@@ -64,8 +66,27 @@ class ResultsFile:
                 f"{self.date}, ipcbench {tool.get('version', '?')} {tool.get('git_commit', '?')}, "
                 f"{os.path.basename(self.path)}")
 
-    def ok_rows(self, **where):
-        return [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+    def ok_rows(self, all_repetitions=False, **where):
+        """The ok rows matching `where`. With repetitions (several rows of one configuration) only the median
+        repetition of each configuration, so charts and tables draw one point per configuration with a real
+        histogram behind it; all_repetitions=True gives every row (claims use it to see the spread)."""
+        rows = [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+        return rows if all_repetitions else [r for r in rows if id(r) in self._representative]
+
+    @property
+    def _representative(self):
+        if not hasattr(self, "_rep_ids"):
+            groups = {}
+            for r in self.runs:
+                if r.get("status") == "ok":
+                    groups.setdefault(config_key(r), []).append(r)
+            # The lower median of the headline metric (p50 for pingpong, msgs/s for stream).
+            self._rep_ids = {id(sorted(g, key=headline)[(len(g) - 1) // 2]) for g in groups.values()}
+        return self._rep_ids
+
+    def summaries(self, **where):
+        """summary[] entries (one per configuration) matching `where` with at least one ok repetition."""
+        return [e for e in self.summary if e.get("ok_repetitions") and matches(e, where)]
 
 
 def matches(row, where):
@@ -80,6 +101,19 @@ def matches(row, where):
         elif got != want:
             return False
     return True
+
+
+def config_key(row):
+    """What identifies a configuration across repetitions (harness/repeat.cpp config_key has the same fields)."""
+    cpus = row.get("cpus") or {}
+    return (row.get("transport"), row.get("wait"), row.get("pattern"), row.get("payload_bytes"),
+            cpus.get("producer"), cpus.get("consumer"), row_mode(row), row.get("capacity_requested"))
+
+
+def headline(row):
+    """The metric a row is judged by: p50 round trip for pingpong, msgs/s for stream (0 when absent)."""
+    name = "p50_rtt_ns" if row.get("pattern") == "pingpong" else "msgs_per_s"
+    return metric(row, name) or 0
 
 
 def row_mode(row):
@@ -121,6 +155,15 @@ def metric(row, name):
         waits = ((row.get("cpu") or {}).get("producer") or {}).get("full_waits")
         return waits / row["messages"] if waits is not None and row.get("messages") else None
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
+
+
+def summary_ci(entry, name):
+    """(median, ci_lo, ci_hi) of a metric in a summary[] entry, or None when it has no interval (one repetition,
+    or a metric the summary does not carry)."""
+    m = (entry.get("metrics") or {}).get(name) or {}
+    if m.get("ci_lo") is None or m.get("ci_hi") is None or m.get("median") is None:
+        return None
+    return m["median"], m["ci_lo"], m["ci_hi"]
 
 
 def memcpy_roofline(memcpy):

@@ -178,6 +178,12 @@ class BadInput(TmpDirCase):
     def test_bad_floor_duration(self):
         self.refused(["--floor-duration", "0"], "--floor-duration", "'0'")
 
+    def test_zero_repetitions(self):
+        self.refused(["--repetitions", "0"], "--repetitions", "'0'")
+
+    def test_non_numeric_seed(self):
+        self.refused(["--seed", "lucky"], "--seed", "'lucky'")
+
     def test_cpus_and_placement_together(self):
         self.refused(["--cpus", "0:0", "--placement", "same-core"], "--cpus", "--placement")
 
@@ -375,6 +381,7 @@ class Sweeps(TmpDirCase):
 class Capacity(TmpDirCase):
     """--capacity as a sweep axis: every transport at 0 (rendezvous), 1 and unbounded, what was asked and what
     the kernel granted in every row."""
+
     @classmethod
     def setUpClass(cls):
         cls.validator = load_schema()
@@ -529,6 +536,89 @@ def main():
     if not args.schema or not os.path.isfile(SCHEMA):
         sys.exit(f"test_cli.py: give results/schema.json with --schema or IPCBENCH_SCHEMA (got {args.schema!r})")
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+class Repetitions(TmpDirCase):
+    """--repetitions: every configuration R times in seeded shuffled order, summary[] with CIs, compare."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    assert_valid = Sweeps.assert_valid
+    check_latency = Sweeps.check_latency
+
+    ARGS = ["--transports", "shm,pipe", "--placement", "same-core", *TINY, "--repetitions", "3"]
+
+    def sweep_to(self, name, *extra):
+        out = os.path.join(self.tmp, name)
+        r = run([*self.ARGS, *extra, "--out", out])
+        self.assertEqual(r.returncode, 0, f"stderr:\n{r.stderr}")
+        with open(out) as f:
+            doc = json.load(f)
+        self.assert_valid(doc)
+        return out, doc, r
+
+    def test_three_repetitions_summary_and_compare(self):
+        a_path, a, r = self.sweep_to("a.json", "--seed", "5")
+        ctx = a["context"]["repetitions"]
+        self.assertEqual((ctx["count"], ctx["seed"], ctx["order"]), (3, 5, "shuffled"))
+        self.assertEqual(ctx["bootstrap"]["resamples"], 2000)
+        runs = a["runs"]
+        configs = {}
+        for i, row in enumerate(runs):
+            self.assertEqual(row["id"], i)
+            configs.setdefault(row["config_id"], []).append(row["repetition"])
+        self.assertEqual(len(configs), 6)  # shm spin+block, pipe block; pingpong and stream
+        for cid, reps in configs.items():
+            self.assertEqual(sorted(reps), [0, 1, 2], f"config {cid}")
+        order = [(row["config_id"], row["repetition"]) for row in runs]
+        self.assertNotEqual(order, sorted(order, key=lambda x: (x[1], x[0])), "runs were not shuffled")
+        self.assertEqual(len(a["summary"]), 6)
+        for e in a["summary"]:
+            self.assertEqual((e["repetitions"], e["ok_repetitions"]), (3, 3), e["key"])
+            self.assertEqual(sorted(runs[i]["config_id"] for i in e["run_ids"]), [e["config_id"]] * 3)
+            m = e["metrics"][e["headline"]]
+            self.assertEqual(len(m["values"]), 3)
+            # summary[] is kept up to date run by run: it must agree with runs[] at the end.
+            by_rep = sorted((runs[i] for i in e["run_ids"]), key=lambda x: x["repetition"])
+            want = [x["latency"]["rtt_ns"]["p50"] if e["pattern"] == "pingpong" else x["throughput"]["msgs_per_s"]
+                    for x in by_rep]
+            self.assertEqual(m["values"], want, e["key"])
+            self.assertEqual(m["median"], sorted(want)[1], e["key"])
+            self.assertLessEqual(m["ci_lo"], m["median"])
+            self.assertLessEqual(m["median"], m["ci_hi"])
+            self.assertGreaterEqual(m["cv"], 0)
+            self.assertEqual(e["unstable"], bool(e["unstable_reasons"]))
+        self.assertIn("95% CI", r.stdout)
+        self.assertIn("Usual causes", r.stdout)
+
+        # The same seed gives the same order; compare prints the overlap figure issue 4 is judged by.
+        b_path, b, _ = self.sweep_to("b.json", "--seed", "5", "--quiet")
+        self.assertEqual(order, [(row["config_id"], row["repetition"]) for row in b["runs"]])
+        c = run(["compare", a_path, b_path])
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertRegex(c.stdout, r"p50 CIs overlap for \d+ of 3 rows \(\d+\.\d%\)")
+        self.assertIn("U test", c.stdout)
+        self.assertIn("too few repetitions", c.stdout)  # 3 vs 3 can never reach p < 0.05
+        same = run(["compare", a_path, a_path])
+        self.assertIn("p50 CIs overlap for 3 of 3 rows (100.0%)", same.stdout)
+        self.assertIn("significant (U test, p < 0.05): 0 of 6 rows", same.stdout)
+
+    def test_single_run_files_still_compare(self):
+        out = os.path.join(self.tmp, "one.json")
+        r = run(["--transports", "pipe", "--placement", "same-core", *TINY, "--quiet", "--out", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["context"]["repetitions"]["order"], "sweep")
+        self.assertTrue(all(e["metrics"][e["headline"]]["ci_lo"] is None for e in doc["summary"]))
+        c = run(["compare", out, out])
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertIn("no pingpong row has repetitions in both files", c.stdout)
+        self.assertIn("p50 RTT within 10%: 1 of 1 pingpong rows", c.stdout)
+
+
 
 
 if __name__ == "__main__":

@@ -218,6 +218,23 @@ class Synthetic(TmpCase):
         self.assertIn("skipped multikernel", r.stdout)
         self.assertFalse(os.path.exists(os.path.join(out, "compare_latency_vs_size.png")))
 
+    def test_repetitions_chart_the_median_repetition(self):
+        # Three repetitions of every configuration (scaled 0.9, 1.0, 1.2): one point per configuration, the median.
+        runs = synthetic_suite(0.9) + synthetic_suite(1.0) + synthetic_suite(1.2)
+        res = results_file(os.path.join(self.tmp, "reps.json"), runs)
+        sys.path.insert(0, PLOT_DIR)
+        import ipcresults
+        f = ipcresults.ResultsFile(res)
+        shown = f.ok_rows(transport="shm", wait="spin", pattern="pingpong", payload_bytes=64, placement="cross-core")
+        self.assertEqual(len(shown), 1)
+        self.assertEqual(shown[0]["latency"]["rtt_ns"]["p50"],
+                         sorted(ipcresults.metric(r, "p50_rtt_ns") for r in f.ok_rows(
+                             all_repetitions=True, transport="shm", wait="spin", pattern="pingpong",
+                             payload_bytes=64, placement="cross-core"))[1])
+        out = os.path.join(self.tmp, "charts")
+        script("charts.py", res, "--out", out)
+        self.assert_charts(out, CHARTS)
+
     def test_charts_two_files_side_by_side(self):
         a = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite(), host="alpha")
         b = results_file(os.path.join(self.tmp, "b.json"), synthetic_suite(1.5), host="beta",
@@ -458,6 +475,55 @@ class Claims(TmpCase):
         self.assertAlmostEqual(v["tput"]["ratio"], 6)
         self.assertIn("point value only", v["tput"]["interval_kind"])
         self.assertEqual(v["cpu"]["verdict"], "refuted")  # 9x < 10x
+
+    def with_summary(self, name, configs):
+        """A file with three repetitions per configuration and summary[] holding the given CIs of p50:
+        configs = [(transport, wait, [p50 of each repetition], (ci_lo, ci_hi))]."""
+        runs, summary = [], []
+        for transport, wait, p50s, (lo, hi) in configs:
+            for p50 in p50s:
+                runs.append(self.pp(transport, wait, p50))
+            values = [latency_block(samples(p, 1.02, tail=0.0))["rtt_ns"]["p50"] for p in p50s]
+            summary.append({"transport": transport, "wait": wait, "pattern": "pingpong", "payload_bytes": 64,
+                            "placement": "cross-core", "mode": "processes", "repetitions": len(p50s),
+                            "ok_repetitions": len(p50s), "headline": "p50_rtt_ns",
+                            "metrics": {"p50_rtt_ns": {"values": values, "median": sorted(values)[len(values) // 2],
+                                                       "ci_lo": lo, "ci_hi": hi}}})
+        path = self.crafted(name, runs)
+        with open(path) as f:
+            doc = json.load(f)
+        doc["summary"] = summary
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def test_repetitions_use_the_summary_confidence_intervals(self):
+        # Separate CIs: 5900/1020 .. 6100/980 = 5.8x .. 6.2x, all above 5: supported.
+        res = self.with_summary("apart.json", [("fast", "spin", [990, 1000, 1010], (980, 1020)),
+                                               ("slow", "block", [5950, 6000, 6050], (5900, 6100))])
+        v, out = self.verdicts([claim("apart", "fast", "slow", 5)], res)
+        self.assertEqual(v["apart"]["verdict"], "supported")
+        self.assertIn("bootstrap 95% CIs", v["apart"]["interval_kind"])
+        lo, hi = v["apart"]["interval"]
+        self.assertAlmostEqual(lo, 5900 / 1020, places=6)
+        self.assertAlmostEqual(hi, 6100 / 980, places=6)
+        # The same medians (ratio about 5.5) but CIs that, scaled by the factor, overlap: inconclusive, although
+        # every pair of repetitions alone would give a ratio above 5.
+        res = self.with_summary("overlap.json", [("fast", "spin", [990, 1000, 1010], (800, 1150)),
+                                                 ("slow", "block", [5450, 5500, 5550], (5000, 6000))])
+        v, _ = self.verdicts([claim("overlap", "fast", "slow", 5)], res)
+        self.assertEqual(v["overlap"]["verdict"], "inconclusive")
+        self.assertIn("bootstrap 95% CIs", v["overlap"]["interval_kind"])
+        lo, hi = v["overlap"]["interval"]
+        self.assertLess(lo, 5)
+        self.assertGreater(hi, 5)
+
+    def test_repetitions_without_summary_use_min_max(self):
+        res = self.crafted("old.json", [self.pp("fast", "spin", 1000), self.pp("fast", "spin", 1010),
+                                        self.pp("slow", "block", 6000), self.pp("slow", "block", 6100)])
+        v, _ = self.verdicts([claim("old", "fast", "slow", 5)], res)
+        self.assertEqual(v["old"]["verdict"], "supported")
+        self.assertIn("repetitions in one file", v["old"]["interval_kind"])
 
     def test_missing_data_names_what_is_missing(self):
         res = self.crafted("a.json", [self.pp("fast", "spin", 1000)])
