@@ -14,8 +14,18 @@ constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
+// Where a slot's second sequence word goes, or 0 for none: a message that does not fit on its first cache line
+// next to the leading sequence word gets one right after its payload as well (padded designs only). The
+// consumer polls both words at once, so the first and the last line of the message cross between the caches
+// in parallel instead of one after the other (a 64-byte message: one transfer's latency instead of two).
+std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) {
+  if (!d.slot_seq || d.packed || kSeqBytes + message_bytes <= kLine) return 0;
+  return round_up(kSeqBytes + message_bytes, kSeqBytes);
+}
+
 std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
+  if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, kLine);
   return round_up(kSeqBytes + message_bytes, d.packed ? kSeqBytes : kLine);
 }
 
@@ -47,6 +57,7 @@ Capabilities ShmRing<D>::capabilities() {
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   stride_ = slot_stride(D, options.message_bytes);
+  trailing_seq_ = trailing_seq_offset(D, options.message_bytes);
   capacity_ = options.rendezvous ? 1 : options.capacity != 0 ? options.capacity : default_capacity(stride_);
   batch_ = ring_batch(D, capacity_);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(capacity_ * stride_, kLine);
@@ -59,7 +70,10 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
     e.end = e.slots + capacity_ * stride_;
     e.cur = e.slots;
     if constexpr (D.slot_seq)
-      for (std::byte* p = e.slots; p != e.end; p += stride_) new (p) std::atomic<std::uint64_t>(0);
+      for (std::byte* p = e.slots; p != e.end; p += stride_) {
+        new (p) std::atomic<std::uint64_t>(0);
+        if (trailing_seq_) new (p + trailing_seq_) std::atomic<std::uint64_t>(0);
+      }
     return e;
   };
   tx_ = setup(mapping_.data());  // producer -> consumer
@@ -73,6 +87,7 @@ ShmRing<D> ShmRing<D>::split_consumer() const {
   view.stride_ = stride_;
   view.capacity_ = capacity_;
   view.batch_ = batch_;
+  view.trailing_seq_ = trailing_seq_;
   view.tx_ = tx_;
   view.rx_ = rx_;
   return view;
@@ -86,6 +101,21 @@ void ShmRing<D>::open(Role role) {
 template <const RingDesign& D>
 std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e) {
   return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur));
+}
+
+template <const RingDesign& D>
+std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const {
+  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur + trailing_seq_));
+}
+
+// Both sequence words are loaded before either is compared, so both lines are requested together.
+template <const RingDesign& D>
+bool ShmRing<D>::published(const Endpoint& e, std::memory_order mo) const {
+  const std::uint64_t want = e.pos + 1;
+  const std::uint64_t lead = seq_of(e).load(mo);
+  if (!trailing_seq_) return lead == want;
+  const std::uint64_t trail = trailing_seq_of(e).load(mo);
+  return (lead == want) & (trail == want);
 }
 
 template <const RingDesign& D>
@@ -131,7 +161,7 @@ template <const RingDesign& D>
 bool ShmRing<D>::has_message(Endpoint& e) {
   RingHeader& r = *e.ring;
   if constexpr (D.slot_seq) {
-    return seq_of(e).load(std::memory_order_acquire) == e.pos + 1;
+    return published(e, std::memory_order_acquire);
   } else if constexpr (D.cached_indices) {
     if (e.pos < e.cached) return true;
     e.cached = r.head.load(std::memory_order_acquire);
@@ -174,7 +204,7 @@ void ShmRing<D>::wait_message(Endpoint& e) {
       options_.wait, options_.spin_budget, counters_, [&] { return has_message(e); },
       [&] {
         sleep_unless(r.consumer_futex, counters_, [&] {
-          if constexpr (D.slot_seq) return seq_of(e).load(std::memory_order_seq_cst) == e.pos + 1;
+          if constexpr (D.slot_seq) return published(e, std::memory_order_seq_cst);
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
       });
@@ -210,6 +240,7 @@ template <const RingDesign& D>
 void ShmRing<D>::commit() {
   Endpoint& e = tx_;
   if constexpr (D.slot_seq) {
+    if (trailing_seq_) trailing_seq_of(e).store(e.pos + 1, std::memory_order_release);
     seq_of(e).store(e.pos + 1, std::memory_order_release);
     advance(e);
     if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);

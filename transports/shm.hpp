@@ -11,7 +11,9 @@
 //   batched  cached, and each index is published once per batch of messages, or before the side waits
 //   slotseq  `shm`: no head index at all; every slot carries a sequence word on its payload's first cache
 //            line (FastForward-style), so the consumer polls the slot itself and a small message costs one
-//            line transfer; the producer keeps a cached copy of the consumer's tail
+//            line transfer; a message longer than that line has a second sequence word after its payload,
+//            polled together with the first, so its first and last lines travel in parallel; the producer
+//            keeps a cached copy of the consumer's tail
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out.
@@ -104,6 +106,8 @@ class ShmRing {
 
   static std::atomic<std::uint64_t>& seq_of(const Endpoint& e);  // of the slot at e.pos
   static std::byte* payload(const Endpoint& e);                   // of the slot at e.pos
+  std::atomic<std::uint64_t>& trailing_seq_of(const Endpoint& e) const;
+  bool published(const Endpoint& e, std::memory_order mo) const;  // slotseq: is the message at e.pos there?
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e);
@@ -118,6 +122,7 @@ class ShmRing {
   std::size_t stride_ = 0;
   std::size_t capacity_ = 0;
   std::uint64_t batch_ = 1;
+  std::size_t trailing_seq_ = 0;  // offset of the second sequence word in a slot, 0 = none
   os::Mapping mapping_;
   Endpoint tx_, rx_;
   TransportCounters counters_;
