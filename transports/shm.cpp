@@ -302,8 +302,9 @@ Capabilities ShmRawCopy::capabilities() {
 }
 
 ShmRawCopy::ShmRawCopy(const TransportOptions& options) {
-  // The same slots as the default ring (slotseq) of this message size, sequence word included.
-  stride_ = slot_stride(kRingSlotSeq, options.message_bytes);
+  // The same slot count as the rings' default, each slot just the message rounded up to whole cache lines:
+  // the ceiling for moving the payload alone, without any control word.
+  stride_ = slot_stride(kRingPadded, options.message_bytes);
   capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_);
   mapping_ = os::Mapping::shared_anonymous(capacity_ * stride_);
   slots_ = mapping_.data();
@@ -319,12 +320,12 @@ ShmRawCopy ShmRawCopy::split_consumer() const {
 
 // Slot addresses advance as in the rings (no division per message), so the ceiling is not handicapped.
 void ShmRawCopy::send(std::span<const std::byte> msg) {
-  std::memcpy(slots_ + tx_ * stride_ + kSeqBytes, msg.data(), msg.size());
+  std::memcpy(slots_ + tx_ * stride_, msg.data(), msg.size());
   if (++tx_ == capacity_) tx_ = 0;
 }
 
 void ShmRawCopy::recv(std::span<std::byte> msg) {
-  std::memcpy(msg.data(), slots_ + rx_ * stride_ + kSeqBytes, msg.size());
+  std::memcpy(msg.data(), slots_ + rx_ * stride_, msg.size());
   if (++rx_ == capacity_) rx_ = 0;
 }
 
