@@ -474,10 +474,9 @@ def ring_ablation(f, out_dir):
         if floor:
             ax.axhline(float(np.median(floor)), color="k", linestyle="--", linewidth=1,
                        label="cache-line floor (median of the adjacent floors)")
-        ax.set_yscale("log")
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel("ping-pong round trip (log scale)")
+        ax.set_ylabel("ping-pong round trip")
         ax.set_title(f"{ir.fmt_size(size)} ping-pong, {placement}")
         ax.set_xticks(x)
         ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)

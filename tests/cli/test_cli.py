@@ -621,5 +621,26 @@ class Repetitions(TmpDirCase):
 
 
 
+class ReferenceResults(unittest.TestCase):
+    """The result files the README quotes (results/reference/) still match the schema, and hold what is quoted."""
+
+    def test_reference_files_validate(self):
+        validator = load_schema()
+        ref = os.path.join(os.path.dirname(SCHEMA), "reference")
+        names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
+        self.assertIn("ring-ablation.json", names)
+        for name in names:
+            with open(os.path.join(ref, name)) as f:
+                doc = json.load(f)
+            errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(doc)]
+            self.assertEqual(errors, [], name)
+        with open(os.path.join(ref, "ring-ablation.json")) as f:
+            doc = json.load(f)
+        designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
+        self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-packed",
+                                   "slotseq-zerocopy"})
+        self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
+
+
 if __name__ == "__main__":
     main()
