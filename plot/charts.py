@@ -85,6 +85,14 @@ def ns_axis(ax, label):
     ax.grid(True, which="minor", alpha=0.1)
 
 
+def rate_axis(ax, unit, label, title):
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, unit)))
+    ax.set_ylabel(label)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title(title)
+
+
 def finish(fig, title, footer, out_dir, name):
     fig.suptitle(title, fontsize=11, fontweight="bold")
     fig.text(0.5, 0.005, footer, ha="center", va="bottom", fontsize=7, color="#555555", wrap=True)
@@ -182,11 +190,7 @@ def throughput_vs_size(f, out_dir):
             ax.plot([p[0] for p in roofline], [p[1] for p in roofline], "k--", label="memcpy roofline")
         if sizes:
             size_axis(ax, sizes)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "B/s")))
-        ax.set_ylabel("payload bytes per second, one way (log scale)")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.set_title(placement)
+        rate_axis(ax, "B/s", "payload bytes per second, one way (log scale)", placement)
         ax.legend(fontsize=7, loc="upper left")
     paths = finish(fig, f"{title} (first send until the consumer confirmed the last byte)", f.footer(), out_dir,
                    name)
@@ -394,11 +398,7 @@ def throughput_vs_capacity(f, out_dir):
         for label in ax.get_xticklabels():
             label.set_rotation(20)
         ax.set_xlabel("--capacity, messages per direction (log scale; 0 and unbounded drawn at the ends)")
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
-        ax.set_ylabel("messages per second, one way (log scale)")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.set_title(placement)
+        rate_axis(ax, "msg/s", "messages per second, one way (log scale)", placement)
         ax.legend(fontsize=7, loc="best")
     paths = finish(fig, f"{title} (one way; hollow: emulated rendezvous)", f.footer(),
                    out_dir, name)

@@ -7,18 +7,16 @@
 
 namespace ipcbench {
 
-namespace {
-std::size_t sysctl_bytes(const char* path, std::size_t fallback) {
+std::size_t sysctl_number(const char* path, std::size_t fallback) {
   std::ifstream in(path);
   std::size_t v = fallback;
   in >> v;
   return v;
 }
-}  // namespace
 
 Capabilities socket_capabilities(std::size_t max_message_bytes, std::string limit_hint, const char* what) {
-  const auto wmem = sysctl_bytes("/proc/sys/net/core/wmem_max", 212992);
-  const auto rmem = sysctl_bytes("/proc/sys/net/core/rmem_max", 212992);
+  const auto wmem = sysctl_number("/proc/sys/net/core/wmem_max", 212992);
+  const auto rmem = sysctl_number("/proc/sys/net/core/rmem_max", 212992);
   const auto max = std::min(wmem, rmem);
   Capabilities c{max_message_bytes, std::move(limit_hint), 0,
                  std::string(what) + ": capacity x message size must be at most net.core.wmem_max/rmem_max (" +

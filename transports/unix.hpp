@@ -37,6 +37,8 @@ class UnixTransport {
 // Shared by the socket transports: limits (buffers up to net.core.wmem_max/rmem_max), buffer sizing and the
 // granted size.
 Capabilities socket_capabilities(std::size_t max_message_bytes, std::string limit_hint, const char* what);
+// A number from /proc/sys (net.core.wmem_max and the like), or `fallback` when it cannot be read.
+std::size_t sysctl_number(const char* path, std::size_t fallback);
 void size_socket_buffers(int fd, const TransportOptions& options, const char* what);
 std::size_t socket_send_buffer(int fd);
 

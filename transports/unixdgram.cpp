@@ -2,21 +2,11 @@
 
 #include <sys/socket.h>
 
-#include <fstream>
 
 #include "transports/unix.hpp"
 #include "transports/wait.hpp"
 
 namespace ipcbench {
-
-namespace {
-std::size_t sysctl_number(const char* path, std::size_t fallback) {
-  std::ifstream in(path);
-  std::size_t v = fallback;
-  in >> v;
-  return v;
-}
-}  // namespace
 
 Capabilities UnixDgramTransport::capabilities() {
   auto wmem_max = sysctl_number("/proc/sys/net/core/wmem_max", 212992);
