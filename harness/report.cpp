@@ -130,7 +130,8 @@ json to_json(const RunResult& r) {
                  {"batch", r.effective.capacity_messages != 0 ? ring_batch(d, r.effective.capacity_messages) : d.batch},
                  {"slot_sequence_words", d.slot_seq},
                  {"packed_slots", d.packed},
-                 {"zero_copy", d.zero_copy}};
+                 {"zero_copy", d.zero_copy},
+                 {"trailing_sequence_word", d.trailing_seq}};
   } else if (entry && entry->kind == EntryKind::baseline) {
     j["baseline"] = true;
   }

@@ -37,6 +37,7 @@ constexpr TransportEntry kTable[] = {
     ring<kRingBatched>("shm-batched", "ring ablation: cached + indices published once per batch (or before waiting)"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: shm with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: shm, message written and read in place (reserve/commit)"),
+    ring<kRingTwoSeq>("shm-2seq", "ring ablation: shm + a second sequence word after a message that spills a line"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
 };
@@ -47,8 +48,8 @@ std::span<const TransportEntry> transport_table() { return kTable; }
 std::vector<std::string> transport_group(std::string_view group) {
   std::vector<std::string> out;
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
-    for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-packed", "shm-zerocopy",
-                   "shm-rawcopy"})
+    for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-2seq", "shm-packed",
+                   "shm-zerocopy", "shm-rawcopy"})
       out.emplace_back(n);
     return out;
   }

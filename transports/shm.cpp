@@ -12,14 +12,16 @@ namespace ipcbench {
 namespace {
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
+// Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once.
+constexpr std::uint32_t kEagerAfterPolls = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
-// Where a slot's second sequence word goes, or 0 for none: a message that does not fit on its first cache line
-// next to the leading sequence word gets one right after its payload as well (padded designs only). The
+// Where a slot's second sequence word goes, or 0 for none: in the 2seq design a message that does not fit on
+// its first cache line next to the leading sequence word gets one right after its payload as well. The
 // consumer polls both words at once, so the first and the last line of the message cross between the caches
 // in parallel instead of one after the other (a 64-byte message: one transfer's latency instead of two).
 std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) {
-  if (!d.slot_seq || d.packed || kSeqBytes + message_bytes <= kLine) return 0;
+  if (!d.trailing_seq || kSeqBytes + message_bytes <= kLine) return 0;
   return round_up(kSeqBytes + message_bytes, kSeqBytes);
 }
 
@@ -108,12 +110,16 @@ std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const
   return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur + trailing_seq_));
 }
 
-// Both sequence words are loaded before either is compared, so both lines are requested together.
+// `eager`: both sequence words are loaded before either is compared, so both lines are requested together
+// (what a reader that has been waiting for a while wants: the message's lines then cross in parallel).
+// Otherwise the trailing word is read only once the leading one matches, so a reader that is just behind
+// a streaming writer keeps one line of the slot being written, not two, away from it.
 template <const RingDesign& D>
-bool ShmRing<D>::published(const Endpoint& e, std::memory_order mo) const {
+bool ShmRing<D>::published(const Endpoint& e, std::memory_order mo, bool eager) const {
   const std::uint64_t want = e.pos + 1;
   const std::uint64_t lead = seq_of(e).load(mo);
   if (!trailing_seq_) return lead == want;
+  if (!eager && lead != want) return false;
   const std::uint64_t trail = trailing_seq_of(e).load(mo);
   return (lead == want) & (trail == want);
 }
@@ -158,10 +164,10 @@ bool ShmRing<D>::has_room(Endpoint& e) {
 
 // Consumer: has the message at e.pos been published?
 template <const RingDesign& D>
-bool ShmRing<D>::has_message(Endpoint& e) {
+bool ShmRing<D>::has_message(Endpoint& e, bool eager) {
   RingHeader& r = *e.ring;
   if constexpr (D.slot_seq) {
-    return published(e, std::memory_order_acquire);
+    return published(e, std::memory_order_acquire, eager);
   } else if constexpr (D.cached_indices) {
     if (e.pos < e.cached) return true;
     e.cached = r.head.load(std::memory_order_acquire);
@@ -197,14 +203,15 @@ void ShmRing<D>::wait_room(Endpoint& e) {
 
 template <const RingDesign& D>
 void ShmRing<D>::wait_message(Endpoint& e) {
-  if (has_message(e)) return;
+  if (has_message(e, false)) return;
   flush();
   RingHeader& r = *e.ring;
+  std::uint32_t polls = 0;
   wait_until(
-      options_.wait, options_.spin_budget, counters_, [&] { return has_message(e); },
+      options_.wait, options_.spin_budget, counters_, [&] { return has_message(e, ++polls > kEagerAfterPolls); },
       [&] {
         sleep_unless(r.consumer_futex, counters_, [&] {
-          if constexpr (D.slot_seq) return published(e, std::memory_order_seq_cst);
+          if constexpr (D.slot_seq) return published(e, std::memory_order_seq_cst, true);
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
       });
@@ -296,6 +303,7 @@ template class ShmRing<kRingBatched>;
 template class ShmRing<kRingSlotSeq>;
 template class ShmRing<kRingFalseShare>;
 template class ShmRing<kRingZeroCopy>;
+template class ShmRing<kRingTwoSeq>;
 
 Capabilities ShmRawCopy::capabilities() {
   return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};

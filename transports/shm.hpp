@@ -11,12 +11,13 @@
 //   batched  cached, and each index is published once per batch of messages, or before the side waits
 //   slotseq  `shm`: no head index at all; every slot carries a sequence word on its payload's first cache
 //            line (FastForward-style), so the consumer polls the slot itself and a small message costs one
-//            line transfer; a message longer than that line has a second sequence word after its payload,
-//            polled together with the first, so its first and last lines travel in parallel; the producer
-//            keeps a cached copy of the consumer's tail
+//            line transfer; the producer keeps a cached copy of the consumer's tail
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
-// harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out.
+// harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
+// `2seq` gives a message longer than its first line a second sequence word after its payload, which a reader
+// that has waited a few polls reads together with the first, so the message's first and last lines travel
+// in parallel (lower ping-pong latency at 64 B, but a streaming writer then loses more lines to the reader).
 //
 // Waiting: spin (yield after the budget), block (FUTEX_WAIT; the writer calls FUTEX_WAKE only when the
 // reader has announced it is sleeping), hybrid (spin the budget, then futex). Every design shares it.
@@ -38,6 +39,7 @@ struct RingDesign {
   bool slot_seq;           // per-slot sequence words instead of a head index
   bool packed;             // slots not padded to cache lines
   bool zero_copy;          // reserve/commit and peek/release instead of copying
+  bool trailing_seq;       // slotseq: a second sequence word after a message longer than its first line
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring.
@@ -46,13 +48,14 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
 }
 
-inline constexpr RingDesign kRingNaive{"naive", true, false, 1, false, false, false};
-inline constexpr RingDesign kRingPadded{"padded", false, false, 1, false, false, false};
-inline constexpr RingDesign kRingCached{"cached", false, true, 1, false, false, false};
-inline constexpr RingDesign kRingBatched{"batched", false, true, 16, false, false, false};
-inline constexpr RingDesign kRingSlotSeq{"slotseq", false, true, 1, true, false, false};
-inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, true, true, false};
-inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true};
+inline constexpr RingDesign kRingNaive{"naive", true, false, 1, false, false, false, false};
+inline constexpr RingDesign kRingPadded{"padded", false, false, 1, false, false, false, false};
+inline constexpr RingDesign kRingCached{"cached", false, true, 1, false, false, false, false};
+inline constexpr RingDesign kRingBatched{"batched", false, true, 16, false, false, false, false};
+inline constexpr RingDesign kRingSlotSeq{"slotseq", false, true, 1, true, false, false, false};
+inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, true, true, false, false};
+inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true, false};
+inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, false, false, true};
 
 template <const RingDesign& D>
 class ShmRing {
@@ -107,10 +110,10 @@ class ShmRing {
   static std::atomic<std::uint64_t>& seq_of(const Endpoint& e);  // of the slot at e.pos
   static std::byte* payload(const Endpoint& e);                   // of the slot at e.pos
   std::atomic<std::uint64_t>& trailing_seq_of(const Endpoint& e) const;
-  bool published(const Endpoint& e, std::memory_order mo) const;  // slotseq: is the message at e.pos there?
+  bool published(const Endpoint& e, std::memory_order mo, bool eager) const;  // slotseq: message at e.pos there?
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
-  bool has_message(Endpoint& e);
+  bool has_message(Endpoint& e, bool eager);
   void wait_room(Endpoint& e);
   void wait_message(Endpoint& e);
   void wait_taken(Endpoint& e);
@@ -135,6 +138,7 @@ extern template class ShmRing<kRingBatched>;
 extern template class ShmRing<kRingSlotSeq>;
 extern template class ShmRing<kRingFalseShare>;
 extern template class ShmRing<kRingZeroCopy>;
+extern template class ShmRing<kRingTwoSeq>;
 
 using ShmTransport = ShmRing<kRingSlotSeq>;
 

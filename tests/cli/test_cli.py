@@ -637,8 +637,8 @@ class ReferenceResults(unittest.TestCase):
         with open(os.path.join(ref, "ring-ablation.json")) as f:
             doc = json.load(f)
         designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
-        self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-packed",
-                                   "slotseq-zerocopy"})
+        self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
+                                   "slotseq-packed", "slotseq-zerocopy"})
         self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
 
 
