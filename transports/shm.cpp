@@ -17,9 +17,9 @@ constexpr std::uint32_t kEagerAfterPolls = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
 // Where a slot's second sequence word goes, or 0 for none: in the 2seq design a message that does not fit on
-// its first cache line next to the leading sequence word gets one right after its payload as well. The
-// consumer polls both words at once, so the first and the last line of the message cross between the caches
-// in parallel instead of one after the other (a 64-byte message: one transfer's latency instead of two).
+// its first cache line next to the leading sequence word gets one right after its payload as well. A consumer
+// that has waited kEagerAfterPolls polls reads both words at once, so the first and the last line of the
+// message cross between the caches in parallel instead of one after the other.
 std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) {
   if (!d.trailing_seq || kSeqBytes + message_bytes <= kLine) return 0;
   return round_up(kSeqBytes + message_bytes, kSeqBytes);
