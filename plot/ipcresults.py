@@ -148,8 +148,8 @@ def metric(row, name):
         return (row.get("throughput") or {}).get(name)
     if name == "cpu_ns_per_msg":
         return cpu_ns_per_msg(row)
-    if name == "syscalls_per_msg":
-        return row.get("syscalls_per_msg")
+    if name == "syscalls_per_msg":  # both sides, per message (per round trip for pingpong), counted by the transports
+        return (row.get("syscalls") or {}).get("per_msg", row.get("syscalls_per_msg"))
     if name == "full_waits_per_msg":
         # null where the transport cannot tell (a blocking call that slept in the kernel): no value, not 0
         waits = ((row.get("cpu") or {}).get("producer") or {}).get("full_waits")

@@ -554,6 +554,21 @@ class Claims(TmpCase):
         self.assertEqual(v["full"]["verdict"], "inconclusive")
         self.assertIn("no data: needs --wait spin", out)
 
+    def test_syscalls_claim_reads_the_counted_calls(self):
+        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
+        c = {"id": "sys", "text": "sys", "metric": "syscalls_per_msg", "a": {"transport": "shm", "wait": "spin"},
+             "b": {"transport": "pipe", "wait": "block"}, "where": where, "relation": ">=", "factor": 2}
+        shm, pipe = row(0, "shm", "spin", "stream", 64, "cross-core", msgs_per_s=1e7), \
+            row(0, "pipe", "block", "stream", 64, "cross-core", msgs_per_s=5e5)
+        shm["syscalls"] = {"per": "message", "per_msg": 0.25}
+        pipe["syscalls"] = {"per": "message", "per_msg": 2.0}
+        v, _ = self.verdicts([c], self.crafted("a.json", [shm, pipe]))
+        self.assertEqual(v["sys"]["verdict"], "supported")
+        self.assertAlmostEqual(v["sys"]["ratio"], 8.0)
+        shm["syscalls"]["per_msg"] = 1.5  # a spinning ring that kept calling the kernel: only 1.33x
+        v, _ = self.verdicts([c], self.crafted("b.json", [shm, pipe]))
+        self.assertEqual(v["sys"]["verdict"], "refuted")
+
     def test_where_it_flips(self):
         res = self.crafted("a.json", [self.pp("fast", "spin", 1000), self.pp("slow", "block", 10000),
                                       self.pp("fast", "spin", 9000, placement="same-core"),
