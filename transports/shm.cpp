@@ -58,23 +58,24 @@ Capabilities ShmRing<D>::capabilities() {
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
-  stride_ = slot_stride(D, options.message_bytes);
-  trailing_seq_ = trailing_seq_offset(D, options.message_bytes);
-  capacity_ = options.rendezvous ? 1 : options.capacity != 0 ? options.capacity : default_capacity(stride_);
-  batch_ = ring_batch(D, capacity_);
-  std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(capacity_ * stride_, kLine);
+  layout_.stride = slot_stride(D, options.message_bytes);
+  layout_.trailing_seq = trailing_seq_offset(D, options.message_bytes);
+  layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
+  if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
+  layout_.batch = ring_batch(D, layout_.capacity);
+  std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(layout_.capacity * layout_.stride, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
   mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings);
   auto setup = [&](std::byte* base) {
     Endpoint e;
     e.ring = new (base) RingHeader{};
     e.slots = base + round_up(sizeof(RingHeader), kLine);
-    e.end = e.slots + capacity_ * stride_;
+    e.end = e.slots + layout_.capacity * layout_.stride;
     e.cur = e.slots;
     if constexpr (D.slot_seq)
-      for (std::byte* p = e.slots; p != e.end; p += stride_) {
+      for (std::byte* p = e.slots; p != e.end; p += layout_.stride) {
         new (p) std::atomic<std::uint64_t>(0);
-        if (trailing_seq_) new (p + trailing_seq_) std::atomic<std::uint64_t>(0);
+        if (layout_.trailing_seq) new (p + layout_.trailing_seq) std::atomic<std::uint64_t>(0);
       }
     return e;
   };
@@ -86,10 +87,7 @@ template <const RingDesign& D>
 ShmRing<D> ShmRing<D>::split_consumer() const {
   ShmRing view;
   view.options_ = options_;
-  view.stride_ = stride_;
-  view.capacity_ = capacity_;
-  view.batch_ = batch_;
-  view.trailing_seq_ = trailing_seq_;
+  view.layout_ = layout_;
   view.tx_ = tx_;
   view.rx_ = rx_;
   return view;
@@ -107,7 +105,7 @@ std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e) {
 
 template <const RingDesign& D>
 std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const {
-  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur + trailing_seq_));
+  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur + layout_.trailing_seq));
 }
 
 // `eager`: both sequence words are loaded before either is compared, so both lines are requested together
@@ -118,7 +116,7 @@ template <const RingDesign& D>
 bool ShmRing<D>::published(const Endpoint& e, std::memory_order mo, bool eager) const {
   const std::uint64_t want = e.pos + 1;
   const std::uint64_t lead = seq_of(e).load(mo);
-  if (!trailing_seq_) return lead == want;
+  if (!layout_.trailing_seq) return lead == want;
   if (!eager && lead != want) return false;
   const std::uint64_t trail = trailing_seq_of(e).load(mo);
   return (lead == want) & (trail == want);
@@ -132,7 +130,7 @@ std::byte* ShmRing<D>::payload(const Endpoint& e) {
 template <const RingDesign& D>
 void ShmRing<D>::advance(Endpoint& e) const {
   ++e.pos;
-  e.cur += stride_;
+  e.cur += layout_.stride;
   if (e.cur == e.end) e.cur = e.slots;
 }
 
@@ -153,12 +151,12 @@ template <const RingDesign& D>
 bool ShmRing<D>::has_room(Endpoint& e) {
   RingHeader& r = *e.ring;
   if constexpr (D.cached_indices) {
-    if (e.pos - e.cached < capacity_) return true;
+    if (e.pos - e.cached < layout_.capacity) return true;
     e.cached = r.tail().load(std::memory_order_acquire);
-    return e.pos - e.cached < capacity_;
+    return e.pos - e.cached < layout_.capacity;
   } else {
     const std::uint64_t tail = r.tail().load(std::memory_order_acquire);
-    return r.head.load(std::memory_order_relaxed) - tail < capacity_;
+    return r.head.load(std::memory_order_relaxed) - tail < layout_.capacity;
   }
 }
 
@@ -196,7 +194,7 @@ void ShmRing<D>::wait_room(Endpoint& e) {
       options_.wait, options_.spin_budget, counters_, [&] { return has_room(e); },
       [&] {
         sleep_unless(r.producer_futex, counters_, [&] {
-          return e.pos - r.tail().load(std::memory_order_seq_cst) < capacity_;
+          return e.pos - r.tail().load(std::memory_order_seq_cst) < layout_.capacity;
         });
       });
 }
@@ -222,7 +220,7 @@ void ShmRing<D>::publish_head(Endpoint& e, bool force) {
   if constexpr (D.slot_seq) {
     return;  // the sequence word published the message
   } else {
-    if (e.pos == e.published || (!force && e.pos - e.published < batch_)) return;
+    if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
     e.ring->head.store(e.pos, std::memory_order_release);
     e.published = e.pos;
     if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
@@ -231,7 +229,7 @@ void ShmRing<D>::publish_head(Endpoint& e, bool force) {
 
 template <const RingDesign& D>
 void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
-  if (e.pos == e.published || (!force && e.pos - e.published < batch_)) return;
+  if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
   e.ring->tail().store(e.pos, std::memory_order_release);
   e.published = e.pos;
   if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->producer_futex);
@@ -247,7 +245,7 @@ template <const RingDesign& D>
 void ShmRing<D>::commit() {
   Endpoint& e = tx_;
   if constexpr (D.slot_seq) {
-    if (trailing_seq_) trailing_seq_of(e).store(e.pos + 1, std::memory_order_release);
+    if (layout_.trailing_seq) trailing_seq_of(e).store(e.pos + 1, std::memory_order_release);
     seq_of(e).store(e.pos + 1, std::memory_order_release);
     advance(e);
     if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);

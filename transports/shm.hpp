@@ -79,8 +79,7 @@ class ShmRing {
   void flush();
 
   [[nodiscard]] TransportCounters counters() const { return counters_; }
-  [[nodiscard]] Effective effective() const { return {capacity_, capacity_ * stride_}; }
-  [[nodiscard]] std::size_t batch() const { return batch_; }
+  [[nodiscard]] Effective effective() const { return {layout_.capacity, layout_.capacity * layout_.stride}; }
   static Capabilities capabilities();
 
  private:
@@ -121,11 +120,16 @@ class ShmRing {
   void publish_tail(Endpoint& e, bool force);
   void wake_if_sleeping(std::atomic<std::uint32_t>& word);
 
+  // Everything derived from the options, in one value so that split_consumer() copies it whole.
+  struct Layout {
+    std::size_t stride = 0;        // bytes per slot
+    std::size_t capacity = 0;      // slots
+    std::uint64_t batch = 1;       // batched designs: messages per index publication
+    std::size_t trailing_seq = 0;  // offset of the second sequence word in a slot, 0 = none
+  };
+
   TransportOptions options_;
-  std::size_t stride_ = 0;
-  std::size_t capacity_ = 0;
-  std::uint64_t batch_ = 1;
-  std::size_t trailing_seq_ = 0;  // offset of the second sequence word in a slot, 0 = none
+  Layout layout_;
   os::Mapping mapping_;
   Endpoint tx_, rx_;
   TransportCounters counters_;
