@@ -51,6 +51,7 @@ json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_count
             {"full_waits", full_waits_counted ? json(s.counters.full_waits) : json(nullptr)},
             {"syscalls", s.counters.syscalls},
             {"syscalls_per_msg", static_cast<double>(s.counters.syscalls) / n},
+            {"trailing_waits", s.counters.trailing_waits},
             {"verified_messages", s.verified}};
   if (auto k = s.kernel_syscalls())
     j["kernel_syscalls"] = {{"count", *k},
@@ -131,7 +132,12 @@ json to_json(const RunResult& r) {
                  {"slot_sequence_words", d.slot_seq},
                  {"packed_slots", d.packed},
                  {"zero_copy", d.zero_copy},
-                 {"trailing_sequence_word", d.trailing_seq}};
+                 {"trailing_sequence_word", d.trailing_seq},
+                 {"slip", d.slip},
+                 {"aligned_payload", d.aligned_payload},
+                 {"lookahead", r.effective.capacity_messages != 0
+                                   ? ring_lookahead(d, r.config.payload_bytes, r.effective.capacity_messages)
+                                   : 1}};
   } else if (entry && entry->kind == EntryKind::baseline) {
     j["baseline"] = true;
   }

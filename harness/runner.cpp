@@ -81,7 +81,7 @@ Usage Usage::now() {
 
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
   return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
-          a.full_waits - b.full_waits, a.syscalls - b.syscalls};
+          a.full_waits - b.full_waits, a.syscalls - b.syscalls, a.trailing_waits - b.trailing_waits};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -142,6 +142,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.futex_wakes);
   field(s.counters.full_waits);
   field(s.counters.syscalls);
+  field(s.counters.trailing_waits);
   field(s.verified);
   field(s.harness_syscalls);
   for (auto& v : s.perf.values) field(v);

@@ -23,8 +23,8 @@ constexpr TransportEntry ring(std::string_view name, std::string_view summary,
 }
 
 constexpr TransportEntry kTable[] = {
-    ring<kRingSlotSeq>("shm", "shared-memory SPSC ring, per-slot sequence words; futex wake-ups only for sleepers",
-                       EntryKind::transport),
+    ring<kRingSlip>("shm", "shared-memory SPSC ring, per-slot sequence words, trails a streaming writer; futex "
+                    "wake-ups only for sleepers", EntryKind::transport),
     row<MqTransport>("mq", "POSIX message queue (mq_open); capacity = mq_maxmsg, size <= fs.mqueue.msgsize_max"),
     row<PipeTransport>("pipe", "anonymous pipes (one per direction); capacity via F_SETPIPE_SZ"),
     row<UnixTransport>("unix", "Unix domain stream socket pair (socketpair)"),
@@ -35,9 +35,10 @@ constexpr TransportEntry kTable[] = {
     ring<kRingPadded>("shm-padded", "ring ablation: head and tail on cache lines of their own"),
     ring<kRingCached>("shm-cached", "ring ablation: padded + private copies of the other side's index"),
     ring<kRingBatched>("shm-batched", "ring ablation: cached + indices published once per batch (or before waiting)"),
-    ring<kRingFalseShare>("shm-packed", "ring ablation: shm with slots packed, not padded to lines (false sharing)"),
-    ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: shm, message written and read in place (reserve/commit)"),
-    ring<kRingTwoSeq>("shm-2seq", "ring ablation: shm + a second sequence word after a message that spills a line"),
+    ring<kRingSlotSeq>("shm-slotseq", "ring ablation: cached + a sequence word in every slot, no head index (FastForward)"),
+    ring<kRingTwoSeq>("shm-2seq", "ring ablation: slotseq + a second sequence word after a message that spills a line"),
+    ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
+    ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
 };
@@ -48,8 +49,8 @@ std::span<const TransportEntry> transport_table() { return kTable; }
 std::vector<std::string> transport_group(std::string_view group) {
   std::vector<std::string> out;
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
-    for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-2seq", "shm-packed",
-                   "shm-zerocopy", "shm-rawcopy"})
+    for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm",
+                   "shm-packed", "shm-zerocopy", "shm-rawcopy"})
       out.emplace_back(n);
     return out;
   }

@@ -14,21 +14,37 @@ constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 // Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once.
 constexpr std::uint32_t kEagerAfterPolls = 4;
+// slip: polls after which a consumer trailing a producer that has not flushed polls the next slot itself;
+// and how many bytes of slots it trails by at most (beyond that the hand-over of one slot costs little next
+// to its copy).
+constexpr std::uint32_t kSlipPolls = 64;
+constexpr std::size_t kSlipBytes = 2048;
+constexpr std::uint64_t kSlipSlots = 16;
+// slip: set in a sequence word when the producer had not stopped (flushed) since its previous message.
+constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+// aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
+constexpr std::size_t kAlignedFrom = 1024;
+
+std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
+  if (!d.slot_seq) return 0;
+  return d.aligned_payload && message_bytes >= kAlignedFrom ? kLine : kSeqBytes;
+}
 
 // Where a slot's second sequence word goes, or 0 for none: in the 2seq design a message that does not fit on
 // its first cache line next to the leading sequence word gets one right after its payload as well. A consumer
 // that has waited kEagerAfterPolls polls reads both words at once, so the first and the last line of the
 // message cross between the caches in parallel instead of one after the other.
 std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) {
-  if (!d.trailing_seq || kSeqBytes + message_bytes <= kLine) return 0;
-  return round_up(kSeqBytes + message_bytes, kSeqBytes);
+  const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
+  if (!d.trailing_seq || end <= kLine) return 0;
+  return round_up(end, kSeqBytes);
 }
 
 std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, kLine);
-  return round_up(kSeqBytes + message_bytes, d.packed ? kSeqBytes : kLine);
+  return round_up(payload_offset(d, message_bytes) + message_bytes, d.packed ? kSeqBytes : kLine);
 }
 
 // Up to 64 slots, at most 16 MiB of them, at least two.
@@ -48,6 +64,12 @@ void sleep_unless(std::atomic<std::uint32_t>& word, TransportCounters& c, Ready&
 }
 }  // namespace
 
+std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
+  if (!d.slip) return 1;
+  const std::uint64_t by_bytes = kSlipBytes / slot_stride(d, message_bytes);
+  return std::clamp<std::uint64_t>(std::min<std::uint64_t>({kSlipSlots, capacity / 4, by_bytes}), 1, kSlipSlots);
+}
+
 template <const RingDesign& D>
 Capabilities ShmRing<D>::capabilities() {
   Capabilities c{std::size_t{1} << 30, "shm: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
@@ -60,9 +82,11 @@ template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   layout_.stride = slot_stride(D, options.message_bytes);
   layout_.trailing_seq = trailing_seq_offset(D, options.message_bytes);
+  layout_.payload = payload_offset(D, options.message_bytes);
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity);
+  layout_.lookahead = ring_lookahead(D, options.message_bytes, layout_.capacity);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(layout_.capacity * layout_.stride, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
   mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings);
@@ -113,18 +137,39 @@ std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const
 // Otherwise the trailing word is read only once the leading one matches, so a reader that is just behind
 // a streaming writer keeps one line of the slot being written, not two, away from it.
 template <const RingDesign& D>
-bool ShmRing<D>::published(const Endpoint& e, std::memory_order mo, bool eager) const {
-  const std::uint64_t want = e.pos + 1;
-  const std::uint64_t lead = seq_of(e).load(mo);
-  if (!layout_.trailing_seq) return lead == want;
-  if (!eager && lead != want) return false;
-  const std::uint64_t trail = trailing_seq_of(e).load(mo);
-  return (lead == want) & (trail == want);
+bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::memory_order mo, bool eager,
+                              bool* streaming) const {
+  auto word = [](const std::byte* p) -> const std::atomic<std::uint64_t>& {
+    return *std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(p));
+  };
+  const std::uint64_t lead = word(slot).load(mo);
+  bool ok = (lead & ~kStreamingBit) == want;
+  if (layout_.trailing_seq && (ok || eager)) ok &= word(slot + layout_.trailing_seq).load(mo) == want;
+  if (ok && streaming) *streaming = (lead & kStreamingBit) != 0;
+  return ok;
 }
 
 template <const RingDesign& D>
-std::byte* ShmRing<D>::payload(const Endpoint& e) {
-  return D.slot_seq ? e.cur + kSeqBytes : e.cur;
+bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
+  return published_at(e.cur, e.pos + 1, mo, eager, &e.streaming);
+}
+
+// The producer publishes slots in order, each with a release store of its sequence word, so the word of the
+// slot `lookahead - 1` ahead vouches for every slot before it: the consumer reads those without polling.
+template <const RingDesign& D>
+bool ShmRing<D>::ready_ahead(Endpoint& e) {
+  if (e.pos < e.ready) return true;
+  const std::uint64_t k = layout_.lookahead - 1;
+  const std::byte* slot = e.cur + k * layout_.stride;
+  if (slot >= e.end) slot -= e.end - e.slots;
+  if (!published_at(slot, e.pos + k + 1, std::memory_order_acquire, true, &e.streaming)) return false;
+  e.ready = e.pos + k + 1;
+  return true;
+}
+
+template <const RingDesign& D>
+std::byte* ShmRing<D>::payload(const Endpoint& e) const {
+  return e.cur + layout_.payload;
 }
 
 template <const RingDesign& D>
@@ -201,6 +246,9 @@ void ShmRing<D>::wait_room(Endpoint& e) {
 
 template <const RingDesign& D>
 void ShmRing<D>::wait_message(Endpoint& e) {
+  if constexpr (D.slip) {
+    if (layout_.lookahead > 1) return wait_message_slipping(e);
+  }
   if (has_message(e, false)) return;
   flush();
   RingHeader& r = *e.ring;
@@ -215,10 +263,50 @@ void ShmRing<D>::wait_message(Endpoint& e) {
       });
 }
 
+// slip (see shm.hpp). Whether to trail is decided per wait: only after a message the producer sent
+// mid-stream (its sequence word carries kStreamingBit), and only while the producer's head is behind this
+// position (a head equal to it says the producer stopped right here, so the next message will be polled for).
+// A ping-pong or a paced sender flushes before every message, so its messages never carry the bit and its
+// consumer never reads the head: the single-message hand-over costs exactly what slotseq's does.
+template <const RingDesign& D>
+void ShmRing<D>::wait_message_slipping(Endpoint& e) {
+  if (ready_ahead(e)) return;
+  flush();
+  RingHeader& r = *e.ring;
+  bool trail = e.streaming && options_.wait != Wait::block;
+  std::uint32_t polls = 0;
+  auto trailing = [&] {
+    if (ready_ahead(e)) return true;
+    const std::uint64_t head = r.head.load(std::memory_order_acquire);
+    if (head > e.pos) {
+      e.ready = head;
+      e.streaming = false;
+      return true;
+    }
+    if (head == e.pos || ++polls > kSlipPolls) trail = false;
+    return false;
+  };
+  if (trail) {
+    ++counters_.trailing_waits;
+    if (trailing()) return;
+  }
+  wait_until(
+      options_.wait, options_.spin_budget, counters_,
+      [&] { return trail ? trailing() : published(e, std::memory_order_acquire, ++polls > kEagerAfterPolls); },
+      [&] { sleep_unless(r.consumer_futex, counters_, [&] { return published(e, std::memory_order_seq_cst, true); }); });
+}
+
+// The sequence word published the message. A slipping producer also says where it stopped, but only after
+// two or more messages since it last stopped: only then was the last one marked as sent mid-stream, and only
+// then may its consumer be trailing and waiting for this head.
 template <const RingDesign& D>
 void ShmRing<D>::publish_head(Endpoint& e, bool force) {
   if constexpr (D.slot_seq) {
-    return;  // the sequence word published the message
+    if (D.slip && force) {
+      if (e.pos - e.published >= 2) e.ring->head.store(e.pos, std::memory_order_release);
+      e.published = e.pos;
+    }
+    return;
   } else {
     if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
     e.ring->head.store(e.pos, std::memory_order_release);
@@ -246,7 +334,8 @@ void ShmRing<D>::commit() {
   Endpoint& e = tx_;
   if constexpr (D.slot_seq) {
     if (layout_.trailing_seq) trailing_seq_of(e).store(e.pos + 1, std::memory_order_release);
-    seq_of(e).store(e.pos + 1, std::memory_order_release);
+    const std::uint64_t mid_stream = D.slip && e.pos != e.published ? kStreamingBit : 0;
+    seq_of(e).store((e.pos + 1) | mid_stream, std::memory_order_release);
     advance(e);
     if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
   } else {
@@ -302,6 +391,7 @@ template class ShmRing<kRingSlotSeq>;
 template class ShmRing<kRingFalseShare>;
 template class ShmRing<kRingZeroCopy>;
 template class ShmRing<kRingTwoSeq>;
+template class ShmRing<kRingSlip>;
 
 Capabilities ShmRawCopy::capabilities() {
   return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};

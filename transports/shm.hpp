@@ -9,9 +9,22 @@
 //   cached   each side keeps a private copy of the other's index and reloads it only when the copy says
 //            full/empty (the MCRingBuffer / rigtorp SPSCQueue step)
 //   batched  cached, and each index is published once per batch of messages, or before the side waits
-//   slotseq  `shm`: no head index at all; every slot carries a sequence word on its payload's first cache
-//            line (FastForward-style), so the consumer polls the slot itself and a small message costs one
-//            line transfer; the producer keeps a cached copy of the consumer's tail
+//   slotseq  no head index at all; every slot carries a sequence word on its payload's first cache line
+//            (FastForward-style), so the consumer polls the slot itself and a small message costs one line
+//            transfer; the producer keeps a cached copy of the consumer's tail
+//   2seq     slotseq + a second sequence word after a message longer than its first line (below)
+//   slip     `shm`: 2seq + temporal slipping. A consumer that catches up with a *streaming* producer would
+//            poll the very line being written, so every slot crosses between the caches several times; it
+//            trails the producer by `lookahead` slots instead (it waits for the slot that many ahead, whose
+//            sequence word vouches for all before it) and never touches a line still being written. The
+//            producer publishes its position in `head` only when it stops (before any wait, and when the
+//            harness flushes): a head that has caught up with the consumer says "idle", and then the consumer
+//            polls the next slot itself, the one-transfer hand-over ping-pong needs. A trailing consumer gives
+//            up trailing after kSlipPolls polls, so a producer that never flushes delays a message by that
+//            much at most. And a message of 1 KiB or more starts on its own cache line, after the sequence
+//            word's: glibc copies large blocks with `rep movsb`, which slows down when source and destination
+//            are not equally aligned, and the harness's buffers are line-aligned (one line per slot is
+//            nothing next to a kilobyte).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -40,6 +53,8 @@ struct RingDesign {
   bool packed;             // slots not padded to cache lines
   bool zero_copy;          // reserve/commit and peek/release instead of copying
   bool trailing_seq;       // slotseq: a second sequence word after a message longer than its first line
+  bool slip;               // slotseq: the consumer trails a streaming producer by a few slots
+  bool aligned_payload;    // slotseq: a message of kAlignedFrom bytes or more starts on a cache line of its own
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring.
@@ -48,14 +63,19 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
 }
 
-inline constexpr RingDesign kRingNaive{"naive", true, false, 1, false, false, false, false};
-inline constexpr RingDesign kRingPadded{"padded", false, false, 1, false, false, false, false};
-inline constexpr RingDesign kRingCached{"cached", false, true, 1, false, false, false, false};
-inline constexpr RingDesign kRingBatched{"batched", false, true, 16, false, false, false, false};
-inline constexpr RingDesign kRingSlotSeq{"slotseq", false, true, 1, true, false, false, false};
-inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, true, true, false, false};
-inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true, false};
-inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, false, false, true};
+// slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
+// and slot count.
+std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity);
+
+inline constexpr RingDesign kRingNaive{"naive", true, false, 1, false, false, false, false, false, false};
+inline constexpr RingDesign kRingPadded{"padded", false, false, 1, false, false, false, false, false, false};
+inline constexpr RingDesign kRingCached{"cached", false, true, 1, false, false, false, false, false, false};
+inline constexpr RingDesign kRingBatched{"batched", false, true, 16, false, false, false, false, false, false};
+inline constexpr RingDesign kRingSlotSeq{"slotseq", false, true, 1, true, false, false, false, false, false};
+inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, true, true, false, false, false, false};
+inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true, false, false, false};
+inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, false, false, true, false, false};
+inline constexpr RingDesign kRingSlip{"slotseq-2seq-slip", false, true, 1, true, false, false, true, true, true};
 
 template <const RingDesign& D>
 class ShmRing {
@@ -103,18 +123,24 @@ class ShmRing {
     std::byte* cur = nullptr;     // the slot of `pos` (kept incrementally: no division per message)
     std::uint64_t pos = 0;        // next slot to write (producer) or read (consumer)
     std::uint64_t cached = 0;     // the other side's index as last seen (cached designs)
-    std::uint64_t published = 0;  // own index as last published (batched designs)
+    std::uint64_t published = 0;  // own index as last published (batched designs; slip: the producer's head)
+    std::uint64_t ready = 0;      // slip: messages before this one are known to be published
+    bool streaming = false;       // slip: the last message found was sent mid-stream
   };
 
   static std::atomic<std::uint64_t>& seq_of(const Endpoint& e);  // of the slot at e.pos
-  static std::byte* payload(const Endpoint& e);                   // of the slot at e.pos
+  std::byte* payload(const Endpoint& e) const;                    // of the slot at e.pos
   std::atomic<std::uint64_t>& trailing_seq_of(const Endpoint& e) const;
-  bool published(const Endpoint& e, std::memory_order mo, bool eager) const;  // slotseq: message at e.pos there?
+  bool published(Endpoint& e, std::memory_order mo, bool eager) const;  // slotseq: message at e.pos there?
+  bool published_at(const std::byte* slot, std::uint64_t want, std::memory_order mo, bool eager,
+                    bool* streaming) const;
+  bool ready_ahead(Endpoint& e);  // slip: is the message at e.pos known to be there, without polling its slot?
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e, bool eager);
   void wait_room(Endpoint& e);
   void wait_message(Endpoint& e);
+  void wait_message_slipping(Endpoint& e);
   void wait_taken(Endpoint& e);
   void publish_head(Endpoint& e, bool force);
   void publish_tail(Endpoint& e, bool force);
@@ -126,6 +152,8 @@ class ShmRing {
     std::size_t capacity = 0;      // slots
     std::uint64_t batch = 1;       // batched designs: messages per index publication
     std::size_t trailing_seq = 0;  // offset of the second sequence word in a slot, 0 = none
+    std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
+    std::size_t payload = 0;       // offset of the payload in a slot
   };
 
   TransportOptions options_;
@@ -143,8 +171,9 @@ extern template class ShmRing<kRingSlotSeq>;
 extern template class ShmRing<kRingFalseShare>;
 extern template class ShmRing<kRingZeroCopy>;
 extern template class ShmRing<kRingTwoSeq>;
+extern template class ShmRing<kRingSlip>;
 
-using ShmTransport = ShmRing<kRingSlotSeq>;
+using ShmTransport = ShmRing<kRingSlip>;
 
 // Not a transport: the producer copies each message into the next slot and the consumer copies one out,
 // with no synchronisation at all (the consumer may read a slot while it is being written). Stream only,

@@ -70,6 +70,8 @@ struct TransportCounters {
   // Every system call made in send/recv: each attempt (EAGAIN and EINTR retries too), poll, futex wait or
   // wake, sched_yield. Checked against the kernel's own count (raw_syscalls:sys_enter) when perf allows.
   std::uint64_t syscalls = 0;
+  // shm: waits in which the consumer trailed a streaming producer instead of polling the slot being written.
+  std::uint64_t trailing_waits = 0;
 };
 
 struct Effective {

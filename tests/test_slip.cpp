@@ -1,0 +1,99 @@
+// The shm ring's temporal slipping (transports/shm.hpp, design "slip"), driven from one thread so every step is
+// deterministic: producer and consumer are two views of one ring, and each receive happens only after the
+// sends it needs. What must hold: a consumer that caught up with a streaming producer trails it (and still gets
+// every message, intact, even if the producer never says it stopped); one whose producer stops after every
+// message (ping-pong, paced sends) never trails; and a head published at a stop ends a trailing wait at once.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "transports/shm.hpp"
+
+namespace ipcbench {
+namespace {
+
+constexpr std::size_t kBytes = 64;
+
+struct Pair {
+  explicit Pair(Wait wait = Wait::spin) : producer(options(wait)), consumer(producer.split_consumer()) {
+    producer.open(Role::producer);
+    consumer.open(Role::consumer);
+  }
+  static TransportOptions options(Wait wait) {
+    TransportOptions o;
+    o.message_bytes = kBytes;
+    o.wait = wait;
+    o.spin_budget = 1u << 20;  // never yield or sleep here: one thread plays both sides
+    o.duplex = false;
+    return o;
+  }
+  void send(std::uint64_t seq) {
+    std::vector<std::byte> m(kBytes);
+    for (std::size_t i = 0; i < kBytes; ++i) m[i] = static_cast<std::byte>(seq * 31 + i);
+    producer.send(m);
+  }
+  void expect(std::uint64_t seq) {
+    std::vector<std::byte> m(kBytes);
+    consumer.recv(m);
+    for (std::size_t i = 0; i < kBytes; ++i)
+      ASSERT_EQ(m[i], static_cast<std::byte>(seq * 31 + i)) << "message " << seq << " byte " << i;
+  }
+  std::uint64_t trailing() const { return consumer.counters().trailing_waits; }
+  ShmTransport producer, consumer;
+};
+
+TEST(Slip, LookaheadIsSixteenSlotsForSmallMessagesAndNoneForLargeOnes) {
+  EXPECT_EQ(ring_lookahead(kRingSlip, 64, 64), 16u);
+  EXPECT_EQ(ring_lookahead(kRingSlip, 64, 8), 2u);       // never more than a quarter of the ring
+  EXPECT_EQ(ring_lookahead(kRingSlip, 65536, 64), 1u);   // a slot's copy dwarfs its hand-over
+  EXPECT_EQ(ring_lookahead(kRingTwoSeq, 64, 64), 1u);    // only the slip design trails
+}
+
+TEST(Slip, PingPongStyleSendsNeverMakeTheConsumerTrail) {
+  Pair p;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    p.send(i);
+    p.producer.flush();  // what a ping-pong producer does before it waits for the reply
+    p.expect(i);
+  }
+  EXPECT_EQ(p.trailing(), 0u);
+}
+
+TEST(Slip, AConsumerThatCaughtUpWithAStreamTrailsAndStillGetsEveryMessageWithoutAFlush) {
+  Pair p;
+  for (std::uint64_t i = 0; i < 3; ++i) p.send(i);  // a stream the producer never says it ended
+  for (std::uint64_t i = 0; i < 3; ++i) p.expect(i);
+  // 0 came after a stop (polled for), 1 was sent mid-stream; waiting for 2 the consumer trails, finds no
+  // head, gives up after kSlipPolls polls and takes 2 from its slot.
+  EXPECT_EQ(p.trailing(), 1u);
+}
+
+TEST(Slip, ABurstIsReadBehindTheLookaheadAndAStopEndsTheTrailingWait) {
+  Pair p;
+  std::uint64_t seq = 0;
+  p.send(seq++);
+  p.producer.flush();
+  p.expect(0);
+  for (int i = 0; i < 40; ++i) p.send(seq++);  // 1..40, each after the previous without a stop
+  for (std::uint64_t i = 1; i <= 32; ++i) p.expect(i);  // 1..16 and 17..32 behind the lookahead, no wait
+  EXPECT_EQ(p.trailing(), 0u);
+  p.producer.flush();  // publishes head = 41
+  for (std::uint64_t i = 33; i <= 40; ++i) p.expect(i);
+  // Waiting for 33 after 32 (mid-stream), the consumer trails; the head ends that wait at once.
+  EXPECT_EQ(p.trailing(), 1u);
+  // The producer stopped right after 40 and the consumer has everything: the next message is polled for.
+  p.send(seq++);
+  p.expect(41);
+  EXPECT_EQ(p.trailing(), 1u);
+}
+
+TEST(Slip, BlockingConsumersNeverTrail) {
+  Pair p(Wait::block);
+  for (std::uint64_t i = 0; i < 40; ++i) p.send(i);
+  for (std::uint64_t i = 0; i < 40; ++i) p.expect(i);
+  EXPECT_EQ(p.trailing(), 0u);
+}
+
+}  // namespace
+}  // namespace ipcbench
