@@ -735,6 +735,26 @@ class Topology(TmpDirCase):
                 self.assertLess(run_["latency"]["rtt_ns"]["p50"], 2e6, run_["transport"])
 
 
+    def test_matrix_budget_samples_per_class_and_stops_in_time(self):
+        """A budget too small for every pair: one pair per class, and the runs past the budget are skipped rows."""
+        prefix, cpus = two_cpus_prefix()
+        if not prefix or len(cpus) < 2:
+            self.skipTest("needs taskset and two CPUs")
+        doc, r = self.sweep("--matrix", "--matrix-budget", "0.001", "--transports", "pipe", "--duration", "0.02",
+                            "--warmup", "50", "--floor-duration", "0.02", "--seed", "3", prefix=prefix)
+        m = doc["matrix"]
+        classes = {c["class"] for c in doc["context"]["topology"]["classes"] if "pairs" in c}
+        self.assertTrue(m["sampled"])
+        self.assertEqual((m["pairs_total"], m["pairs_measured"]), (4, len(classes)))
+        self.assertEqual({c["class"] for c in m["floor_cells"]}, classes, "one pair of each class")
+        missing = m["transports"][0]["missing"]
+        self.assertEqual(len(missing), len(classes))
+        for x in missing:
+            self.assertEqual(x["status"], "skipped")
+            self.assertIn("--matrix-budget", x["reason"])
+        self.assertIn("sampled per class", r.stderr)
+
+
 class ReferenceResults(unittest.TestCase):
     """The result files the README quotes (results/reference/) still match the schema, and hold what is quoted."""
 
