@@ -82,9 +82,9 @@ std::vector<std::optional<int>> ordinals(const std::vector<std::optional<std::ve
 }  // namespace
 
 const CpuInfo* Topology::find(int cpu) const {
-  for (const auto& c : cpus)
-    if (c.cpu == cpu) return &c;
-  return nullptr;
+  // cpus is in CPU order: pair_class is called for every pair of hundreds of CPUs.
+  auto it = std::lower_bound(cpus.begin(), cpus.end(), cpu, [](const CpuInfo& c, int v) { return c.cpu < v; });
+  return it != cpus.end() && it->cpu == cpu ? &*it : nullptr;
 }
 
 Topology read_topology(const std::string& sys_root) {
