@@ -11,6 +11,7 @@
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
 #include "harness/runner.hpp"
+#include "harness/topology.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
@@ -50,7 +51,7 @@ void print_list() {
     std::string why;
     auto pair = resolve_placement(p.name, allowed, &why);
     std::printf("  %-12s %s\n  %-12s   here: %s\n", std::string(p.name).c_str(), std::string(p.summary).c_str(), "",
-                pair ? ("cpus " + pair->str()).c_str() : "not available here");
+                pair ? ("cpus " + pair->str()).c_str() : why.c_str());
   }
 }
 
@@ -83,6 +84,22 @@ void check_cpu(int cpu, const std::vector<int>& online, const std::vector<int>& 
                                 cpu_list_text(allowed) + "); check taskset or the cgroup cpuset");
 }
 
+// --matrix: as many ordered CPU pairs as the budget allows by a rough cost model (each pair's floors, then its
+// runs: duration plus fork, warm-up and the adjacent floor); all of them when they fit.
+void plan_matrix(CliOptions& out) {
+  constexpr double kRunOverheadS = 0.1, kFloorOverheadS = 0.02;
+  auto& spec = out.spec;
+  spec.pairs = {{"same-core", CpuPair{out.matrix_cpus.front(), out.matrix_cpus.front()}}};
+  const double runs_per_pair = static_cast<double>(expand(spec).size() * out.repetitions);
+  const double run_s = std::max(spec.base.duration_s, 0.02) + kRunOverheadS;
+  const double pair_s = 3 * (out.floor_duration_s + kFloorOverheadS) + runs_per_pair * run_s;
+  const auto max_pairs = static_cast<std::size_t>(std::max(1.0, out.matrix_budget_s / pair_s));
+  const auto& topology = topo::system_topology();
+  out.matrix_plan = topo::matrix_pairs(topology, out.matrix_cpus, max_pairs, out.seed);
+  spec.pairs.clear();
+  for (const auto& p : out.matrix_plan.pairs) spec.pairs.push_back({classify_pair(p), p});
+}
+
 void check_writable(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path p(path);
@@ -110,11 +127,13 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "  ipcbench                                   default suite, results/<host>-<UTC time>.json\n"
       "  ipcbench --transports shm,pipe --sizes 64,4K --wait spin,block --placement cross-core\n"
       "  ipcbench --cpus 0:1 --patterns pingpong --messages 100000 --verify\n"
+      "  ipcbench --placement shared-llc,cross-socket   (classes here: ipcbench --list)\n"
+      "  ipcbench --matrix --transports shm --wait spin  (core-pair matrix, with the cache-line floor)\n"
       "  ipcbench --repetitions 5 --out a.json   (later: ipcbench compare a.json b.json)\n"
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
-      spin_budget, floor_duration, repetitions, seed, clock = "auto";
-  bool list = false, verify = false, threads = false;
+      spin_budget, floor_duration, repetitions, seed, matrix_budget, clock = "auto";
+  bool list = false, verify = false, threads = false, matrix = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
                  "the raw-copy baseline), all (see --list)");
@@ -122,7 +141,15 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K)");
   app.add_option("--wait", waits, "block,spin,hybrid (default: shm spin+block, others block)");
   app.add_option("--cpus", cpus, "producer:consumer CPU pairs, e.g. 0:1,0:0 (instead of --placement)");
-  app.add_option("--placement", placements, "same-core,cross-core,smt-sibling (default: same-core,cross-core)");
+  app.add_option("--placement", placements,
+                 "CPU-pair classes: same-core, smt-sibling, shared-l2, shared-llc, cross-llc, cross-numa, cross-socket, "
+                 "or cross-core (any two CPUs not the same core or siblings); the harness picks a representative "
+                 "pair of each (see --list; default: same-core,cross-core)");
+  app.add_flag("--matrix", matrix,
+               "Core-pair matrix: ping-pong over every ordered pair of allowed CPUs (diagonal included), or a "
+               "sample per class when that does not fit in --matrix-budget; with the cache-line floor of each pair. "
+               "Default size 64, transports from --transports");
+  app.add_option("--matrix-budget", matrix_budget, "Seconds the --matrix sweep may take (default: 120)");
   app.add_option("--messages", messages, "Measured messages per run (default: as many as fit in --duration)");
   app.add_option("--duration", duration, "Target seconds per measured phase (default: 0.25)");
   app.add_option("--floor-duration", floor_duration,
@@ -217,11 +244,32 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     base.verify = verify;
     base.threads = threads;
 
+    if (given("--repetitions")) {
+      out.repetitions = parse_count(repetitions, "--repetitions");
+      if (out.repetitions == 0 || out.repetitions > 1000)
+        throw std::invalid_argument("--repetitions: '" + repetitions + "' is out of range; give a number from 1 to 1000");
+    }
     auto online = os::online_cpus();
     auto allowed = os::allowed_cpus();
     if (given("--cpus") && given("--placement"))
       throw std::invalid_argument("--cpus and --placement both given: use one of them");
-    if (given("--cpus")) {
+    if (given("--matrix-budget") && !matrix)
+      throw std::invalid_argument("--matrix-budget without --matrix: add --matrix or leave the budget out");
+    if (given("--seed")) out.seed = parse_count(seed, "--seed");
+    else out.seed = std::random_device{}();  // 32 bits: short enough to retype as --seed
+    if (matrix) {
+      if (given("--cpus") || given("--placement"))
+        throw std::invalid_argument(std::string("--matrix chooses the CPU pairs itself: leave out ") +
+                                    (given("--cpus") ? "--cpus" : "--placement"));
+      if (given("--patterns") && (spec.patterns.size() != 1 || spec.patterns.front() != Pattern::pingpong))
+        throw std::invalid_argument("--matrix measures round trips: give --patterns pingpong or leave --patterns out");
+      if (given("--matrix-budget")) out.matrix_budget_s = parse_seconds(matrix_budget, "--matrix-budget");
+      spec.patterns = {Pattern::pingpong};
+      if (!given("--sizes")) spec.sizes = {64};
+      out.matrix = true;
+      out.matrix_cpus = allowed;
+      plan_matrix(out);
+    } else if (given("--cpus")) {
       for (const auto& p : parse_cpu_pairs(cpus)) {
         check_cpu(p.producer, online, allowed);
         check_cpu(p.consumer, online, allowed);
@@ -235,7 +283,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
         bool known = false;
         for (const auto& p : placement_table()) known |= p.name == name;
         if (!known)
-          throw std::invalid_argument("--placement: unknown value '" + name + "' (known: same-core, cross-core, smt-sibling)");
+          throw std::invalid_argument("--placement: unknown value '" + name + "' (known: " + topo::placement_names() + ")");
         std::string why;
         auto pair = resolve_placement(name, allowed, &why);
         if (pair) spec.pairs.push_back({name, *pair});
@@ -244,13 +292,6 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       }
     }
 
-    if (given("--repetitions")) {
-      out.repetitions = parse_count(repetitions, "--repetitions");
-      if (out.repetitions == 0 || out.repetitions > 1000)
-        throw std::invalid_argument("--repetitions: '" + repetitions + "' is out of range; give a number from 1 to 1000");
-    }
-    if (given("--seed")) out.seed = parse_count(seed, "--seed");
-    else out.seed = std::random_device{}();  // 32 bits: short enough to retype as --seed
     out.runs = repeat_runs(expand(spec), out.repetitions, out.seed);
     if (given("--out") && out.out_path.empty()) throw std::invalid_argument("--out: empty file name");
     if (out.out_path.empty()) out.out_path = "results/" + hostname() + "-" + utc_timestamp(true) + ".json";

@@ -5,6 +5,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/sweep.hpp"
+#include "harness/topology.hpp"
 
 namespace ipcbench {
 
@@ -18,6 +19,10 @@ struct CliOptions {
   bool quiet = false;
   std::size_t repetitions = 1;  // independent runs per configuration (--repetitions)
   std::uint64_t seed = 0;       // shuffles the runs and seeds the bootstrap (--seed, else random)
+  bool matrix = false;          // --matrix: spec.pairs are the matrix's pairs (matrix_plan)
+  double matrix_budget_s = 120;
+  std::vector<int> matrix_cpus;
+  topo::MatrixPlan matrix_plan;
 };
 
 // Parses and validates everything before anything runs. Returns -1 to go on, otherwise the exit status:

@@ -15,10 +15,19 @@
 #include "harness/repeat.hpp"
 #include "harness/report.hpp"
 #include "harness/table.hpp"
+#include "harness/topology.hpp"
 #include "transports/registry.hpp"
 
 using namespace ipcbench;
 using nlohmann::json;
+
+namespace {
+std::string seconds_text(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", s);
+  return b;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "compare") return compare_main(argc - 1, argv + 1);
@@ -42,6 +51,15 @@ int main(int argc, char** argv) {
         {"unstable_causes",
          "other load on the same CPUs, CPU frequency scaling or boost, the hypervisor moving or descheduling "
          "vCPUs, or too few samples per run (raise --duration or --messages)"}};
+    context["topology"] = topo::topology_json(topo::system_topology(), os::allowed_cpus());
+    if (!opt.matrix) {
+      context["placements"] = json::array();  // the pair picked for each placement, and its class
+      for (const auto& pr : opt.spec.pairs)
+        context["placements"].push_back(
+            {{"placement", pr.placement},
+             {"cpus", {{"producer", pr.cpus.producer}, {"consumer", pr.cpus.consumer}}},
+             {"class", topo::pair_class(topo::system_topology(), pr.cpus.producer, pr.cpus.consumer)}});
+    }
     json runs = json::array();
     json summary = json::array();  // summary[], in config_id order, updated after each run for its configuration
     auto update_summary = [&](const json& run) {
@@ -55,7 +73,14 @@ int main(int argc, char** argv) {
       if (it != summary.end() && (*it)["config_id"] == entry["config_id"]) *it = entry;
       else summary.insert(it, entry);
     };
-    auto save = [&] { write_json_atomic(opt.out_path, make_report(context, runs, summary)); };
+    auto report = [&] {
+      json doc = make_report(context, runs, summary);
+      if (opt.matrix)
+        doc["matrix"] = topo::matrix_json(runs, context["floors"]["cacheline_pingpong"], opt.matrix_cpus,
+                                          opt.matrix_plan, opt.matrix_budget_s);
+      return doc;
+    };
+    auto save = [&] { write_json_atomic(opt.out_path, report()); };
     auto say = [&](const std::string& line) {
       if (!opt.quiet) std::cerr << line << std::endl;
     };
@@ -66,6 +91,17 @@ int main(int argc, char** argv) {
                                    "shuffled with --seed " + std::to_string(opt.seed) + ")"
                              : std::string()) +
         ", writing " + opt.out_path);
+    if (opt.matrix)
+      say("ipcbench: matrix over CPUs " + std::to_string(opt.matrix_cpus.size()) + " allowed: " +
+          std::to_string(opt.matrix_plan.pairs.size()) + " of " + std::to_string(opt.matrix_plan.pairs_total) +
+          " ordered pairs" + (opt.matrix_plan.sampled ? " (sampled per class to fit --matrix-budget)" : "") +
+          ", --matrix-budget " + seconds_text(opt.matrix_budget_s) + " s");
+    else
+      for (const auto& p : context["placements"])
+        say("ipcbench: placement " + p["placement"].get<std::string>() + ": cpus " +
+            std::to_string(p["cpus"]["producer"].get<int>()) + ":" + std::to_string(p["cpus"]["consumer"].get<int>()) +
+            " (class " + p["class"].get<std::string>() + ")");
+    const auto sweep_start_ns = Clock::mono_ns();
 
     // The floors of every CPU pair the sweep uses. The cache line is measured before and after the sweep: on
     // a VM the hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio. The
@@ -121,11 +157,15 @@ int main(int argc, char** argv) {
     for (const auto& planned : opt.runs) {
       if (os::interrupted()) break;
       json j;
-      if (!planned.skip_reason.empty()) {
+      const bool over_budget =
+          opt.matrix && static_cast<double>(Clock::mono_ns() - sweep_start_ns) / 1e9 > opt.matrix_budget_s;
+      if (!planned.skip_reason.empty() || over_budget) {
         RunResult skipped;
         skipped.config = planned.config;
         skipped.status = "skipped";
-        skipped.error = planned.skip_reason;
+        skipped.error = !planned.skip_reason.empty()
+                            ? planned.skip_reason
+                            : "--matrix-budget of " + seconds_text(opt.matrix_budget_s) + " s used up before this run; raise it";
         j = to_json(skipped);
       } else {
         // On a VM the core-to-core latency can change within seconds: each pingpong row gets its own short
@@ -166,8 +206,7 @@ int main(int argc, char** argv) {
       context["incomplete"] = true;
       save();
     }
-    json report = make_report(context, runs, summary);
-    if (!opt.quiet) print_tables(std::cout, report);
+    if (!opt.quiet) print_tables(std::cout, report());
     std::cout << "\nresults: " << opt.out_path << std::endl;
     if (os::interrupted()) return 130;
     return failed ? 1 : 0;

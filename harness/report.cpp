@@ -6,6 +6,7 @@
 
 #include "harness/os/error.hpp"
 #include "harness/repeat.hpp"
+#include "harness/topology.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm.hpp"
 
@@ -111,6 +112,7 @@ json to_json(const RunResult& r) {
       {"payload_bytes", c.payload_bytes},
       {"cpus", {{"producer", c.cpus.producer}, {"consumer", c.cpus.consumer}}},
       {"placement", c.placement},
+      {"placement_class", topo::pair_class(topo::system_topology(), c.cpus.producer, c.cpus.consumer)},
       {"mode", c.threads ? "threads" : "processes"},
       {"capacity", r.effective.capacity_messages != 0 ? json(r.effective.capacity_messages) : json(nullptr)},
       {"capacity_requested", capacity_json(c.capacity)},
@@ -171,6 +173,7 @@ json floor_to_json(const RunResult& r) {
   const bool futex = r.config.transport == "futex";
   json j = {{"cpus", {{"producer", r.config.cpus.producer}, {"consumer", r.config.cpus.consumer}}},
             {"placement", r.config.placement},
+            {"placement_class", topo::pair_class(topo::system_topology(), r.config.cpus.producer, r.config.cpus.consumer)},
             {"status", r.status},
             {"messages", r.messages},
             {"warmup_messages", r.warmup},
@@ -265,7 +268,11 @@ json make_report(const json& context, const json& runs) {
 }
 
 json make_report(const json& context, const json& runs, const json& summary) {
-  return {{"schema_version", kSchemaVersion}, {"context", context}, {"runs", runs}, {"summary", summary}};
+  return {{"schema_version", kSchemaVersion},
+          {"context", context},
+          {"runs", runs},
+          {"summary", summary},
+          {"by_class", topo::by_class(runs)}};
 }
 
 void write_json_atomic(const std::string& path, const json& doc) {

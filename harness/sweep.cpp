@@ -6,15 +6,23 @@
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
+#include "harness/topology.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
 
 namespace {
+// --placement names: the topology classes, closest first, then the older coarse cross-core (harness/topology.hpp).
 constexpr NamedSummary kPlacements[] = {
     {"same-core", "both ends pinned to one CPU: every hand-over is a context switch"},
-    {"cross-core", "two CPUs that are not SMT siblings: data crosses between private caches"},
-    {"smt-sibling", "two hardware threads of one core: they share L1/L2 (needs SMT)"},
+    {"smt-sibling", "two hardware threads of one core: they share L1 and L2 (needs SMT)"},
+    {"shared-l2", "two cores that share an L2 cache (a core cluster)"},
+    {"shared-llc", "two cores that share the last-level cache (L3, a CCX) but not an L2"},
+    {"cross-llc", "two cores of one package and NUMA node with different last-level caches"},
+    {"cross-numa", "two cores of one package in different NUMA nodes (sub-NUMA clustering)"},
+    {"cross-socket", "two cores in different packages (sockets)"},
+    {"cross-core", "any two CPUs that are not the same CPU or SMT siblings (runs[].placement_class names the "
+                   "pair's class); as a class: different cores whose shared caches are unknown"},
 };
 constexpr NamedSummary kPatterns[] = {
     {"pingpong", "request and equal-sized reply; per-message round-trip time into a histogram"},
@@ -43,26 +51,14 @@ std::string classify_pair(const CpuPair& p) {
 }
 
 std::optional<CpuPair> resolve_placement(std::string_view name, const std::vector<int>& allowed, std::string* why_not) {
-  auto fail = [&](const std::string& why) -> std::optional<CpuPair> {
-    if (why_not) *why_not = why;
+  if (!topo::is_placement_name(name)) {
+    if (why_not) *why_not = "unknown placement '" + std::string(name) + "' (known: " + topo::placement_names() + ")";
     return std::nullopt;
-  };
-  if (allowed.empty()) return fail("no CPU is allowed for this process");
-  const int first = allowed.front();
-  if (name == "same-core") return CpuPair{first, first};
-  for (int a : allowed)
-    for (int b : allowed) {
-      if (a == b) continue;
-      bool sib = siblings(a, b);
-      if (name == "cross-core" && !sib) return CpuPair{a, b};
-      if (name == "smt-sibling" && sib) return CpuPair{a, b};
-    }
-  if (name == "cross-core")
-    return fail("placement cross-core is not available here: fewer than two non-sibling CPUs are allowed (" +
-                std::to_string(allowed.size()) + " allowed)");
-  if (name == "smt-sibling")
-    return fail("placement smt-sibling is not available here: no two allowed CPUs are SMT siblings (SMT off or absent)");
-  return fail("unknown placement '" + std::string(name) + "' (known: same-core, cross-core, smt-sibling)");
+  }
+  std::string why;
+  auto pair = topo::representative(topo::system_topology(), name, allowed, &why);
+  if (!pair && why_not) *why_not = std::string(name) + " is not available here (" + why + ")";
+  return pair;
 }
 
 std::string impossible_reason(const RunConfig& cfg) {

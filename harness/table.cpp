@@ -6,6 +6,7 @@
 
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
+#include "harness/topology.hpp"
 
 namespace ipcbench {
 
@@ -163,7 +164,11 @@ std::vector<std::string> pair_floor_lines(const json& floors) {
 std::string progress_line(const json& r) {
   std::string head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " " +
                      r["pattern"].get<std::string>() + " " + format_size(r["payload_bytes"].get<std::size_t>()) +
-                     "B cpus " + pair_of(r["cpus"]);
+                     "B cpus " + pair_of(r["cpus"]) + " (" + r["placement"].get<std::string>() +
+                     (r.contains("placement_class") && r["placement_class"] != r["placement"]
+                          ? ": " + r["placement_class"].get<std::string>()
+                          : std::string()) +
+                     ")";
   if (const auto cap = capacity_note(r); !cap.empty()) head += " " + cap;
   if (r["status"] != "ok") return head + "  " + notes(r);
   if (r["pattern"] == "pingpong")
@@ -273,6 +278,7 @@ void print_tables(std::ostream& out, const json& report) {
     if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';
     for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
     print_repeated_tables(out, report);
+    topo::print_class_tables(out, report);
     for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
     return;
   }
@@ -332,6 +338,7 @@ void print_tables(std::ostream& out, const json& report) {
          "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n"
          "syscalls: system calls per message (per round trip for pingpong) made by each side's transport, "
          "producer+consumer.\n";
+  topo::print_class_tables(out, report);
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }
 

@@ -113,8 +113,9 @@ def footer_of(files):
 def _latency_panel(ax, rows, placement, legend=True):
     sizes = set()
     for series in series_order(rows):
-        pts = sorted((r["payload_bytes"], r["latency"]["rtt_ns"]) for r in rows
-                     if ir.series_name(r) == series and r.get("placement") == placement)
+        # Several CPU pairs of one placement (--cpus 0:1,1:0, --matrix) share a size: sort on the size alone.
+        pts = sorted(((r["payload_bytes"], r["latency"]["rtt_ns"]) for r in rows
+                      if ir.series_name(r) == series and r.get("placement") == placement), key=lambda p: p[0])
         if not pts:
             continue
         x = [p[0] for p in pts]
@@ -435,6 +436,92 @@ def floor_heatmap(f, out_dir):
                  paths)
 
 
+# Short labels for the pair classes written into heatmap cells (context.topology, runs[].placement_class).
+CLASS_ABBREV = {"same-core": "same", "smt-sibling": "SMT", "shared-l2": "L2", "shared-llc": "LLC",
+                "cross-llc": "xLLC", "cross-numa": "xNUMA", "cross-socket": "xSock", "cross-core": "xcore"}
+
+
+def core_pair_heatmap(f, out_dir):
+    """One heatmap per matrix in the file's `matrix` (each transport/wait/size, then the cache-line floor)."""
+    name, title = "core_pair_heatmap", "Core-pair matrix: p50 round trip for every producer/consumer CPU pair"
+    m = f.data.get("matrix")
+    if not m:
+        return skipped(name, title, "no core-pair matrix in the file (run ipcbench --matrix)")
+    cpus = m.get("cpus") or []
+    panels = [(f"{t['transport']}/{t['wait']} {ir.fmt_size(t['payload_bytes'])} ping-pong", t.get("cells") or [])
+              for t in m.get("transports") or []]
+    panels.append(("cache-line floor (before the sweep)", m.get("floor_cells") or []))
+    panels = [(label, cells) for label, cells in panels if cells]
+    if not cpus or not panels:
+        return skipped(name, title, "the file's matrix has no measured cells")
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Patch
+
+    def grid_of(cells):
+        grid = np.full((len(cpus), len(cpus)), np.nan)
+        values = {}
+        for c in cells:
+            if c["producer"] in cpus and c["consumer"] in cpus:
+                values.setdefault((c["producer"], c["consumer"]), []).append(c["p50_ns"])
+        for (p, c), v in values.items():
+            grid[cpus.index(p), cpus.index(c)] = float(np.median(v))  # repetitions: their median
+        return grid
+
+    grids = [grid_of(cells) for _, cells in panels]
+    finite = np.concatenate([g[np.isfinite(g)] for g in grids])
+    norm = LogNorm(vmin=max(float(finite.min()), 1.0), vmax=max(float(finite.max()), float(finite.min()) * 1.01, 2.0))
+    classes = {}
+    for _, cells in panels:
+        for c in cells:
+            classes[(c["producer"], c["consumer"])] = c.get("class", "")
+    cols = min(len(panels), 3)
+    rows = (len(panels) + cols - 1) // cols
+    side = 3.0 + 0.35 * len(cpus)
+    fig, axes = plt.subplots(rows, cols, figsize=(side * cols + 1.5, side * rows + 1.2), squeeze=False)
+    annotate = len(cpus) <= 8
+    for ax, (label, _), grid in zip(axes.flat, panels, grids):
+        im = ax.imshow(grid, cmap="viridis", norm=norm)
+        ticks = range(len(cpus))
+        step = max(1, len(cpus) // 16)
+        ax.set_xticks(list(ticks)[::step])
+        ax.set_xticklabels(cpus[::step])
+        ax.set_yticks(list(ticks)[::step])
+        ax.set_yticklabels(cpus[::step])
+        ax.set_xlabel("consumer CPU")
+        ax.set_ylabel("producer CPU")
+        ax.set_title(label, fontsize=9)
+        if annotate:
+            for i, p in enumerate(cpus):
+                for j, c in enumerate(cpus):
+                    if np.isfinite(grid[i, j]):
+                        bright = norm(grid[i, j]) > 0.6
+                        ax.text(j, i, f"{ir.fmt_ns(grid[i, j])}\n{CLASS_ABBREV.get(classes.get((p, c)), '')}",
+                                ha="center", va="center", fontsize=7, color="black" if bright else "white")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.colorbar(im, ax=axes.ravel().tolist(), label="p50 round trip (ns, log scale)", shrink=0.8)
+    present = [c for c in CLASS_ABBREV if c in set(classes.values())]
+    if annotate and present:
+        fig.legend(handles=[Patch(facecolor="none", edgecolor="none", label=f"{CLASS_ABBREV[c]} = {c}") for c in present],
+                   loc="upper left", fontsize=7, title="pair class (cell label)", title_fontsize=7, frameon=False)
+    sampled = f" ({m.get('pairs_measured')} of {m.get('pairs_total')} pairs, sampled per class)" if m.get("sampled") else ""
+    fig.suptitle(title + sampled, fontsize=11, fontweight="bold")
+    fig.text(0.5, 0.005, f.footer(), ha="center", va="bottom", fontsize=7, color="#555555", wrap=True)
+    paths = []
+    for ext in ("png", "svg"):
+        path = os.path.join(out_dir, f"{name}.{ext}")
+        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else None)
+        paths.append(path)
+    plt.close(fig)
+    missing = sum(len(t.get("missing") or []) for t in m.get("transports") or [])
+    return Chart(name, title, "Median p50 round trip of a cache-line-sized ping-pong for every ordered CPU pair "
+                 "(producer row, consumer column) of ipcbench --matrix, one panel per transport/wait and one for "
+                 "the raw cache-line floor, on one log colour scale. The diagonal is one CPU (every hand-over a "
+                 "context switch); the cell label names the pair's topology class. Blank cells were not measured.",
+                 paths, remark=f"{missing} cell(s) failed or were skipped (matrix.transports[].missing)" if missing
+                 else "")
+
+
 # The ring ablation ladder, then the toggles on the last step, then the copy ceiling (`--transports ablation`).
 ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-2seq", "shm-packed",
                   "shm-zerocopy"]
@@ -551,6 +638,7 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         cpu_vs_latency(f, out_dir, size=dist_size),
         compare_latency_vs_size(files, out_dir),
         floor_heatmap(f, out_dir),
+        core_pair_heatmap(f, out_dir),
         throughput_vs_capacity(f, out_dir),
         ring_ablation(f, out_dir),
     ]

@@ -8,6 +8,7 @@ Every sweep here is tiny (a few hundred messages per run); the whole file takes 
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,18 @@ def ipcbench_pids(marker):
         if marker in cmd and state != "Z":
             pids.append(int(entry))
     return pids
+
+
+def absent_classes():
+    """Placement classes --list says are not available here."""
+    r = run(["--list"])
+    return re.findall(r"(?m)^\s+here: (\S+) is not available here \(", r.stdout)
+
+
+def two_cpus_prefix():
+    """taskset to the first two allowed CPUs, so a --matrix is 2x2 on any machine (one CPU: 1x1)."""
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    return ["taskset", "-c", ",".join(map(str, cpus))] if shutil.which("taskset") else [], cpus
 
 
 class TmpDirCase(unittest.TestCase):
@@ -105,6 +118,28 @@ class BadInput(TmpDirCase):
 
     def test_unknown_placement(self):
         self.refused(["--placement", "far-away"], "far-away", "--placement")
+
+    def test_placement_class_absent_here(self):
+        """A class this machine does not have, named explicitly: one line saying so and why."""
+        absent = absent_classes()
+        if not absent:
+            self.skipTest("every placement class is available on this machine")
+        cls = absent[0]
+        line = self.refused(["--placement", f"same-core,{cls}"], f"--placement: {cls} is not available here (")
+        self.assertTrue(line.endswith(")"), line)
+
+    def test_matrix_with_cpus_or_placement(self):
+        self.refused(["--matrix", "--cpus", "0:0"], "--matrix", "--cpus")
+        self.refused(["--matrix", "--placement", "same-core"], "--matrix", "--placement")
+
+    def test_matrix_with_stream(self):
+        self.refused(["--matrix", "--patterns", "pingpong,stream"], "--matrix", "--patterns")
+
+    def test_matrix_budget_without_matrix(self):
+        self.refused(["--matrix-budget", "5"], "--matrix-budget", "--matrix")
+
+    def test_matrix_budget_junk(self):
+        self.refused(["--matrix", "--matrix-budget", "soon"], "--matrix-budget", "soon")
 
     def test_size_zero(self):
         self.refused(["--sizes", "64,0"], "'0'")
@@ -619,6 +654,105 @@ class Repetitions(TmpDirCase):
         self.assertIn("p50 RTT within 10%: 1 of 1 pingpong rows", c.stdout)
 
 
+
+
+class Topology(TmpDirCase):
+    """Placement classes, placement_class on every run, by_class[], and --matrix over every ordered CPU pair."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    assert_valid = Sweeps.assert_valid
+    check_latency = Sweeps.check_latency
+
+    def sweep(self, *args, prefix=()):
+        out = os.path.join(self.tmp, "r.json")
+        r = run([*args, "--out", out], prefix=prefix, timeout=120)
+        self.assertEqual(r.returncode, 0, f"stderr:\n{r.stderr}")
+        with open(out) as f:
+            doc = json.load(f)
+        self.assert_valid(doc)
+        return doc, r
+
+    def test_classes_are_reported_and_recorded_per_run(self):
+        doc, r = self.sweep("--transports", "pipe", "--patterns", "pingpong", *TINY)
+        topo = doc["context"]["topology"]
+        present = {c["class"]: c for c in topo["classes"]}
+        self.assertIn("same-core", present)
+        self.assertEqual(set(present) & {c["class"] for c in topo["absent"]}, set())
+        cache_dir = "/sys/devices/system/cpu/cpu0/cache"
+        self.assertEqual(topo["cache_info"], os.path.isdir(cache_dir))
+        if not topo["cache_info"]:
+            self.assertTrue(any("cache" in u for u in topo["unknown"]), topo["unknown"])
+        placements = {p["placement"]: p for p in doc["context"]["placements"]}
+        for run_ in doc["runs"]:
+            chosen = placements[run_["placement"]]
+            self.assertEqual(run_["cpus"], chosen["cpus"])
+            self.assertEqual(run_["placement_class"], chosen["class"])
+            where = f"cpus {run_['cpus']['producer']}:{run_['cpus']['consumer']} ({run_['placement']}"
+            self.assertIn(where, r.stderr, "the progress line names the pair and its placement")
+        self.assertEqual(placements["same-core"]["cpus"], present["same-core"]["representative"])
+        classes = {(g["transport"], g["placement_class"]) for g in doc["by_class"]}
+        self.assertEqual(classes, {(r_["transport"], r_["placement_class"]) for r_ in doc["runs"]})
+        for g in doc["by_class"]:
+            mine = [x["latency"]["rtt_ns"]["p50"] for x in doc["runs"] if x["placement_class"] == g["placement_class"]]
+            self.assertEqual(g["runs"], len(mine))
+            self.assertIn(g["p50_rtt_ns"], mine)  # one run per class here: its own p50
+
+    def test_matrix_two_by_two_for_a_transport_and_the_floor(self):
+        prefix, cpus = two_cpus_prefix()
+        if not prefix:
+            self.skipTest("taskset is not installed")
+        doc, r = self.sweep("--matrix", "--transports", "shm,pipe", "--wait", "spin,block", "--duration", "0.02",
+                            "--warmup", "50", "--floor-duration", "0.02", prefix=prefix)
+        m = doc["matrix"]
+        n = len(cpus)
+        self.assertEqual(m["cpus"], cpus)
+        self.assertEqual((m["pairs_total"], m["pairs_measured"], m["sampled"]), (n * n, n * n, False))
+        every_pair = {(a, b) for a in cpus for b in cpus}
+        # Every transport and wait strategy gets its own matrix.
+        keys = {(t["transport"], t["wait"]) for t in m["transports"]}
+        self.assertEqual(keys, {("shm", "spin"), ("shm", "block"), ("pipe", "spin"), ("pipe", "block")})
+        for t in m["transports"]:
+            self.assertEqual(t["missing"], [], t["missing"])
+            self.assertEqual({(c["producer"], c["consumer"]) for c in t["cells"]}, every_pair, t["transport"])
+            self.assertEqual(len(t["cells"]), n * n)
+            for c in t["cells"]:
+                run_ = doc["runs"][c["run_index"]]
+                self.assertEqual((run_["cpus"]["producer"], run_["cpus"]["consumer"]), (c["producer"], c["consumer"]))
+                self.assertEqual((run_["transport"], run_["wait"]), (t["transport"], t["wait"]))
+                self.assertEqual(c["p50_ns"], run_["latency"]["rtt_ns"]["p50"])
+                self.assertEqual(c["class"], run_["placement_class"])
+                self.assertEqual(c["class"] == "same-core", c["producer"] == c["consumer"])
+        self.assertEqual({(c["producer"], c["consumer"]) for c in m["floor_cells"]}, every_pair)
+        self.assertEqual(len(m["floor_cells"]), n * n)
+        self.assertIn("Core-pair matrix", r.stdout)
+        # The diagonal (one CPU) spins only briefly before yielding: no scheduler-tick round trips.
+        for run_ in doc["runs"]:
+            if run_["cpus"]["producer"] == run_["cpus"]["consumer"] and run_["wait"] == "spin":
+                self.assertTrue(run_["spin"]["same_cpu_fallback"])
+                self.assertLess(run_["latency"]["rtt_ns"]["p50"], 2e6, run_["transport"])
+
+
+    def test_matrix_budget_samples_per_class_and_stops_in_time(self):
+        """A budget too small for every pair: one pair per class, and the runs past the budget are skipped rows."""
+        prefix, cpus = two_cpus_prefix()
+        if not prefix or len(cpus) < 2:
+            self.skipTest("needs taskset and two CPUs")
+        doc, r = self.sweep("--matrix", "--matrix-budget", "0.001", "--transports", "pipe", "--duration", "0.02",
+                            "--warmup", "50", "--floor-duration", "0.02", "--seed", "3", prefix=prefix)
+        m = doc["matrix"]
+        classes = {c["class"] for c in doc["context"]["topology"]["classes"] if "pairs" in c}
+        self.assertTrue(m["sampled"])
+        self.assertEqual((m["pairs_total"], m["pairs_measured"]), (4, len(classes)))
+        self.assertEqual({c["class"] for c in m["floor_cells"]}, classes, "one pair of each class")
+        missing = m["transports"][0]["missing"]
+        self.assertEqual(len(missing), len(classes))
+        for x in missing:
+            self.assertEqual(x["status"], "skipped")
+            self.assertIn("--matrix-budget", x["reason"])
+        self.assertIn("sampled per class", r.stderr)
 
 
 class ReferenceResults(unittest.TestCase):

@@ -217,6 +217,37 @@ class Synthetic(TmpCase):
         self.assertIn("skipped compare_latency_vs_size", r.stdout)
         self.assertIn("skipped multikernel", r.stdout)
         self.assertFalse(os.path.exists(os.path.join(out, "compare_latency_vs_size.png")))
+        self.assertIn("skipped core_pair_heatmap: no core-pair matrix in the file", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(out, "core_pair_heatmap.png")))
+
+    def test_core_pair_heatmap(self):
+        """ipcbench --matrix output: one panel per transport/wait and one for the floor, cells labelled by class."""
+        path = results_file(os.path.join(self.tmp, "m.json"), synthetic_suite())
+        with open(path) as f:
+            doc = json.load(f)
+        cpus = [0, 1, 2]
+        cls = lambda p, c: "same-core" if p == c else ("shared-llc" if 2 not in (p, c) else "cross-socket")  # noqa: E731
+        cell = lambda p, c, ns: {"producer": p, "consumer": c, "class": cls(p, c), "p50_ns": ns,  # noqa: E731
+                                 "p99_ns": 2 * ns}
+        doc["matrix"] = {"metric": "p50_rtt_ns", "cpus": cpus, "pairs_total": 9, "pairs_measured": 9, "sampled": False,
+                         "budget_s": 120,
+                         "transports": [{"transport": "shm", "pattern": "pingpong", "payload_bytes": 64, "wait": "spin",
+                                         "cells": [cell(p, c, 1234 + 100 * p + 10 * c) for p in cpus for c in cpus],
+                                         "missing": []}],
+                         "floor_cells": [cell(p, c, 567) for p in cpus for c in cpus if (p, c) != (2, 1)]}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", path, "--out", out)
+        self.assertNotIn("skipped core_pair_heatmap", r.stdout)
+        self.assert_charts(out, ["core_pair_heatmap"])
+        with open(os.path.join(out, "core_pair_heatmap.svg")) as f:
+            svg = f.read()
+        for label in ("shm/spin 64 B ping-pong", "cache-line floor", "producer CPU", "consumer CPU",
+                      "p50 round trip (ns, log scale)", "LLC = shared-llc", "xSock = cross-socket",
+                      "1.5 us", "567 ns", "synth (Synthetic CPU"):
+            self.assertTrue(label in svg, f"the heatmap does not show {label!r}")
+        self.assertEqual(svg.count("567 ns"), 8, "the unmeasured floor cell stays blank")
 
     def test_repetitions_chart_the_median_repetition(self):
         # Three repetitions of every configuration (scaled 0.9, 1.0, 1.2): one point per configuration, the median.
