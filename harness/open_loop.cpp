@@ -14,6 +14,7 @@
 #include "harness/report.hpp"
 #include "harness/run.hpp"
 #include "harness/sweep.hpp"
+#include "harness/table.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcbench {
@@ -497,6 +498,55 @@ std::optional<std::string> check_one_way_clock(json& context, const std::vector<
   }
   context["warnings"].push_back(w);
   return w;
+}
+
+}  // namespace ipcbench
+
+namespace ipcbench {
+
+std::string rate_progress(const json& r) {
+  const auto& ol = r["open_loop"];
+  const auto& ns = r["latency"]["one_way"]["ns"];
+  return "offered " + format_rate(ol["offered_msgs_per_s"]) + "/s achieved " + format_rate(ol["achieved_msgs_per_s"]) +
+         "/s  one-way p50 " + format_ns(ns["p50"]) + " p99 " + format_ns(ns["p99"]) + "  max lag " +
+         format_ns(ol["max_lag_ns"]) + (ol["backlog_grows"].get<bool>() ? "  BACKLOG GROWS" : "");
+}
+
+void print_rate_curves(std::ostream& out, const json& report) {
+  if (!report.contains("rate_curves")) return;
+  out << "\nOpen loop (rate): one-way latency from each message's intended send time vs offered load (median over "
+         "repetitions)\n";
+  char line[256];
+  for (const auto& c : report["rate_curves"]) {
+    const auto& cl = c["closed_loop"];
+    std::string head = c["transport"].get<std::string>() + "/" + c["wait"].get<std::string>() + " " +
+                       format_size(c["payload_bytes"].get<std::size_t>()) + "B cpus " +
+                       std::to_string(c["cpus"]["producer"].get<int>()) + ":" +
+                       std::to_string(c["cpus"]["consumer"].get<int>()) + " " + c["placement"].get<std::string>();
+    if (!cl.is_null()) head += "   closed-loop pingpong RTT p99 " + format_ns(cl["rtt_p99_ns"]);
+    out << "  " << head << '\n';
+    std::snprintf(line, sizeof line, "    %-6s %10s %10s %10s %10s %10s  %s\n", "load", "offered/s", "achieved/s",
+                  "p50", "p99", "max lag", "");
+    out << line;
+    const auto knee = c["knee"].is_null() ? -1 : c["knee"]["index"].get<int>();
+    int i = 0;
+    for (const auto& p : c["points"]) {
+      const std::string load = p["load"].is_number() ? fixed(p["load"].get<double>(), 2) : "-";
+      std::string note = i == knee ? "<- knee: " + c["knee"]["reason"].get<std::string>() : "";
+      if (p["backlog_grows"].get<bool>()) note += std::string(note.empty() ? "" : "; ") + "backlog grows";
+      std::snprintf(line, sizeof line, "    %-6s %10s %10s %10s %10s %10s  %s\n", load.c_str(),
+                    format_rate(p["offered_msgs_per_s"]).c_str(), format_rate(p["achieved_msgs_per_s"]).c_str(),
+                    format_ns(p["p50_ns"]).c_str(), format_ns(p["p99_ns"]).c_str(), format_ns(p["max_lag_ns"]).c_str(),
+                    note.c_str());
+      out << line;
+      ++i;
+    }
+    if (!c["at_load_0_9"].is_null() && c["at_load_0_9"].contains("p99_over_closed_loop_rtt_p99"))
+      out << "    at load 0.9: p99 = " << fixed(c["at_load_0_9"]["p99_over_closed_loop_rtt_p99"].get<double>(), 2)
+          << " x the closed-loop round-trip p99\n";
+  }
+  out << "knee: " << (report["rate_curves"].empty() ? std::string() : report["rate_curves"][0]["knee_rule"].get<std::string>())
+      << ".\n";
 }
 
 }  // namespace ipcbench

@@ -7,6 +7,7 @@
 // (Clock), which must agree across the two CPUs: clock_consistency() checks it.
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -109,6 +110,11 @@ std::optional<std::size_t> find_knee(std::span<const CurvePoint> points, std::st
 // rate_curves[]: one curve per configuration (transport, wait, size, CPUs, capacity, mode) with its points
 // (median over repetitions), the knee and the closed-loop pingpong p99 of the same configuration.
 nlohmann::json rate_curves_json(const nlohmann::json& runs);
+
+// The console view of rate_curves[]: one block per curve, a line per offered load, the knee marked.
+void print_rate_curves(std::ostream& out, const nlohmann::json& report);
+// The progress line's figures for a rate run: offered, achieved, one-way p50/p99, max lag.
+std::string rate_progress(const nlohmann::json& run);
 
 // ---- the clock across two CPUs -------------------------------------------------------------------------
 // Two threads pinned to `a` and `b` hand a clock reading back and forth through one cache line; a reading

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "harness/open_loop.hpp"
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
 
@@ -166,6 +167,7 @@ std::string progress_line(const json& r) {
                      "B cpus " + pair_of(r["cpus"]);
   if (const auto cap = capacity_note(r); !cap.empty()) head += " " + cap;
   if (r["status"] != "ok") return head + "  " + notes(r);
+  if (r["pattern"] == "rate") return head + "  " + rate_progress(r);
   if (r["pattern"] == "pingpong")
     return head + "  p50 " + format_ns(r["latency"]["rtt_ns"]["p50"]) + "  p99 " + format_ns(r["latency"]["rtt_ns"]["p99"]);
   return head + "  " + format_rate(r["throughput"]["msgs_per_s"]) + " msg/s  " +
@@ -273,6 +275,7 @@ void print_tables(std::ostream& out, const json& report) {
     if (ctx["floors"].contains("null_syscall")) out << "  " << host_floors_line(ctx["floors"]) << '\n';
     for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
     print_repeated_tables(out, report);
+    print_rate_curves(out, report);
     for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
     return;
   }
@@ -332,6 +335,7 @@ void print_tables(std::ostream& out, const json& report) {
          "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n"
          "syscalls: system calls per message (per round trip for pingpong) made by each side's transport, "
          "producer+consumer.\n";
+  print_rate_curves(out, report);
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }
 
