@@ -200,14 +200,16 @@ std::optional<std::string> ramp_warning(std::span<const double> samples, double 
          "); the CPU was still clocking up or waking from idle (raise --warmup, or set the performance governor)";
 }
 
-std::optional<std::string> stream_backlog_warning(double drain_ns, double msgs_per_s, std::size_t capacity_messages) {
-  if (drain_ns <= 0 || msgs_per_s <= 0 || capacity_messages == 0) return std::nullopt;
+std::optional<std::string> stream_backlog_warning(double drain_ns, double elapsed_ns, double msgs_per_s,
+                                                  std::size_t capacity_messages) {
+  if (drain_ns <= 0 || elapsed_ns <= 0 || msgs_per_s <= 0 || capacity_messages == 0) return std::nullopt;
   const double backlog = drain_ns * msgs_per_s / 1e9;
-  if (backlog < 0.9 * static_cast<double>(capacity_messages)) return std::nullopt;
+  if (backlog < 0.9 * static_cast<double>(capacity_messages) || drain_ns < kDrainShare * elapsed_ns) return std::nullopt;
   return "stream backlog never drained: when the producer's last send returned the consumer was still ~" +
-         fixed(backlog, 0) + " messages (" + us(drain_ns) + ") behind, the whole buffer of " +
-         std::to_string(capacity_messages) +
-         " messages; the producer was held back by a full buffer, so msgs/s is the consumer's pace";
+         fixed(backlog, 0) + " messages behind, the whole buffer of " + std::to_string(capacity_messages) +
+         " messages, and draining it took " + us(drain_ns) + ", " + fixed(100 * drain_ns / elapsed_ns, 0) +
+         "% of the measured phase; msgs/s is the consumer's pace with a tail of it working alone (raise --duration "
+         "or lower --capacity)";
 }
 
 bool backlog_grows(std::span<const double> lat, double duration_ns) {
@@ -228,7 +230,8 @@ void add_run_warnings(RunResult& res, std::span<const double> pingpong_samples) 
     std::size_t cap = res.effective.capacity_messages;
     if (cap == 0 && res.effective.capacity_bytes != 0)
       cap = std::max<std::size_t>(1, res.effective.capacity_bytes / res.config.payload_bytes);
-    if (auto w = stream_backlog_warning(res.stream_drain_ns, res.msgs_per_s, cap)) res.warnings.push_back(*w);
+    if (auto w = stream_backlog_warning(res.stream_drain_ns, res.elapsed_ns, res.msgs_per_s, cap))
+      res.warnings.push_back(*w);
   }
 }
 

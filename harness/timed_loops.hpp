@@ -7,6 +7,7 @@
 //                       the round trips the producer times as in plain pingpong.
 // The consumer's deltas go into a shared anonymous mapping made before fork (delta_buffer), which the producer
 // reads after the consumer's report: nothing crosses the control channel per message.
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -94,7 +95,8 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
   const double ns_per_tick = Clock::to_ns(1 << 20) / double(1 << 20);
   const double period_ticks = rate ? 1e9 / cfg.rate.msgs_per_s / ns_per_tick : 0;
   const auto sleep_above = static_cast<std::uint64_t>(kSleepAboveNs / ns_per_tick);
-  std::uint64_t clock_reads = 0, sleeps = 0, max_lag = 0, last_lag = 0;
+  std::uint64_t clock_reads = 0, sleeps = 0, yields = 0, max_lag = 0, last_lag = 0;
+  const bool share_cpu = cfg.cpus.producer == cfg.cpus.consumer;
   const auto c0 = ops.counters();
   const auto u0 = Usage::now();
   perf.start();
@@ -112,6 +114,10 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
           ++sleeps;
         }
         do {
+          if (share_cpu) {  // the consumer needs this CPU to take what was sent: give it up while waiting
+            ::sched_yield();
+            ++yields;
+          }
           now = Clock::now();
           ++clock_reads;
         } while (now < due);
@@ -142,7 +148,7 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
   res.messages = n;
   res.warmup = cfg.warmup;
   res.elapsed_ns = Clock::to_ns(t_end - t_start);
-  const auto harness_syscalls = os::ThreadCounters::kOwnSyscalls + (rate ? 1 + sleeps : 0) +
+  const auto harness_syscalls = os::ThreadCounters::kOwnSyscalls + (rate ? 1 + sleeps + yields : 0) +
                                 static_cast<std::uint64_t>(Clock::info().syscalls_per_read.value_or(0.0) *
                                                            static_cast<double>(clock_reads));
   res.producer =

@@ -93,10 +93,10 @@ TEST(RateRuns, KeepingUpIsNotABacklog) {
 }
 
 TEST(StreamRuns, BufferThatNeverDrainsIsFlagged) {
-  RunConfig cfg = rate_config("shm", 0, 400);
+  RunConfig cfg = rate_config("shm", 0, 60);
   cfg.pattern = Pattern::stream;
   cfg.capacity = Capacity::bounded(16);
-  cfg.fault.consumer_delay_us = 100;  // the producer waits on a full ring to the end
+  cfg.fault.consumer_delay_us = 100;  // the producer waits on a full ring to the end, a quarter of the run
   const RunResult r = find_transport(cfg.transport)->run(cfg);
   ASSERT_EQ(r.status, "ok") << r.error;
   bool warned = false;
