@@ -138,3 +138,27 @@ TEST(ClockAcrossCpus, ConsistentHereAndCausal) {
 
 }  // namespace
 }  // namespace ipcbench
+
+namespace ipcbench {
+namespace {
+
+// A consumer that dies or stops answering mid-run fails the rate run promptly, named, instead of hanging.
+TEST(RateRuns, DeadOrStuckConsumerFailsTheRunPromptly) {
+  for (const char* transport : {"shm", "pipe"}) {
+    auto cfg = rate_config(transport, 20'000, 2000);
+    cfg.fault.consumer_kill_after = 300;
+    RunResult r = find_transport(cfg.transport)->run(cfg);
+    EXPECT_EQ(r.status, "error") << transport;
+    EXPECT_NE(r.error.find("killed by signal 9"), std::string::npos) << transport << ": " << r.error;
+    cfg.fault = {};
+    cfg.fault.consumer_stall_after = 300;
+    cfg.timeout_s = 1;
+    r = find_transport(cfg.transport)->run(cfg);
+    EXPECT_EQ(r.status, "error") << transport;
+    EXPECT_NE(r.error.find("timed out"), std::string::npos) << transport << ": " << r.error;
+    EXPECT_LT(r.wall_s, 5) << transport;
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench
