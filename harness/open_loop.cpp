@@ -244,7 +244,7 @@ std::optional<std::size_t> find_knee(std::span<const CurvePoint> pts, std::strin
     const auto& p = pts[i];
     if (p.offered > 0 && p.achieved < (1 - kKneeShortfall) * p.offered) {
       if (why)
-        *why = "achieved " + fixed(100 * p.achieved / p.offered, 1) + "% of the offered rate (below " +
+        *why = "achieved " + fixed(100 * p.achieved / p.offered, 2) + "% of the offered rate (below " +
                fixed(100 * (1 - kKneeShortfall), 0) + "%)";
       return i;
     }
