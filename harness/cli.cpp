@@ -8,6 +8,7 @@
 #include <set>
 
 #include "harness/env.hpp"
+#include "harness/open_loop.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
 #include "harness/runner.hpp"
@@ -137,7 +138,16 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
                  "the raw-copy baseline), all (see --list)");
-  app.add_option("--patterns", patterns, "pingpong,stream (default: both)");
+  app.add_option("--patterns", patterns, "pingpong,stream,rate (default: pingpong,stream)");
+  std::string rates, loads;
+  bool one_way = false;
+  app.add_option("--rate", rates, "Pattern rate: offered messages per second, e.g. 10k,100k,1M");
+  app.add_option("--load", loads,
+                 "Pattern rate: offered load as fractions of the same configuration's stream msgs/s, measured in "
+                 "this invocation (default, without --rate: 0.1,0.25,0.5,0.75,0.9,1.0)");
+  app.add_flag("--one-way", one_way,
+               "Pingpong: the consumer also times each request one way (a send stamp in the message; one clock "
+               "read more per round trip on the consumer's side)");
   app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K)");
   app.add_option("--wait", waits, "block,spin,hybrid (default: shm spin+block, others block)");
   app.add_option("--cpus", cpus, "producer:consumer CPU pairs, e.g. 0:1,0:0 (instead of --placement)");
@@ -207,8 +217,21 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       }
     if (given("--patterns"))
       spec.patterns = parse_enum_list<Pattern>(patterns, "--patterns", pattern_table(), [](const std::string& n) {
-        return n == "pingpong" ? Pattern::pingpong : Pattern::stream;
+        return n == "pingpong" ? Pattern::pingpong : n == "stream" ? Pattern::stream : Pattern::rate;
       });
+    const auto has_pattern = [&](Pattern p) {
+      return std::find(spec.patterns.begin(), spec.patterns.end(), p) != spec.patterns.end();
+    };
+    if ((given("--rate") || given("--load")) && !has_pattern(Pattern::rate))
+      throw std::invalid_argument(std::string(given("--rate") ? "--rate" : "--load") +
+                                  " applies to the rate pattern only: add rate to --patterns (e.g. --patterns rate)");
+    if (given("--rate")) spec.rates = parse_rates(rates);
+    if (given("--load")) {
+      auto l = parse_loads(loads);
+      spec.rates.insert(spec.rates.end(), l.begin(), l.end());
+    }
+    if (one_way && !has_pattern(Pattern::pingpong))
+      throw std::invalid_argument("--one-way applies to the pingpong pattern only: add pingpong to --patterns");
     if (given("--sizes")) {
       spec.sizes = parse_size_list(sizes);
       spec.sizes_explicit = true;
@@ -243,6 +266,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     }
     base.verify = verify;
     base.threads = threads;
+    base.one_way = one_way;
 
     if (given("--repetitions")) {
       out.repetitions = parse_count(repetitions, "--repetitions");

@@ -10,6 +10,7 @@
 #include "harness/decomposition.hpp"
 #include "harness/env.hpp"
 #include "harness/floor.hpp"
+#include "harness/open_loop.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
 #include "harness/repeat.hpp"
@@ -144,6 +145,8 @@ int main(int argc, char** argv) {
     cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
     describe_cpu_pairs(context, pairs);
     if (auto busy = busy_cpus_warning(cpus)) context["warnings"].push_back(*busy);
+    // Rate and --one-way subtract a reading of one CPU's clock from another's: check the pairs agree.
+    if (auto w = check_one_way_clock(context, opt.runs)) say("warning: " + *w);
     // One CPU's floors, in this process, on the first producer CPU of the sweep (well under 0.5 s).
     context["floors"]["clock"] = clock_floor_json(ci);
     const int host_cpu = opt.spec.pairs.empty() ? os::allowed_cpus().front() : opt.spec.pairs.front().cpus.producer;
@@ -167,6 +170,26 @@ int main(int argc, char** argv) {
                             ? planned.skip_reason
                             : "--matrix-budget of " + seconds_text(opt.matrix_budget_s) + " s used up before this run; raise it";
         j = to_json(skipped);
+      } else if (RunConfig cfg = planned.config; cfg.pattern == Pattern::rate) {
+        // --load: a fraction of this configuration's stream msgs/s, measured first if this invocation has none.
+        std::string why_not;
+        if (auto stream = prepare_rate_run(cfg, runs, &why_not)) {
+          (*stream)["config_id"] = opt.runs.size() + runs.size();  // a configuration outside the planned sweep
+          (*stream)["repetition"] = planned.repetition;
+          runs.push_back(*stream);
+          update_summary(*stream);
+          say("[stream for --load] " + progress_line(*stream));
+        }
+        RunResult r;
+        if (why_not.empty()) {
+          r = find_transport(cfg.transport)->run(cfg);
+        } else {
+          r.config = cfg;
+          r.status = "error";
+          r.error = why_not;
+        }
+        j = to_json(r);
+        failed |= j["status"] != "ok";
       } else {
         // On a VM the core-to-core latency can change within seconds: each pingpong row gets its own short
         // floor on the same CPU pair, measured just before it, so "x floor" compares like with like.
@@ -184,7 +207,11 @@ int main(int argc, char** argv) {
         if (auto d = decomposition_json(j, context["floors"])) j["decomposition"] = *d;
         failed |= j["status"] != "ok";
       }
-      j["id"] = done;
+      j["id"] = runs.size();  // runs[] index (a --load run may add its stream run before it)
+      for (const auto& w : j.value("warnings", json::array())) {
+        context["warnings"].push_back("run " + std::to_string(runs.size()) + " (" + config_key(j) + "): " + w.get<std::string>());
+        say("  warning: " + w.get<std::string>());
+      }
       j["config_id"] = planned.config_id;
       j["repetition"] = planned.repetition;
       runs.push_back(j);

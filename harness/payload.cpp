@@ -68,6 +68,11 @@ void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept {
   }
 }
 
+void reseal_verified(std::span<std::byte> buf) noexcept {
+  const std::uint64_t sum = checksum(buf.data() + kHeader, buf.size() - kHeader);
+  std::memcpy(buf.data() + 8, &sum, 8);
+}
+
 void check_verified(std::span<const std::byte> buf, std::uint64_t expected_seq) {
   const std::size_t n = buf.size();
   const std::string where = "message " + std::to_string(expected_seq) + " (" + std::to_string(n) + " bytes): ";

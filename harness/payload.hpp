@@ -40,6 +40,20 @@ inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
 }
 
 void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept;
+
+// A send stamp (rate, one-way latency; harness/open_loop.hpp) in bytes [16, 24), after the --verify header.
+// A verified message gets its checksum recomputed over the stamped body. The message has at least 24 bytes.
+inline constexpr std::size_t kStampOffset = kHeader;
+void reseal_verified(std::span<std::byte> buf) noexcept;
+inline void put_stamp(std::span<std::byte> buf, std::uint64_t stamp, bool verified) noexcept {
+  std::memcpy(buf.data() + kStampOffset, &stamp, 8);
+  if (verified) reseal_verified(buf);
+}
+inline std::uint64_t get_stamp(std::span<const std::byte> buf) noexcept {
+  std::uint64_t stamp;
+  std::memcpy(&stamp, buf.data() + kStampOffset, 8);
+  return stamp;
+}
 // Throws VerifyError naming the message and what was wrong.
 void check_verified(std::span<const std::byte> buf, std::uint64_t expected_seq);
 

@@ -131,6 +131,13 @@ std::string config_key(const json& r) {
                     "B cpus " + std::to_string(c.at("producer").get<int>()) + ":" +
                     std::to_string(c.at("consumer").get<int>());
   if (r.value("mode", "processes") == "threads") key += " threads";
+  if (r.contains("offered")) {  // pattern rate: each offered load is a configuration of its own
+    const auto& o = r["offered"];
+    char b[64];
+    if (o["load"].is_number()) std::snprintf(b, sizeof b, " load %g", o["load"].get<double>());
+    else std::snprintf(b, sizeof b, " rate %.6g/s", o["msgs_per_s"].get<double>());
+    key += b;
+  }
   if (r.contains("capacity_requested") && !r["capacity_requested"].is_null()) {  // a count, 0 or "unbounded"
     const auto& cap = r["capacity_requested"];
     key += " cap " + (cap.is_string() ? cap.get<std::string>() : std::to_string(cap.get<std::size_t>()));

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "harness/clock.hpp"
+#include "harness/open_loop.hpp"
 #include "harness/os/error.hpp"
 #include "harness/repeat.hpp"
 #include "harness/topology.hpp"
@@ -124,7 +126,16 @@ json to_json(const RunResult& r) {
       {"verify", c.verify},
       {"status", r.status},
       {"wall_s", r.wall_s},
+      // closed: each send waits on the system (the reply, or room in a full buffer); open: sends keep to a
+      // schedule whatever the system does (pattern rate).
+      {"loop", c.pattern == Pattern::rate ? "open" : "closed"},
   };
+  if (c.pattern == Pattern::rate)
+    j["offered"] = {{"msgs_per_s", c.rate.msgs_per_s},
+                    {"load", c.rate.load > 0 ? json(c.rate.load) : json(nullptr)},
+                    {"stream_msgs_per_s", c.rate.load > 0 ? json(c.rate.stream_msgs_per_s) : json(nullptr)},
+                    {"stream_run_id", c.rate.stream_run_id >= 0 ? json(c.rate.stream_run_id) : json(nullptr)}};
+  if (r.status != "skipped") j["warnings"] = r.warnings;
   if (const auto* entry = find_transport(c.transport); entry && entry->ring) {
     const RingDesign& d = *entry->ring;
     j["ring"] = {{"design", d.name},
@@ -155,10 +166,39 @@ json to_json(const RunResult& r) {
                {"yields", yields}};
   if (c.pattern == Pattern::pingpong) {
     j["latency"] = {{"kind", "round_trip"}, {"rtt_ns", summary_json(r.rtt)}, {"histogram", histogram_json(r.histogram)}};
+  } else if (c.pattern == Pattern::rate) {
+    j["latency"] = {{"kind", "one_way"}};
   }
+  if (r.one_way.present) {
+    const Summary& o = r.one_way.latency;
+    j["latency"]["one_way"] = {{"from", r.one_way.from},
+                               {"clock", Clock::info().source},
+                               {"ns", summary_json(o)},
+                               {"histogram", histogram_json(r.one_way.histogram)},
+                               {"negative_deltas", r.one_way.negative_deltas}};
+    if (c.pattern == Pattern::pingpong)
+      j["latency"]["rtt_half_ns"] = {{"p50", r.rtt.p50 / 2}, {"p90", r.rtt.p90 / 2}, {"p99", r.rtt.p99 / 2},
+                                     {"p999", r.rtt.p999 / 2}};
+  }
+  if (r.open_loop.present) {
+    const OpenLoop& o = r.open_loop;
+    j["open_loop"] = {{"offered_msgs_per_s", c.rate.msgs_per_s},
+                      {"achieved_msgs_per_s", o.achieved_msgs_per_s},
+                      {"achieved_fraction", c.rate.msgs_per_s > 0 ? o.achieved_msgs_per_s / c.rate.msgs_per_s : 0.0},
+                      {"load", c.rate.load > 0 ? json(c.rate.load) : json(nullptr)},
+                      {"period_ns", o.period_ns},
+                      {"max_lag_ns", o.max_lag_ns},
+                      {"final_lag_ns", o.final_lag_ns},
+                      {"sleeps", o.sleeps},
+                      {"dropped", o.dropped},
+                      {"backlog_grows", o.backlog_grows}};
+  }
+  if (c.pattern == Pattern::stream && r.stream_drain_ns >= 0) j["stream_drain_ns"] = r.stream_drain_ns;
   j["throughput"] = {{"msgs_per_s", r.msgs_per_s},
                      {"bytes_per_s", r.bytes_per_s},
-                     {"kind", c.pattern == Pattern::pingpong ? "round_trips" : "one_way"}};
+                     {"kind", c.pattern == Pattern::pingpong ? "round_trips"
+                              : c.pattern == Pattern::rate   ? "achieved_of_offered"
+                                                             : "one_way"}};
   j["cpu"] = {{"producer", side_json(r.producer, r.messages, r.full_waits_counted)},
               {"consumer", side_json(r.consumer, r.messages, r.full_waits_counted)}};
   const double n = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
@@ -268,11 +308,13 @@ json make_report(const json& context, const json& runs) {
 }
 
 json make_report(const json& context, const json& runs, const json& summary) {
-  return {{"schema_version", kSchemaVersion},
-          {"context", context},
-          {"runs", runs},
-          {"summary", summary},
-          {"by_class", topo::by_class(runs)}};
+  json doc = {{"schema_version", kSchemaVersion},
+              {"context", context},
+              {"runs", runs},
+              {"summary", summary},
+              {"by_class", topo::by_class(runs)}};
+  if (auto curves = rate_curves_json(runs); !curves.empty()) doc["rate_curves"] = curves;
+  return doc;
 }
 
 void write_json_atomic(const std::string& path, const json& doc) {

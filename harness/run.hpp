@@ -5,14 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "harness/open_loop.hpp"
 #include "harness/os/perf.hpp"
 #include "harness/stats.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcbench {
 
-enum class Pattern { pingpong, stream };
-inline const char* to_string(Pattern p) { return p == Pattern::pingpong ? "pingpong" : "stream"; }
+enum class Pattern { pingpong, stream, rate };
+inline const char* to_string(Pattern p) {
+  return p == Pattern::pingpong ? "pingpong" : p == Pattern::stream ? "stream" : "rate";
+}
 
 struct CpuPair {
   int producer = 0;
@@ -79,6 +82,8 @@ struct RunConfig {
   std::uint32_t spin_budget = 0; // 0: automatic, small when both ends share a CPU
   bool threads = false;          // producer and consumer as two threads of one process (same worker code)
   Fault fault;
+  OfferedRate rate;              // pattern rate: the offered load (harness/open_loop.hpp)
+  bool one_way = false;          // pingpong: the consumer also times each request one way (--one-way)
 };
 
 struct SideStats {
@@ -91,6 +96,7 @@ struct SideStats {
   // System calls the harness itself makes inside the measured phase (stopping the counters, the stream's
   // "done" message, clock reads where they are system calls): in perf's syscall count, not the transport's.
   std::uint64_t harness_syscalls = 0;
+  std::int64_t cpu_after = -1;  // sched_getcpu() at the end of the measured phase: pinning still honoured?
 
   // raw_syscalls:sys_enter over the phase minus harness_syscalls: what the transport's calls cost the
   // kernel, to compare with counters.syscalls. Absent when the tracepoint could not be counted.
@@ -122,6 +128,10 @@ struct RunResult {
   std::uint64_t sent = 0;           // producer: messages whose send returned, warm-up included (also on failure)
   std::uint32_t spin_budget = 0;
   double wall_s = 0;  // whole run including fork, handshake, warm-up and teardown
+  OneWay one_way;       // rate, and pingpong with --one-way: the consumer's deltas from the send stamps
+  OpenLoop open_loop;   // rate only
+  double stream_drain_ns = -1;  // stream: producer's last send returned .. consumer confirmed the last byte
+  std::vector<std::string> warnings;  // conditions that distort this run (harness/open_loop.hpp)
 };
 
 std::uint32_t auto_spin_budget(const CpuPair& cpus);

@@ -1,5 +1,6 @@
 #include "harness/runner.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -115,12 +116,13 @@ SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::u
   s.verified = verified;
   s.perf = perf;
   s.harness_syscalls = harness_syscalls;
+  s.cpu_after = ::sched_getcpu();  // each side calls this on itself, right after its measured phase
   return s;
 }
 
 std::uint64_t producer_harness_syscalls(Pattern pattern, std::uint64_t n) {
-  // Clock reads in the phase: t_start and one per round trip (pingpong), t_start and t_end (stream).
-  const std::uint64_t clock_reads = pattern == Pattern::pingpong ? n + 1 : 2;
+  // Clock reads in the phase: t_start and one per round trip (pingpong), t_start, t_sent and t_end (stream).
+  const std::uint64_t clock_reads = pattern == Pattern::pingpong ? n + 1 : 3;
   const double per_read = Clock::info().syscalls_per_read.value_or(0.0);
   const auto clock_calls = static_cast<std::uint64_t>(per_read * static_cast<double>(clock_reads));
   return os::ThreadCounters::kOwnSyscalls + clock_calls + (pattern == Pattern::stream ? 1 : 0);
@@ -145,6 +147,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.trailing_waits);
   field(s.verified);
   field(s.harness_syscalls);
+  field(s.cpu_after);
   for (auto& v : s.perf.values) field(v);
   field(s.perf.hardware_scaled);
 }
@@ -193,6 +196,9 @@ void finish(RunResult& res, const std::vector<std::uint64_t>& ticks) {
   if (!ticks.empty()) {
     res.rtt_ns.resize(ticks.size());
     std::transform(ticks.begin(), ticks.end(), res.rtt_ns.begin(), [](std::uint64_t t) { return Clock::to_ns(t); });
+  }
+  add_run_warnings(res, res.rtt_ns);  // before the samples are sorted: the ramp is in their order
+  if (!ticks.empty()) {
     res.rtt = summarize(res.rtt_ns);
     res.histogram = Histogram::from(res.rtt_ns);
   }

@@ -19,6 +19,7 @@
 #include "harness/os/perf.hpp"
 #include "harness/payload.hpp"
 #include "harness/run.hpp"
+#include "harness/os/mapping.hpp"
 
 namespace ipcbench {
 
@@ -136,8 +137,10 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
       os::note_progress();
     }
     flush_held_back(ops);
+    const auto t_sent = Clock::now();
     ctl.receive(os::ControlMessage::done);  // the consumer has read the last byte
     t_end = Clock::now();
+    res.stream_drain_ns = Clock::to_ns(t_end - t_sent);
   }
   perf.stop();
   const auto u = Usage::now() - u0;
@@ -148,6 +151,19 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
       side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(), perf.read(), harness_syscalls);
   read_report(ctl, res.consumer);
   finish(res, ticks);
+}
+
+// The consumer's test hooks (Fault), called before it receives message number `received`.
+inline void inject_fault(const Fault& f, std::uint64_t received) {
+  if (f.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_kill_after)) ::raise(SIGKILL);
+  if (f.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_stall_after))
+    for (;;) {
+      ::pause();
+      os::check_cancel();  // a process is killed; a thread must be called off
+    }
+  if (f.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_fail_after))
+    throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
+  if (f.consumer_delay_us != 0) ::usleep(f.consumer_delay_us);
 }
 
 //   ops.serve(seq)     pingpong: receive a request, send its reply
@@ -161,18 +177,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   ctl.send(ready);
   const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
   const bool pingpong = cfg.pattern == Pattern::pingpong;
-  auto fault = [&](std::uint64_t received) {
-    if (cfg.fault.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_kill_after))
-      ::raise(SIGKILL);
-    if (cfg.fault.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_stall_after))
-      for (;;) {
-        ::pause();
-        os::check_cancel();  // a process is killed; a thread must be called off
-      }
-    if (cfg.fault.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_fail_after))
-      throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
-    if (cfg.fault.consumer_delay_us != 0) ::usleep(cfg.fault.consumer_delay_us);
-  };
+  auto fault = [&](std::uint64_t received) { inject_fault(cfg.fault, received); };
   std::uint64_t seq = 0;
   for (; seq < warmup; ++seq) {
     fault(seq);
@@ -237,9 +242,14 @@ class TransportOps {
     recv_one(seq);
     send_one(seq);
   }
-  void send_one(std::uint64_t seq) {
+  // kStamp: `stamp` rides in the message (payload::put_stamp) and recv_one<true> returns the receiver's clock
+  // minus it, in ticks, read as soon as the message is in (rate, one-way latency).
+  template <bool kStamp = false>
+  void send_one(std::uint64_t seq, std::uint64_t stamp = 0) {
     if constexpr (ZeroCopyTransport<T>) {
-      put(t_.reserve(), seq);
+      auto slot = t_.reserve();
+      put(slot, seq);
+      if constexpr (kStamp) payload::put_stamp(slot, stamp, verify_);
       t_.commit();
       if (ack_each_) {
         t_.peek();
@@ -247,13 +257,18 @@ class TransportOps {
       }
     } else {
       put(out_.span(), seq);
+      if constexpr (kStamp) payload::put_stamp(out_.span(), stamp, verify_);
       t_.send(out_.span());
       if (ack_each_) t_.recv(in_.span());
     }
   }
-  void recv_one(std::uint64_t seq) {
+  template <bool kStamp = false>
+  std::int64_t recv_one(std::uint64_t seq) {
+    std::int64_t delta = 0;
     if constexpr (ZeroCopyTransport<T>) {
-      take(t_.peek(), seq);
+      auto slot = t_.peek();
+      if constexpr (kStamp) delta = static_cast<std::int64_t>(Clock::now() - payload::get_stamp(slot));
+      take(slot, seq);
       t_.release();
       if (ack_each_) {
         t_.reserve();
@@ -261,9 +276,21 @@ class TransportOps {
       }
     } else {
       t_.recv(in_.span());
+      if constexpr (kStamp) delta = static_cast<std::int64_t>(Clock::now() - payload::get_stamp(in_.span()));
       if (ack_each_) t_.send(out_.span());
       take(in_.span(), seq);
     }
+    return delta;
+  }
+  // One-way pingpong: the request carries its send time; the consumer's delta comes back from serve_stamped.
+  void round_trip_stamped(std::uint64_t seq, std::uint64_t stamp) {
+    send_one<true>(seq, stamp);
+    recv_one(seq);
+  }
+  std::int64_t serve_stamped(std::uint64_t seq) {
+    const std::int64_t delta = recv_one<true>(seq);
+    send_one(seq);
+    return delta;
   }
   void flush() {
     if constexpr (requires { t_.flush(); }) t_.flush();
@@ -292,6 +319,12 @@ class TransportOps {
 };
 
 }  // namespace detail
+
+}  // namespace ipcbench
+
+#include "harness/timed_loops.hpp"  // rate and one-way pingpong, on the Ops above
+
+namespace ipcbench {
 
 // What a transport is asked for, with --capacity resolved against its capabilities (see Buffering below).
 TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps);
@@ -323,10 +356,12 @@ RunResult run_transport(const RunConfig& cfg) {
   // After fork each process has its own copy of `transport`; two threads need two objects, so in thread
   // mode the consumer's ends are split off into `consumer_side` (declared second: destroyed first).
   std::optional<T> transport, consumer_side;
+  os::Mapping deltas;  // rate and --one-way: the consumer's deltas, shared with the producer (timed_loops.hpp)
   auto run_pair = cfg.threads ? detail::run_thread_pair : detail::run_process_pair;
   run_pair(
       cfg, res,
       [&] {
+        if (detail::timed(cfg)) deltas = detail::delta_buffer(cfg);
         transport.emplace(transport_options(cfg, res.spin_budget, caps));
         res.effective = transport->effective();
         if (cfg.threads) consumer_side.emplace(transport->split_consumer());
@@ -335,14 +370,16 @@ RunResult run_transport(const RunConfig& cfg) {
         transport->open(Role::producer);
         res.effective = transport->effective();  // a connection's buffers exist only now (tcp)
         detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify, ack_each);
-        detail::produce(ops, cfg, ctl, res);
+        if (detail::timed(cfg)) detail::produce_timed(ops, cfg, ctl, res, deltas);
+        else detail::produce(ops, cfg, ctl, res);
         res.effective = transport->effective();  // and may have grown during the run (tcp autotuning)
       },
       [&](os::ControlChannel& ctl, int cpu) {
         T& mine = consumer_side ? *consumer_side : *transport;
         mine.open(Role::consumer);
         detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify, ack_each);
-        detail::consume(ops, cfg, ctl, cpu);
+        if (detail::timed(cfg)) detail::consume_timed(ops, cfg, ctl, cpu, deltas);
+        else detail::consume(ops, cfg, ctl, cpu);
       });
   return res;
 }

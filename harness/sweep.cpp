@@ -27,6 +27,7 @@ constexpr NamedSummary kPlacements[] = {
 constexpr NamedSummary kPatterns[] = {
     {"pingpong", "request and equal-sized reply; per-message round-trip time into a histogram"},
     {"stream", "one-way flood; msgs/s and bytes/s from first send until the consumer confirms the last byte"},
+    {"rate", "open loop: sends at each --rate/--load, one-way latency from each message's intended send time"},
 };
 constexpr NamedSummary kWaits[] = {
     {"block", "blocking calls (kernel transports) / FUTEX_WAIT, woken only if the reader said it sleeps (shm)"},
@@ -146,6 +147,7 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
       }
     if (first && !possible) throw std::invalid_argument(first->skip_reason);
   }
+  runs = expand_rates(std::move(runs), spec.rates);  // pattern rate: one run per offered rate
   for (std::size_t i = 0; i < runs.size(); ++i) runs[i].config_id = i;
   return runs;
 }

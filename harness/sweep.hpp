@@ -37,6 +37,7 @@ struct SweepSpec {
   std::vector<Wait> waits;  // empty: shm -> spin,block; kernel transports -> block
   std::vector<PlacedPair> pairs;
   std::vector<Capacity> capacities{Capacity{}};  // --capacity; default: one run at the transport's default
+  std::vector<OfferedRate> rates;  // --rate/--load, pattern rate only; empty: default_loads()
   RunConfig base;  // messages, duration, warm-up, verify, timeout, spin budget
 };
 

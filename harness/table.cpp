@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "harness/open_loop.hpp"
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
 #include "harness/topology.hpp"
@@ -171,6 +172,7 @@ std::string progress_line(const json& r) {
                      ")";
   if (const auto cap = capacity_note(r); !cap.empty()) head += " " + cap;
   if (r["status"] != "ok") return head + "  " + notes(r);
+  if (r["pattern"] == "rate") return head + "  " + rate_progress(r);
   if (r["pattern"] == "pingpong")
     return head + "  p50 " + format_ns(r["latency"]["rtt_ns"]["p50"]) + "  p99 " + format_ns(r["latency"]["rtt_ns"]["p99"]);
   return head + "  " + format_rate(r["throughput"]["msgs_per_s"]) + " msg/s  " +
@@ -279,6 +281,7 @@ void print_tables(std::ostream& out, const json& report) {
     for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
     print_repeated_tables(out, report);
     topo::print_class_tables(out, report);
+    print_rate_curves(out, report);
     for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
     return;
   }
@@ -339,6 +342,7 @@ void print_tables(std::ostream& out, const json& report) {
          "syscalls: system calls per message (per round trip for pingpong) made by each side's transport, "
          "producer+consumer.\n";
   topo::print_class_tables(out, report);
+  print_rate_curves(out, report);
   for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
 }
 

@@ -520,6 +520,51 @@ def core_pair_heatmap(f, out_dir):
                  "context switch); the cell label names the pair's topology class. Blank cells were not measured.",
                  paths, remark=f"{missing} cell(s) failed or were skipped (matrix.transports[].missing)" if missing
                  else "")
+def latency_vs_offered_load(f, out_dir):
+    """rate_curves[]: p50 and p99 one-way latency (from each message's intended send time) against the offered
+    load, one line per transport/wait, the knee marked, the closed-loop round-trip p99 as a dotted reference."""
+    name, title = "latency_vs_offered_load", "Open-loop latency vs offered load (pattern rate)"
+    curves = f.data.get("rate_curves") or []
+    if not curves:
+        return skipped(name, title, "no rate curves in the file (run with --patterns rate; rate_curves[])")
+    panels = sorted({(c["payload_bytes"], c["placement"]) for c in curves},
+                    key=lambda k: (k[0], PLACEMENTS.index(k[1]) if k[1] in PLACEMENTS else 9))
+    by_fraction = all(p.get("load") is not None for c in curves for p in c["points"])
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(9.0, 6.5 * len(panels)), 5.5), squeeze=False)
+    for ax, (size, placement) in zip(axes[0], panels):
+        for c in curves:
+            if (c["payload_bytes"], c["placement"]) != (size, placement):
+                continue
+            series = ir.series_name(c)
+            col = colour(series)
+            x = [p["load"] if by_fraction else p["offered_msgs_per_s"] for p in c["points"]]
+            ax.plot(x, [p["p99_ns"] for p in c["points"]], marker="o", color=col, label=f"{series} p99")
+            ax.plot(x, [p["p50_ns"] for p in c["points"]], linestyle="--", color=col, alpha=0.7,
+                    label=f"{series} p50")
+            if c.get("knee"):
+                k = c["knee"]["index"]
+                ax.plot([x[k]], [c["points"][k]["p99_ns"]], marker="X", markersize=12, color=col,
+                        markeredgecolor="black", linestyle="none", label=f"{series} knee")
+            if c.get("closed_loop"):
+                ax.axhline(c["closed_loop"]["rtt_p99_ns"], color=col, linestyle=":", linewidth=1.2,
+                           label=f"{series} closed-loop RTT p99")
+        ns_axis(ax, "one-way latency from the intended send time (log scale)")
+        if by_fraction:
+            ax.set_xlabel("offered load (fraction of the same configuration's stream msgs/s)")
+        else:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
+            ax.set_xlabel("offered rate (messages per second, log scale)")
+        ax.set_title(f"{ir.fmt_size(size)} messages, {placement}")
+        ax.legend(fontsize=6, loc="upper left", ncol=2)
+    paths = finish(fig, f"{title}\np99 solid, p50 dashed, X = knee, dotted = closed-loop pingpong round-trip p99",
+                   f.footer(), out_dir, name)
+    rule = curves[0].get("knee_rule", "")
+    return Chart(name, title, "Each message is sent at its scheduled time (t0 + i/rate) whatever happened before, and "
+                 "its latency is counted from that time, so a stall delays every message behind it instead of "
+                 "being hidden (no coordinated omission). Lines: p99 and p50 per transport/wait over the offered "
+                 f"loads; the X marks the knee ({rule}); the dotted line is the closed-loop pingpong round-trip "
+                 "p99 of the same configuration, where the file has one.", paths)
 
 
 # The ring ablation ladder, then the toggles on the last step, then the copy ceiling (`--transports ablation`).
@@ -605,8 +650,6 @@ def ring_ablation(f, out_dir):
 
 # Charts that later issues add data for. Each: (name, title, test for the data, note when it is absent).
 FUTURE = [
-    ("latency_vs_offered_load", "Latency vs offered load", lambda f: any(r.get("offered_load") for r in f.runs),
-     "no offered-load rows in the file (runs[].offered_load)"),
     ("multikernel", "Multikernel: shared counter vs messages to an owner core",
      lambda f: any(r.get("pattern") == "multikernel" for r in f.runs),
      "no multikernel rows in the file (pattern \"multikernel\")"),
@@ -641,6 +684,7 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         core_pair_heatmap(f, out_dir),
         throughput_vs_capacity(f, out_dir),
         ring_ablation(f, out_dir),
+        latency_vs_offered_load(f, out_dir),
     ]
     return charts + future_charts(f)
 

@@ -106,8 +106,10 @@ def matches(row, where):
 def config_key(row):
     """What identifies a configuration across repetitions (harness/repeat.cpp config_key has the same fields)."""
     cpus = row.get("cpus") or {}
+    offered = row.get("offered") or {}  # pattern rate: each offered load is a configuration of its own
     return (row.get("transport"), row.get("wait"), row.get("pattern"), row.get("payload_bytes"),
-            cpus.get("producer"), cpus.get("consumer"), row_mode(row), row.get("capacity_requested"))
+            cpus.get("producer"), cpus.get("consumer"), row_mode(row), row.get("capacity_requested"),
+            offered.get("load"), offered.get("msgs_per_s") if offered.get("load") is None else None)
 
 
 def headline(row):

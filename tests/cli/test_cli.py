@@ -256,8 +256,11 @@ class Sweeps(TmpDirCase):
         msg = "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10])
         self.assertEqual(errors, [], "results do not match results/schema.json:\n" + msg)
         for i, r in enumerate(doc["runs"]):
-            if "latency" in r:
+            if "latency" in r and "rtt_ns" in r["latency"]:
                 self.check_latency(r["latency"], f"runs[{i}]")
+            if "latency" in r and "one_way" in r["latency"]:
+                ow = r["latency"]["one_way"]
+                self.check_latency({"rtt_ns": ow["ns"], "histogram": ow["histogram"]}, f"runs[{i}].one_way")
         for i, f in enumerate(doc["context"]["floors"]["cacheline_pingpong"]):
             if f["status"] == "ok":
                 self.check_latency(f, f"floors[{i}]")
@@ -753,6 +756,93 @@ class Topology(TmpDirCase):
             self.assertEqual(x["status"], "skipped")
             self.assertIn("--matrix-budget", x["reason"])
         self.assertIn("sampled per class", r.stderr)
+
+
+class ReferenceResults(unittest.TestCase):
+    """The result files the README quotes (results/reference/) still match the schema, and hold what is quoted."""
+
+    def test_reference_files_validate(self):
+        validator = load_schema()
+        ref = os.path.join(os.path.dirname(SCHEMA), "reference")
+        names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
+        self.assertIn("ring-ablation.json", names)
+        for name in names:
+            with open(os.path.join(ref, name)) as f:
+                doc = json.load(f)
+            errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(doc)]
+            self.assertEqual(errors, [], name)
+        with open(os.path.join(ref, "ring-ablation.json")) as f:
+            doc = json.load(f)
+        designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
+        self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
+                                   "slotseq-packed", "slotseq-zerocopy"})
+        self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
+
+
+class OpenLoop(TmpDirCase):
+    """Pattern rate: --load fractions of a stream run measured first, rate_curves with a knee, loop on every run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    assert_valid = Sweeps.assert_valid
+    check_latency = Sweeps.check_latency
+
+    def test_load_sweep_measures_stream_first_and_draws_curves(self):
+        out = os.path.join(self.tmp, "rate.json")
+        r = run(["--transports", "pipe,shm", "--wait", "block", "--patterns", "pingpong,rate", "--one-way",
+                 "--load", "0.2,0.9", "--sizes", "64", "--duration", "0.03", "--warmup", "50",
+                 "--floor-duration", "0.03", "--placement", "cross-core" if len(os.sched_getaffinity(0)) > 1
+                 else "same-core", "--out", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assert_valid(doc)
+        runs = doc["runs"]
+        for i, row in enumerate(runs):
+            self.assertEqual(row["id"], i)
+            self.assertEqual(row["loop"], "open" if row["pattern"] == "rate" else "closed")
+        for t in ["pipe", "shm"]:
+            stream = [x for x in runs if x["transport"] == t and x["pattern"] == "stream"]
+            self.assertEqual(len(stream), 1, "one stream run measured for the --load fractions")
+            self.assertEqual(stream[0]["purpose"], "stream capacity for --load")
+            rates = [x for x in runs if x["transport"] == t and x["pattern"] == "rate"]
+            self.assertEqual(sorted(x["offered"]["load"] for x in rates), [0.2, 0.9])
+            for x in rates:
+                self.assertEqual(x["status"], "ok", x.get("error"))
+                self.assertEqual(x["offered"]["stream_run_id"], stream[0]["id"])
+                self.assertAlmostEqual(x["offered"]["msgs_per_s"],
+                                       x["offered"]["load"] * stream[0]["throughput"]["msgs_per_s"], delta=1e-6)
+                self.assertEqual(x["open_loop"]["dropped"], 0)
+                self.assertEqual(x["latency"]["one_way"]["from"], "intended send time")
+                self.assertEqual(x["latency"]["one_way"]["clock"], doc["context"]["clock"]["source"])
+            pp = [x for x in runs if x["transport"] == t and x["pattern"] == "pingpong"][0]
+            self.assertEqual(pp["latency"]["one_way"]["from"], "send time")
+            self.assertIn("rtt_half_ns", pp["latency"])
+        curves = {c["transport"]: c for c in doc["rate_curves"]}
+        self.assertEqual(set(curves), {"pipe", "shm"})
+        for c in curves.values():
+            self.assertEqual([p["load"] for p in c["points"]], [0.2, 0.9])
+            self.assertIn("knee", c)
+            self.assertIsNotNone(c["closed_loop"])
+            self.assertIn("p99_over_closed_loop_rtt_p99", c["at_load_0_9"])
+        self.assertIn("Open loop (rate)", r.stdout)
+        self.assertIn("one_way_clock", doc["context"])
+
+    def test_bad_rate_options_are_refused(self):
+        for args, needle in [(["--patterns", "stream", "--load", "0.5"], "--load"),
+                             (["--patterns", "rate", "--load", "0"], "--load"),
+                             (["--patterns", "rate", "--rate", "5x"], "--rate"),
+                             (["--patterns", "rate", "--rate", "-1"], "--rate"),
+                             (["--patterns", "stream", "--one-way"], "--one-way")]:
+            out = os.path.join(self.tmp, "never.json")
+            r = run([*args, "--out", out])
+            self.assertEqual(r.returncode, 2, f"{args}: {r.stderr}")
+            lines = r.stderr.splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn(needle, lines[0])
+            self.assertFalse(os.path.exists(out))
 
 
 class ReferenceResults(unittest.TestCase):

@@ -363,6 +363,40 @@ class Synthetic(TmpCase):
         self.assertEqual(by_id["bounded-buffer-blocks-sender"], "supported")  # 6e6 vs 3e5 msg/s
         self.assertEqual(by_id["full-buffer-makes-sender-wait"], "supported")  # 0 vs 0.25 per message
 
+    def test_latency_vs_offered_load(self):
+        """rate_curves[] drawn: one line per transport/wait, the knee and the closed-loop p99 where present."""
+        def curve(transport, p99s, knee=None, closed=None):
+            loads = [0.1, 0.5, 0.9, 1.0]
+            return {"transport": transport, "wait": "block", "payload_bytes": 64, "cpus": {"producer": 0, "consumer": 1},
+                    "placement": "cross-core", "capacity_requested": None, "mode": "processes",
+                    "points": [{"load": l, "offered_msgs_per_s": l * 1e5, "achieved_msgs_per_s": l * 1e5,
+                                "p50_ns": p / 2, "p99_ns": p, "max_lag_ns": 0, "backlog_grows": False,
+                                "repetitions": 1, "run_ids": [i]} for i, (l, p) in enumerate(zip(loads, p99s))],
+                    "knee": None if knee is None else {"index": knee, "load": loads[knee], "reason": "p99 3x",
+                                                       "offered_msgs_per_s": loads[knee] * 1e5,
+                                                       "p99_ns": p99s[knee]},
+                    "knee_rule": "synthetic rule", "at_load_0_9": None,
+                    "closed_loop": None if closed is None else {"rtt_p50_ns": closed / 2, "rtt_p99_ns": closed,
+                                                                "rtt_half_p99_ns": closed / 2, "one_way_p99_ns": None}}
+        res = results_file(os.path.join(self.tmp, "r.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("skipped latency_vs_offered_load: no rate curves", r.stdout)
+        with open(res) as f:
+            doc = json.load(f)
+        doc["rate_curves"] = [curve("pipe", [20e3, 22e3, 90e3, 400e3], knee=2, closed=30e3),
+                              curve("shm", [2e3, 2.1e3, 2.5e3, 3e3])]
+        with open(res, "w") as f:
+            json.dump(doc, f)
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("latency_vs_offered_load.png", r.stdout)
+        self.assert_charts(out, ["latency_vs_offered_load"])
+        with open(os.path.join(out, "latency_vs_offered_load.svg")) as f:
+            svg = f.read()
+        for text in ("pipe/block knee", "pipe/block closed-loop RTT p99", "shm/block p99", "offered load"):
+            self.assertTrue(text in svg, f"{text!r} is not in the chart")
+        self.assertFalse("shm/block knee" in svg, "no knee in the shm curve")
+
     def test_only_stream_rows_skips_latency_charts(self):
         runs = [r for r in synthetic_suite() if r["pattern"] == "stream"]
         res = results_file(os.path.join(self.tmp, "s.json"), runs)
