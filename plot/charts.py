@@ -520,9 +520,6 @@ def ring_ablation(f, out_dir):
 FUTURE = [
     ("latency_vs_offered_load", "Latency vs offered load", lambda f: any(r.get("offered_load") for r in f.runs),
      "no offered-load rows in the file (runs[].offered_load)"),
-    ("multikernel", "Multikernel: shared counter vs messages to an owner core",
-     lambda f: any(r.get("pattern") == "multikernel" for r in f.runs),
-     "no multikernel rows in the file (pattern \"multikernel\")"),
     ("mailbox_fairness", "Mailbox fairness (many senders, one receiver)",
      lambda f: any(r.get("pattern") == "mailbox" for r in f.runs),
      "no mailbox rows in the file (pattern \"mailbox\")"),
@@ -554,6 +551,8 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         throughput_vs_capacity(f, out_dir),
         ring_ablation(f, out_dir),
     ]
+    import multikernel  # here, not at the top: plot/multikernel.py imports this module's helpers
+    charts.append(multikernel.multikernel_chart(f, out_dir))
     return charts + future_charts(f)
 
 
