@@ -8,9 +8,11 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import jsonschema
@@ -110,6 +112,33 @@ class Sweep(TmpDirCase):
         for p in doc["points"]:
             self.assertEqual([t["repetition"] for t in p["trials"]], [0, 1])
             self.check_lines(p)
+
+
+class Interrupt(TmpDirCase):
+    def test_sigint_keeps_what_was_measured(self):
+        out = os.path.join(self.tmp, "mk.json")
+        p = subprocess.Popen([BINARY, "multikernel", "--duration", "0.2", "--repetitions", "3", "--quiet",
+                              "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:  # until at least one trial is in the file
+            time.sleep(0.1)
+            try:
+                with open(out) as f:
+                    if any(pt["trials"] for pt in json.load(f)["points"]):
+                        break
+            except (OSError, ValueError):
+                pass
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 130, err)
+        with open(out) as f:
+            doc = json.load(f)
+        with open(SCHEMA) as f:
+            jsonschema.Draft7Validator(json.load(f)).validate(doc)
+        self.assertTrue(doc["context"]["incomplete"])
+        self.assertIn("interrupted", doc["context"]["warnings"][-1])
+        self.assertTrue(any(pt["status"] == "pending" for pt in doc["points"]), "the sweep was not cut short")
+        self.assertFalse(os.path.exists(out + ".tmp"))
 
 
 class BadInput(TmpDirCase):
