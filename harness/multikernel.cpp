@@ -223,7 +223,7 @@ int msg_server(Shared& s, int clients, const Plan& p, std::uint64_t sample_every
       any = true;
       seen[c] = q;
       const bool is_measured = req.words[0] != 0;
-      const bool time_it = is_measured && ++measured % sample_every == 0;
+      const bool time_it = is_measured && measured++ % sample_every == 0;  // the first measured one, then every 16th
       const std::uint64_t t0 = time_it ? Clock::now() : 0;
       for (int w = 1; w < 7; ++w)
         if (req.words[w] != q) {

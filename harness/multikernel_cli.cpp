@@ -8,6 +8,8 @@
 
 #include "harness/clock.hpp"
 #include "harness/env.hpp"
+#include "harness/floor.hpp"
+#include "harness/sweep.hpp"
 #include "harness/multikernel.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
@@ -209,6 +211,14 @@ int multikernel_main(int argc, char** argv, const std::vector<std::string>& full
     if (auto busy = busy_cpus_warning(sorted)) context["warnings"].push_back(*busy);
     if (opt.cpus.size() < 2)
       context["warnings"].push_back("only one CPU: k = 1 only, and msg has no client (the server alone)");
+    // What msg at k = 2 stands on: one cache line bounced between the server's CPU and the first client's.
+    context["floors"] = {{"cacheline_pingpong", json::array()}};
+    if (opt.cpus.size() >= 2) {
+      const CpuPair pair{opt.cpus[0], opt.cpus[1]};
+      auto floor = floor_to_json(measure_cacheline_floor(pair, classify_pair(pair), 0.1, opt.timeout_s));
+      floor["when"] = "before";
+      context["floors"]["cacheline_pingpong"].push_back(floor);
+    }
 
     json methods = json::array();
     for (auto m : opt.methods) methods.push_back(method_name(m));

@@ -80,6 +80,10 @@ class Sweep(TmpDirCase):
         doc = self.sweep("--lines", "1,2,4,8", "--ops-per-point", "2000", "--repetitions", "1")
         self.assertEqual(doc["kind"], "multikernel")
         self.assertEqual(doc["parameters"]["max_k"], 2)
+        floor = doc["context"]["floors"]["cacheline_pingpong"]
+        self.assertEqual(len(floor), 1)
+        self.assertEqual(floor[0]["status"], "ok")
+        self.assertEqual([floor[0]["cpus"]["producer"], floor[0]["cpus"]["consumer"]], two_cpus())
         self.assertIn("available", doc["context"]["cycles"])
         if not doc["context"]["cycles"]["available"]:
             self.assertTrue(doc["context"]["cycles"]["reason"])
@@ -105,7 +109,7 @@ class Sweep(TmpDirCase):
             self.check_lines(p)
 
     def test_duration_mode_repetitions(self):
-        doc = self.sweep("--variant", "msg,atomic", "--lines", "2", "--duration", "0.03", "--warmup", "0.01",
+        doc = self.sweep("--variant", "msg,atomic", "--lines", "2", "--duration", "0.1", "--warmup", "0.01",
                          "--repetitions", "2")
         self.assertEqual(doc["parameters"]["mode"], "duration")
         self.assertEqual({p["method"] for p in doc["points"]}, {"msg", "shm-atomic"})
