@@ -11,6 +11,7 @@
 #include "harness/env.hpp"
 #include "harness/floor.hpp"
 #include "harness/open_loop.hpp"
+#include "harness/multikernel.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
 #include "harness/repeat.hpp"
@@ -32,6 +33,8 @@ std::string seconds_text(double s) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "compare") return compare_main(argc - 1, argv + 1);
+  if (argc >= 2 && std::string_view(argv[1]) == "multikernel")
+    return multikernel::multikernel_main(argc - 1, argv + 1, std::vector<std::string>(argv, argv + argc));
   CliOptions opt;
   if (int rc = parse_cli(argc, argv, opt); rc >= 0) return rc;
 

@@ -330,7 +330,7 @@ class Synthetic(TmpCase):
             svg = f.read()
         for label in ("0 (rendezvous)", "unbounded", "16", "shm/block", "pipe/spin", "msg/s", "cross-core",
                       "synth (Synthetic CPU"):
-            self.assertIn(label, svg, f"the chart does not show {label!r}")
+            self.assertTrue(label in svg, f"the chart does not show {label!r}")
         self.assertNotIn("pipe/spin 64 B", svg, "one size: no size in the legend")
 
     def test_throughput_vs_capacity_one_line_per_size(self):
@@ -473,6 +473,99 @@ class RealRun(TmpCase):
 
 
 # ---- claims on crafted data --------------------------------------------------------------------------------------
+
+def mk_stat(v, spread=1.1):
+    return {"median": v, "min": v / spread, "max": v * spread, "samples": 3}
+
+
+def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "shm-atomic", "msg")):
+    """A synthetic `ipcbench multikernel` file shaped like the paper: shm rising with k and n, msg nearly flat."""
+    points = []
+    for m in methods:
+        for k in ks:
+            for n in lines:
+                if m == "msg":
+                    cost = 40.0 * n if k == 1 else 900.0 + 30 * k + 10 * n
+                    server = mk_stat(40.0 * n)
+                else:
+                    cost = (5.0 if m == "shm-store" else 20.0) * n * k * k
+                    server = None
+                points.append({"method": m, "k": k, "n": n, "cpus": list(range(k)),
+                               "server_cpu": 0 if m == "msg" else None, "degenerate": m == "msg" and k == 1,
+                               "status": "ok", "per_op_ns": mk_stat(cost), "per_op_cycles": None,
+                               "server_per_update_ns": server,
+                               "updates_per_s": mk_stat(1e9 / cost * max(1, k - (m == "msg"))), "trials": []})
+    doc = {"schema_version": 1, "kind": "multikernel",
+           "context": {"tool": {"name": "ipcbench", "version": "0.1.0", "git_commit": "synthetic"},
+                       "host": {"hostname": "synth", "cpu_model": "Synthetic CPU", "cpus_online": list(range(4)),
+                                "kernel": {"sysname": "Linux", "release": "6.1"}, "virtualized": False},
+                       "clock": {"source": "tsc"}, "perf": {}, "warnings": [],
+                       "cycles": {"available": False, "reason": "synthetic"},
+                       "command_line": "synthetic", "date_utc": "2026-01-01T00:00:00Z"},
+           "parameters": {"cpus": list(range(max(ks, default=1))), "max_k": max(ks, default=1), "lines": list(lines),
+                          "methods": list(methods), "mode": "duration", "ops_per_point": None, "warmup_ops": None,
+                          "duration_s": 0.1, "warmup_s": 0.02, "repetitions": 3, "timeout_s": 5,
+                          "line_bytes": 64, "request_bytes": 64, "server_sample_every": 16, "placement": "synthetic"},
+           "points": points}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+class Multikernel(TmpCase):
+    """The Fig. 3 chart: synthetic data, a file without multikernel points, and a real `ipcbench multikernel` run."""
+
+    def test_synthetic_chart_and_report(self):
+        res = multikernel_file(os.path.join(self.tmp, "mk.json"))
+        out = os.path.join(self.tmp, "mk")
+        r = script("multikernel.py", res, "--out", out)
+        self.assertIn("wrote", r.stdout)
+        self.assert_charts(out, ["multikernel"])
+        with open(os.path.join(out, "multikernel.svg")) as f:
+            svg = f.read()
+        for label in ("SHM store, n=8", "SHM atomic, n=1", "MSG client, n=8", "MSG server per update, n=1",
+                      "cores k", "ns", "updates per second", "synth (Synthetic CPU"):
+            self.assertTrue(label in svg, f"the chart does not show {label!r}")
+        rep = os.path.join(self.tmp, "report")
+        r = script("report.py", res, "--out", rep)
+        self.assertNotIn("chart skipped: multikernel", r.stdout)
+        with open(os.path.join(rep, "report.html")) as f:
+            self.assertIn(TITLE_MK, f.read())
+
+    def test_a_method_missing_draws_the_rest(self):
+        res = multikernel_file(os.path.join(self.tmp, "mk.json"), methods=("shm-atomic",), lines=(4,))
+        out = os.path.join(self.tmp, "mk")
+        script("multikernel.py", res, "--out", out)
+        with open(os.path.join(out, "multikernel.svg")) as f:
+            svg = f.read()
+        self.assertTrue("SHM atomic, n=4" in svg, "the one method given is not drawn")
+        self.assertFalse("MSG client" in svg, "a method absent from the file is drawn")
+
+    def test_no_points_is_skipped_with_a_note(self):
+        res = multikernel_file(os.path.join(self.tmp, "mk.json"), ks=())
+        r = script("multikernel.py", res, "--out", os.path.join(self.tmp, "mk"))
+        self.assertIn("skipped multikernel: the file has no measured multikernel point", r.stdout)
+        other = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        r = script("charts.py", other, "--out", os.path.join(self.tmp, "c"))
+        self.assertIn("skipped multikernel: not a multikernel file", r.stdout)
+
+    def test_real_run(self):
+        if not BINARY:
+            self.skipTest("no --binary given")
+        res = os.path.join(self.tmp, "real-mk.json")
+        r = subprocess.run([BINARY, "multikernel", "--lines", "1,2", "--ops-per-point", "1000", "--repetitions", "1",
+                            "--quiet", "--out", res], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(self.tmp, "mk")
+        script("multikernel.py", res, "--out", out)
+        self.assert_charts(out, ["multikernel"])
+        rep = os.path.join(self.tmp, "report")
+        r = script("report.py", res, "--out", rep)
+        self.assertNotIn("chart skipped: multikernel", r.stdout)
+
+
+TITLE_MK = "Multikernel Fig. 3: updating shared cache lines, by shared memory or by messages to one server"
+
 
 def claim(cid, a, b, factor, metric="p50_rtt_ns", relation=">=", where=None, **extra):
     return {"id": cid, "text": cid, "metric": metric, "a": {"transport": a, "wait": "spin"},
