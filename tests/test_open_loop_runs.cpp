@@ -100,7 +100,9 @@ TEST(StreamRuns, BufferThatNeverDrainsIsFlagged) {
   RunConfig cfg = rate_config("shm", 0, 60);
   cfg.pattern = Pattern::stream;
   cfg.capacity = Capacity::bounded(16);
-  cfg.fault.consumer_delay_us = 100;  // the producer waits on a full ring to the end, a quarter of the run
+  // The producer waits on a full ring to the end, a quarter of the run; a millisecond per message keeps the
+  // consumer's pace steady enough (scheduling jitter on a busy machine) for the backlog estimate.
+  cfg.fault.consumer_delay_us = 1000;
   const RunResult r = find_transport(cfg.transport)->run(cfg);
   ASSERT_EQ(r.status, "ok") << r.error;
   bool warned = false;
