@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "harness/clock.hpp"
+#include "harness/mailbox.hpp"
 #include "harness/os/error.hpp"
 #include "harness/repeat.hpp"
 #include "transports/registry.hpp"
@@ -122,7 +124,7 @@ json to_json(const RunResult& r) {
       {"status", r.status},
       {"wall_s", r.wall_s},
   };
-  if (const auto* entry = find_transport(c.transport); entry && entry->ring) {
+  if (const auto* entry = find_transport(c.transport); entry && entry->ring && c.pattern != Pattern::mailbox) {
     const RingDesign& d = *entry->ring;
     j["ring"] = {{"design", d.name},
                  {"shared_index_line", d.shared_index_line},
@@ -135,26 +137,42 @@ json to_json(const RunResult& r) {
   } else if (entry && entry->kind == EntryKind::baseline) {
     j["baseline"] = true;
   }
+  if (round_trip(c.pattern)) {
+    j["request_bytes"] = c.payload_bytes;
+    j["reply_bytes"] = reply_size(c);
+  }
+  if (c.pattern == Pattern::mailbox) j["mailbox"] = mailbox_json(r);
   if (!r.error.empty()) j["error"] = r.error;
   if (r.status != "ok") return j;
 
   j["elapsed_ns"] = r.elapsed_ns;
+  if (c.pattern == Pattern::mailbox) {  // each process's CPU time and system calls are not collected
+    j["spin"] = {{"budget", r.spin_budget}};
+    j["latency"] = {{"kind", "one_way"},
+                    {"clock", Clock::info().source},
+                    {"method", "consumer's clock read after the receive minus the send time the producer wrote "
+                               "into the message just before sending it, on different CPUs"},
+                    {"one_way_ns", summary_json(r.rtt)},
+                    {"histogram", histogram_json(r.histogram)}};
+    j["throughput"] = {{"msgs_per_s", r.msgs_per_s}, {"bytes_per_s", r.bytes_per_s}, {"kind", "aggregate"}};
+    return j;
+  }
   const bool same_cpu = c.cpus.producer == c.cpus.consumer;
   const auto yields = r.producer.counters.spin_yields + r.consumer.counters.spin_yields;
   j["spin"] = {{"budget", r.spin_budget},
                {"same_cpu_fallback", same_cpu && c.wait != Wait::block},
                {"fell_back_to_yield", yields > 0},
                {"yields", yields}};
-  if (c.pattern == Pattern::pingpong) {
+  if (round_trip(c.pattern)) {
     j["latency"] = {{"kind", "round_trip"}, {"rtt_ns", summary_json(r.rtt)}, {"histogram", histogram_json(r.histogram)}};
   }
   j["throughput"] = {{"msgs_per_s", r.msgs_per_s},
                      {"bytes_per_s", r.bytes_per_s},
-                     {"kind", c.pattern == Pattern::pingpong ? "round_trips" : "one_way"}};
+                     {"kind", round_trip(c.pattern) ? "round_trips" : "one_way"}};
   j["cpu"] = {{"producer", side_json(r.producer, r.messages, r.full_waits_counted)},
               {"consumer", side_json(r.consumer, r.messages, r.full_waits_counted)}};
   const double n = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
-  j["syscalls"] = {{"per", c.pattern == Pattern::pingpong ? "round_trip" : "message"},
+  j["syscalls"] = {{"per", round_trip(c.pattern) ? "round_trip" : "message"},
                    {"per_msg", static_cast<double>(r.producer.counters.syscalls + r.consumer.counters.syscalls) / n}};
   auto kp = r.producer.kernel_syscalls(), kc = r.consumer.kernel_syscalls();
   if (kp && kc) j["syscalls"]["kernel_per_msg"] = static_cast<double>(*kp + *kc) / n;

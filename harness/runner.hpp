@@ -79,8 +79,8 @@ void flush_held_back(Ops& ops) {
   if constexpr (requires { ops.flush(); }) ops.flush();
 }
 
-// Producer side of both patterns, generic over Ops:
-//   ops.round_trip(seq)  pingpong: one request and its reply
+// Producer side of the patterns, generic over Ops:
+//   ops.round_trip(seq)  pingpong and rpc: one request and its reply
 //   ops.send_one(seq)    stream: one message
 template <class Ops>
 void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res) {
@@ -91,7 +91,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   go.count = cfg.warmup;
   ctl.send(go);
 
-  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   std::uint64_t seq = 0;
   // Messages whose send returned, kept also when the run fails (a rendezvous test reads it after a stall).
   struct NoteSent {
@@ -150,7 +150,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   finish(res, ticks);
 }
 
-//   ops.serve(seq)     pingpong: receive a request, send its reply
+//   ops.serve(seq)     pingpong and rpc: receive a request, send its reply
 //   ops.recv_one(seq)  stream: receive one message
 template <class Ops>
 void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
@@ -160,7 +160,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   ready.cpu = cpu;
   ctl.send(ready);
   const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
-  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   auto fault = [&](std::uint64_t received) {
     if (cfg.fault.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(cfg.fault.consumer_kill_after))
       ::raise(SIGKILL);
@@ -219,15 +219,20 @@ concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
   t.release();
 };
 
+// `send_bytes` and `recv_bytes` are this side's sizes: the producer sends requests and receives replies, the
+// consumer the other way round (equal except in rpc). Zero-copy slots hold the larger; each side uses its own.
 template <Transport T>
 class TransportOps {
  public:
-  TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false)
+  TransportOps(T& t, std::size_t send_bytes, std::size_t recv_bytes, bool verify, bool ack_each = false)
       : t_(t),
-        out_(ZeroCopyTransport<T> ? 0 : bytes),
-        in_(ZeroCopyTransport<T> ? 0 : bytes),
+        out_(ZeroCopyTransport<T> ? 0 : send_bytes),
+        in_(ZeroCopyTransport<T> ? 0 : recv_bytes),
+        send_bytes_(send_bytes),
+        recv_bytes_(recv_bytes),
         verify_(verify),
         ack_each_(ack_each) {}
+  TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false) : TransportOps(t, bytes, bytes, verify, ack_each) {}
 
   void round_trip(std::uint64_t seq) {
     send_one(seq);
@@ -239,7 +244,7 @@ class TransportOps {
   }
   void send_one(std::uint64_t seq) {
     if constexpr (ZeroCopyTransport<T>) {
-      put(t_.reserve(), seq);
+      put(t_.reserve().first(send_bytes_), seq);
       t_.commit();
       if (ack_each_) {
         t_.peek();
@@ -253,7 +258,7 @@ class TransportOps {
   }
   void recv_one(std::uint64_t seq) {
     if constexpr (ZeroCopyTransport<T>) {
-      take(t_.peek(), seq);
+      take(t_.peek().first(recv_bytes_), seq);
       t_.release();
       if (ack_each_) {
         t_.reserve();
@@ -286,6 +291,7 @@ class TransportOps {
   }
   T& t_;
   Buffer out_, in_;
+  std::size_t send_bytes_, recv_bytes_;
   bool verify_;
   bool ack_each_;
   std::uint64_t verified_ = 0;
@@ -334,14 +340,16 @@ RunResult run_transport(const RunConfig& cfg) {
       [&](os::ControlChannel& ctl, int) {
         transport->open(Role::producer);
         res.effective = transport->effective();  // a connection's buffers exist only now (tcp)
-        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify, ack_each);
+        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, reply_size(cfg), cfg.verify, ack_each);
         detail::produce(ops, cfg, ctl, res);
         res.effective = transport->effective();  // and may have grown during the run (tcp autotuning)
       },
       [&](os::ControlChannel& ctl, int cpu) {
         T& mine = consumer_side ? *consumer_side : *transport;
         mine.open(Role::consumer);
-        detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify, ack_each);
+        // A wrong-sized reply (test hook) must be caught by the producer, as a real protocol bug would be.
+        const std::size_t reply = cfg.fault.consumer_reply_bytes != 0 ? cfg.fault.consumer_reply_bytes : reply_size(cfg);
+        detail::TransportOps<T> ops(mine, reply, cfg.payload_bytes, cfg.verify, ack_each);
         detail::consume(ops, cfg, ctl, cpu);
       });
   return res;

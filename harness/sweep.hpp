@@ -37,6 +37,8 @@ struct SweepSpec {
   std::vector<Wait> waits;  // empty: shm -> spin,block; kernel transports -> block
   std::vector<PlacedPair> pairs;
   std::vector<Capacity> capacities{Capacity{}};  // --capacity; default: one run at the transport's default
+  std::vector<std::size_t> reply_sizes;  // --reply-sizes, rpc only; empty: each reply as large as its request
+  std::vector<unsigned> producers{1}, consumers{1};  // --producers, --consumers: mailbox only
   RunConfig base;  // messages, duration, warm-up, verify, timeout, spin budget
 };
 
