@@ -25,9 +25,10 @@ class MpmcRing {
  public:
   static constexpr std::size_t kLine = 64;
 
-  // Capacity is rounded up to a power of two (the index is masked, not divided).
+  // Capacity is rounded up to a power of two (the index is masked, not divided), at least 2: with one slot
+  // a published message (seq = ticket + 1) would read as free to the next lap's producer (seq = its ticket).
   static std::size_t slots_for(std::size_t capacity) {
-    std::size_t n = 1;
+    std::size_t n = 2;
     while (n < capacity) n <<= 1;
     return n;
   }
