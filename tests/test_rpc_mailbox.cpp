@@ -43,6 +43,7 @@ struct RpcParam {
   std::string transport;
   Wait wait;
 };
+void PrintTo(const RpcParam& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait); }
 std::vector<RpcParam> rpc_params() {
   std::vector<RpcParam> out;
   for (const auto& t : transport_table()) {
@@ -133,6 +134,7 @@ struct BoxParam {
   std::string transport;
   Wait wait;
 };
+void PrintTo(const BoxParam& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait); }
 class Mailbox : public ::testing::TestWithParam<BoxParam> {
  protected:
   RunConfig config(unsigned producers, unsigned consumers) const {
