@@ -9,6 +9,7 @@
 
 #include "harness/env.hpp"
 #include "harness/open_loop.hpp"
+#include "harness/mailbox.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
 #include "harness/runner.hpp"
@@ -133,12 +134,13 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "  ipcbench --repetitions 5 --out a.json   (later: ipcbench compare a.json b.json)\n"
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
-      spin_budget, floor_duration, repetitions, seed, matrix_budget, clock = "auto";
+      spin_budget, floor_duration, repetitions, seed, matrix_budget, reply_sizes, producers, consumers,
+      clock = "auto";
   bool list = false, verify = false, threads = false, matrix = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
                  "the raw-copy baseline), all (see --list)");
-  app.add_option("--patterns", patterns, "pingpong,stream,rate (default: pingpong,stream)");
+  app.add_option("--patterns", patterns, "pingpong,stream,rpc,mailbox,rate (default: pingpong,stream)");
   std::string rates, loads;
   bool one_way = false;
   app.add_option("--rate", rates, "Pattern rate: offered messages per second, e.g. 10k,100k,1M");
@@ -148,7 +150,11 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_flag("--one-way", one_way,
                "Pingpong: the consumer also times each request one way (a send stamp in the message; one clock "
                "read more per round trip on the consumer's side)");
-  app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K)");
+  app.add_option("--sizes", sizes, "Message sizes in bytes, K/M suffixes (default: 64,4K,64K); rpc: the request's size");
+  app.add_option("--reply-sizes", reply_sizes,
+                 "rpc only, a sweep axis: reply sizes in bytes, K/M suffixes (default: each reply as large as its request)");
+  app.add_option("--producers", producers, "mailbox only, a sweep axis: producer processes, e.g. 1,2 (default: 1)");
+  app.add_option("--consumers", consumers, "mailbox only, a sweep axis: consumer processes, e.g. 1,2 (default: 1)");
   app.add_option("--wait", waits, "block,spin,hybrid (default: shm spin+block, others block)");
   app.add_option("--cpus", cpus, "producer:consumer CPU pairs, e.g. 0:1,0:0 (instead of --placement)");
   app.add_option("--placement", placements,
@@ -217,7 +223,11 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       }
     if (given("--patterns"))
       spec.patterns = parse_enum_list<Pattern>(patterns, "--patterns", pattern_table(), [](const std::string& n) {
-        return n == "pingpong" ? Pattern::pingpong : n == "stream" ? Pattern::stream : Pattern::rate;
+        return n == "pingpong" ? Pattern::pingpong
+               : n == "stream" ? Pattern::stream
+               : n == "rpc"    ? Pattern::rpc
+               : n == "rate"   ? Pattern::rate
+                               : Pattern::mailbox;
       });
     const auto has_pattern = [&](Pattern p) {
       return std::find(spec.patterns.begin(), spec.patterns.end(), p) != spec.patterns.end();
@@ -232,6 +242,25 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     }
     if (one_way && !has_pattern(Pattern::pingpong))
       throw std::invalid_argument("--one-way applies to the pingpong pattern only: add pingpong to --patterns");
+    if (given("--reply-sizes")) {
+      if (!has_pattern(Pattern::rpc)) throw std::invalid_argument("--reply-sizes applies to rpc only: add --patterns rpc");
+      spec.reply_sizes = parse_size_list(reply_sizes);
+    }
+    auto process_counts = [&](const std::string& text, const char* option) {
+      if (!has_pattern(Pattern::mailbox))
+        throw std::invalid_argument(std::string(option) + " applies to mailbox only: add --patterns mailbox");
+      std::vector<unsigned> counts;
+      for (const auto& item : split_list(text, option)) {
+        const auto n = parse_count(item, option);
+        if (n == 0 || n > kMaxMailboxProcesses)
+          throw std::invalid_argument(std::string(option) + ": '" + item + "' is out of range; give counts from 1 to " +
+                                      std::to_string(kMaxMailboxProcesses));
+        counts.push_back(static_cast<unsigned>(n));
+      }
+      return counts;
+    };
+    if (given("--producers")) spec.producers = process_counts(producers, "--producers");
+    if (given("--consumers")) spec.consumers = process_counts(consumers, "--consumers");
     if (given("--sizes")) {
       spec.sizes = parse_size_list(sizes);
       spec.sizes_explicit = true;

@@ -27,7 +27,7 @@ std::map<std::string, Group> ok_groups(const json& doc) {
     if (r.value("status", "") != "ok") continue;
     auto& g = groups[config_key(r)];
     g.pattern = r["pattern"];
-    g.values.push_back(g.pattern == "pingpong" ? r["latency"]["rtt_ns"]["p50"].get<double>()
+    g.values.push_back(g.pattern == "pingpong" || g.pattern == "rpc" ? r["latency"]["rtt_ns"]["p50"].get<double>()
                                                : r["throughput"]["msgs_per_s"].get<double>());
   }
   return groups;
@@ -69,7 +69,7 @@ Comparison compare_results(const json& a, const json& b, double tolerance, doubl
     const Group& y = it->second;
     CompareRow row;
     row.key = key;
-    row.metric = x.pattern == "pingpong" ? "p50_rtt_ns" : "msgs_per_s";
+    row.metric = x.pattern == "pingpong" || x.pattern == "rpc" ? "p50_rtt_ns" : "msgs_per_s";
     row.a = median(x.values);
     row.b = median(y.values);
     row.ratio = row.a > 0 ? row.b / row.a : 0;

@@ -12,6 +12,7 @@
 #include "harness/floor.hpp"
 #include "harness/open_loop.hpp"
 #include "harness/multikernel.hpp"
+#include "harness/mailbox.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/os/cancel.hpp"
 #include "harness/repeat.hpp"
@@ -197,10 +198,11 @@ int main(int argc, char** argv) {
         // On a VM the core-to-core latency can change within seconds: each pingpong row gets its own short
         // floor on the same CPU pair, measured just before it, so "x floor" compares like with like.
         std::optional<RunResult> floor;
-        if (planned.config.pattern == Pattern::pingpong)
+        if (round_trip(planned.config.pattern))
           floor = measure_cacheline_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                           opt.spec.base.timeout_s);
-        j = to_json(find_transport(planned.config.transport)->run(planned.config));
+        j = to_json(planned.config.pattern == Pattern::mailbox ? run_mailbox(planned.config)
+                                                               : find_transport(planned.config.transport)->run(planned.config));
         if (floor && floor->status == "ok" && j["status"] == "ok")
           j["floor"] = {{"kind", "cacheline_pingpong"},
                         {"when", "just before this run"},

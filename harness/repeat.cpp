@@ -138,6 +138,10 @@ std::string config_key(const json& r) {
     else std::snprintf(b, sizeof b, " rate %.6g/s", o["msgs_per_s"].get<double>());
     key += b;
   }
+  if (r.contains("reply_bytes") && r.at("pattern") == "rpc") key += " reply " + format_size(r["reply_bytes"].get<std::size_t>());
+  if (r.contains("mailbox"))
+    key += " " + std::to_string(r["mailbox"].at("producers").get<unsigned>()) + "P" +
+           std::to_string(r["mailbox"].at("consumers").get<unsigned>()) + "C";
   if (r.contains("capacity_requested") && !r["capacity_requested"].is_null()) {  // a count, 0 or "unbounded"
     const auto& cap = r["capacity_requested"];
     key += " cap " + (cap.is_string() ? cap.get<std::string>() : std::to_string(cap.get<std::size_t>()));
@@ -205,7 +209,7 @@ json summarize_configurations(const json& runs, std::uint64_t seed) {
     std::stable_sort(rows.begin(), rows.end(),
                      [](const json* a, const json* b) { return a->value("repetition", 0) < b->value("repetition", 0); });
     const json& first = *rows.front();
-    const bool pingpong = first.at("pattern") == "pingpong";
+    const bool pingpong = first.at("pattern") == "pingpong" || first.at("pattern") == "rpc";
     json e = {{"config_id", config_ids[key]},
               {"key", key},
               {"transport", first["transport"]},

@@ -6,6 +6,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/open_loop.hpp"
+#include "harness/mailbox.hpp"
 #include "harness/os/error.hpp"
 #include "harness/repeat.hpp"
 #include "harness/topology.hpp"
@@ -136,7 +137,7 @@ json to_json(const RunResult& r) {
                     {"stream_msgs_per_s", c.rate.load > 0 ? json(c.rate.stream_msgs_per_s) : json(nullptr)},
                     {"stream_run_id", c.rate.stream_run_id >= 0 ? json(c.rate.stream_run_id) : json(nullptr)}};
   if (r.status != "skipped") j["warnings"] = r.warnings;
-  if (const auto* entry = find_transport(c.transport); entry && entry->ring) {
+  if (const auto* entry = find_transport(c.transport); entry && entry->ring && c.pattern != Pattern::mailbox) {
     const RingDesign& d = *entry->ring;
     j["ring"] = {{"design", d.name},
                  {"shared_index_line", d.shared_index_line},
@@ -154,17 +155,33 @@ json to_json(const RunResult& r) {
   } else if (entry && entry->kind == EntryKind::baseline) {
     j["baseline"] = true;
   }
+  if (round_trip(c.pattern)) {
+    j["request_bytes"] = c.payload_bytes;
+    j["reply_bytes"] = reply_size(c);
+  }
+  if (c.pattern == Pattern::mailbox) j["mailbox"] = mailbox_json(r);
   if (!r.error.empty()) j["error"] = r.error;
   if (r.status != "ok") return j;
 
   j["elapsed_ns"] = r.elapsed_ns;
+  if (c.pattern == Pattern::mailbox) {  // each process's CPU time and system calls are not collected
+    j["spin"] = {{"budget", r.spin_budget}};
+    j["latency"] = {{"kind", "one_way"},
+                    {"clock", Clock::info().source},
+                    {"method", "consumer's clock read after the receive minus the send time the producer wrote "
+                               "into the message just before sending it, on different CPUs"},
+                    {"one_way_ns", summary_json(r.rtt)},
+                    {"histogram", histogram_json(r.histogram)}};
+    j["throughput"] = {{"msgs_per_s", r.msgs_per_s}, {"bytes_per_s", r.bytes_per_s}, {"kind", "aggregate"}};
+    return j;
+  }
   const bool same_cpu = c.cpus.producer == c.cpus.consumer;
   const auto yields = r.producer.counters.spin_yields + r.consumer.counters.spin_yields;
   j["spin"] = {{"budget", r.spin_budget},
                {"same_cpu_fallback", same_cpu && c.wait != Wait::block},
                {"fell_back_to_yield", yields > 0},
                {"yields", yields}};
-  if (c.pattern == Pattern::pingpong) {
+  if (round_trip(c.pattern)) {
     j["latency"] = {{"kind", "round_trip"}, {"rtt_ns", summary_json(r.rtt)}, {"histogram", histogram_json(r.histogram)}};
   } else if (c.pattern == Pattern::rate) {
     j["latency"] = {{"kind", "one_way"}};
@@ -196,13 +213,13 @@ json to_json(const RunResult& r) {
   if (c.pattern == Pattern::stream && r.stream_drain_ns >= 0) j["stream_drain_ns"] = r.stream_drain_ns;
   j["throughput"] = {{"msgs_per_s", r.msgs_per_s},
                      {"bytes_per_s", r.bytes_per_s},
-                     {"kind", c.pattern == Pattern::pingpong ? "round_trips"
-                              : c.pattern == Pattern::rate   ? "achieved_of_offered"
-                                                             : "one_way"}};
+                     {"kind", round_trip(c.pattern)        ? "round_trips"
+                              : c.pattern == Pattern::rate ? "achieved_of_offered"
+                                                           : "one_way"}};
   j["cpu"] = {{"producer", side_json(r.producer, r.messages, r.full_waits_counted)},
               {"consumer", side_json(r.consumer, r.messages, r.full_waits_counted)}};
   const double n = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
-  j["syscalls"] = {{"per", c.pattern == Pattern::pingpong ? "round_trip" : "message"},
+  j["syscalls"] = {{"per", round_trip(c.pattern) ? "round_trip" : "message"},
                    {"per_msg", static_cast<double>(r.producer.counters.syscalls + r.consumer.counters.syscalls) / n}};
   auto kp = r.producer.kernel_syscalls(), kc = r.consumer.kernel_syscalls();
   if (kp && kc) j["syscalls"]["kernel_per_msg"] = static_cast<double>(*kp + *kc) / n;

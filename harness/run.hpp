@@ -12,10 +12,22 @@
 
 namespace ipcbench {
 
-enum class Pattern { pingpong, stream, rate };
+// rpc: a request and a reply of its own size (--reply-sizes); pingpong is rpc with equal sizes, measured by the
+// same loop. mailbox: P producers and C consumers share one mailbox (harness/mailbox.hpp). rate: an open loop
+// at a fixed offered rate (harness/open_loop.hpp).
+enum class Pattern { pingpong, stream, rpc, mailbox, rate };
 inline const char* to_string(Pattern p) {
-  return p == Pattern::pingpong ? "pingpong" : p == Pattern::stream ? "stream" : "rate";
+  switch (p) {
+    case Pattern::pingpong: return "pingpong";
+    case Pattern::stream: return "stream";
+    case Pattern::rpc: return "rpc";
+    case Pattern::mailbox: return "mailbox";
+    case Pattern::rate: return "rate";
+  }
+  return "?";
 }
+// Patterns whose producer sends a request and blocks for exactly one reply.
+inline bool round_trip(Pattern p) { return p == Pattern::pingpong || p == Pattern::rpc; }
 
 struct CpuPair {
   int producer = 0;
@@ -32,6 +44,7 @@ struct Fault {
   std::int64_t consumer_stall_after = -1;
   std::int64_t consumer_fail_after = -1;
   std::uint32_t consumer_delay_us = 0;
+  std::size_t consumer_reply_bytes = 0;  // round trips: reply with this many bytes instead of the agreed size
 };
 
 // --capacity: what was asked for one direction. Default-constructed: the transport's default (not given).
@@ -70,7 +83,9 @@ struct RunConfig {
   std::string transport = "shm";
   Pattern pattern = Pattern::pingpong;
   Wait wait = Wait::spin;
-  std::size_t payload_bytes = 64;
+  std::size_t payload_bytes = 64;  // the request's size for rpc
+  std::size_t reply_bytes = 0;     // rpc: --reply-sizes; 0 = payload_bytes
+  unsigned producers = 1, consumers = 1;  // mailbox: --producers, --consumers
   CpuPair cpus;
   std::string placement = "cross-core";
   Capacity capacity;             // per direction; a sweep axis
@@ -107,6 +122,15 @@ struct SideStats {
   }
 };
 
+// Mailbox runs: who sent and who received each message (indices: producer p, consumer c).
+struct MailboxStats {
+  std::vector<int> producer_cpus, consumer_cpus;
+  std::vector<std::uint64_t> sent;                   // per producer
+  std::vector<std::uint64_t> per_consumer;           // messages each consumer received
+  std::vector<std::vector<std::uint64_t>> per_pair;  // [p][c]: from producer p, received by consumer c
+  std::string end_protocol;                          // how consumers learnt the run was over
+};
+
 struct RunResult {
   RunConfig config;
   std::string status = "ok";  // ok | error | skipped
@@ -114,7 +138,7 @@ struct RunResult {
   std::uint64_t messages = 0;  // measured
   std::uint64_t warmup = 0;
   double elapsed_ns = 0;       // measured phase: first send .. last reply / consumer's confirmation
-  std::vector<double> rtt_ns;  // pingpong samples, sorted once summarised
+  std::vector<double> rtt_ns;  // round-trip samples (mailbox: one-way, send to receive), sorted once summarised
   Summary rtt;
   Histogram histogram;
   double msgs_per_s = 0, bytes_per_s = 0;
@@ -132,8 +156,13 @@ struct RunResult {
   OpenLoop open_loop;   // rate only
   double stream_drain_ns = -1;  // stream: producer's last send returned .. consumer confirmed the last byte
   std::vector<std::string> warnings;  // conditions that distort this run (harness/open_loop.hpp)
+  std::optional<MailboxStats> mailbox;
 };
 
 std::uint32_t auto_spin_budget(const CpuPair& cpus);
+// Bytes of each reply: rpc's own size, else the request's.
+inline std::size_t reply_size(const RunConfig& cfg) {
+  return cfg.pattern == Pattern::rpc && cfg.reply_bytes != 0 ? cfg.reply_bytes : cfg.payload_bytes;
+}
 
 }  // namespace ipcbench

@@ -42,16 +42,17 @@ std::string unbounded_means(const Capabilities& caps) {
 std::string rendezvous_kind(const RunConfig& cfg, const Capabilities& caps) {
   if (cfg.capacity.kind != Capacity::Kind::rendezvous) return "";
   if (caps.native_rendezvous) return "native";
-  if (cfg.pattern == Pattern::pingpong) return "implied: pingpong waits for each reply";
+  if (round_trip(cfg.pattern)) return std::string("implied: ") + to_string(cfg.pattern) + " waits for each reply";
   return "emulated: ack per message";
 }
 
 TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps) {
   TransportOptions o;
   o.message_bytes = cfg.payload_bytes;
+  o.reply_bytes = reply_size(cfg) != cfg.payload_bytes ? reply_size(cfg) : 0;
   o.wait = cfg.wait;
   o.spin_budget = spin_budget;
-  o.duplex = cfg.pattern == Pattern::pingpong || emulated_rendezvous(cfg, caps);
+  o.duplex = round_trip(cfg.pattern) || emulated_rendezvous(cfg, caps);
   switch (cfg.capacity.kind) {
     case Capacity::Kind::transport_default: break;
     case Capacity::Kind::bounded: o.capacity = cfg.capacity.messages; break;
@@ -92,7 +93,7 @@ Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n,
 std::uint64_t measured_count(const RunConfig& cfg, std::uint64_t warmup_ticks, std::uint64_t warmup_msgs) {
   constexpr std::uint64_t kMaxPingpong = std::uint64_t{1} << 22;  // 32 MiB of samples
   constexpr std::uint64_t kMaxStream = std::uint64_t{1} << 28;
-  const std::uint64_t cap = cfg.pattern == Pattern::pingpong ? kMaxPingpong : kMaxStream;
+  const std::uint64_t cap = round_trip(cfg.pattern) ? kMaxPingpong : kMaxStream;
   std::uint64_t n = cfg.messages;
   if (cfg.duration_s > 0 && warmup_msgs > 0) {
     double per_msg_ns = std::max(Clock::to_ns(warmup_ticks) / static_cast<double>(warmup_msgs), 1.0);
@@ -121,8 +122,8 @@ SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::u
 }
 
 std::uint64_t producer_harness_syscalls(Pattern pattern, std::uint64_t n) {
-  // Clock reads in the phase: t_start and one per round trip (pingpong), t_start, t_sent and t_end (stream).
-  const std::uint64_t clock_reads = pattern == Pattern::pingpong ? n + 1 : 3;
+  // Clock reads in the phase: t_start and one per round trip (pingpong, rpc), t_start, t_sent and t_end (stream).
+  const std::uint64_t clock_reads = round_trip(pattern) ? n + 1 : 3;
   const double per_read = Clock::info().syscalls_per_read.value_or(0.0);
   const auto clock_calls = static_cast<std::uint64_t>(per_read * static_cast<double>(clock_reads));
   return os::ThreadCounters::kOwnSyscalls + clock_calls + (pattern == Pattern::stream ? 1 : 0);

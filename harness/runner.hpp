@@ -80,8 +80,8 @@ void flush_held_back(Ops& ops) {
   if constexpr (requires { ops.flush(); }) ops.flush();
 }
 
-// Producer side of both patterns, generic over Ops:
-//   ops.round_trip(seq)  pingpong: one request and its reply
+// Producer side of the patterns, generic over Ops:
+//   ops.round_trip(seq)  pingpong and rpc: one request and its reply
 //   ops.send_one(seq)    stream: one message
 template <class Ops>
 void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res) {
@@ -92,7 +92,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   go.count = cfg.warmup;
   ctl.send(go);
 
-  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   std::uint64_t seq = 0;
   // Messages whose send returned, kept also when the run fails (a rendezvous test reads it after a stall).
   struct NoteSent {
@@ -166,7 +166,7 @@ inline void inject_fault(const Fault& f, std::uint64_t received) {
   if (f.consumer_delay_us != 0) ::usleep(f.consumer_delay_us);
 }
 
-//   ops.serve(seq)     pingpong: receive a request, send its reply
+//   ops.serve(seq)     pingpong and rpc: receive a request, send its reply
 //   ops.recv_one(seq)  stream: receive one message
 template <class Ops>
 void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
@@ -176,7 +176,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   ready.cpu = cpu;
   ctl.send(ready);
   const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
-  const bool pingpong = cfg.pattern == Pattern::pingpong;
+  const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   auto fault = [&](std::uint64_t received) { inject_fault(cfg.fault, received); };
   std::uint64_t seq = 0;
   for (; seq < warmup; ++seq) {
@@ -224,15 +224,20 @@ concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
   t.release();
 };
 
+// `send_bytes` and `recv_bytes` are this side's sizes: the producer sends requests and receives replies, the
+// consumer the other way round (equal except in rpc). Zero-copy slots hold the larger; each side uses its own.
 template <Transport T>
 class TransportOps {
  public:
-  TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false)
+  TransportOps(T& t, std::size_t send_bytes, std::size_t recv_bytes, bool verify, bool ack_each = false)
       : t_(t),
-        out_(ZeroCopyTransport<T> ? 0 : bytes),
-        in_(ZeroCopyTransport<T> ? 0 : bytes),
+        out_(ZeroCopyTransport<T> ? 0 : send_bytes),
+        in_(ZeroCopyTransport<T> ? 0 : recv_bytes),
+        send_bytes_(send_bytes),
+        recv_bytes_(recv_bytes),
         verify_(verify),
         ack_each_(ack_each) {}
+  TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false) : TransportOps(t, bytes, bytes, verify, ack_each) {}
 
   void round_trip(std::uint64_t seq) {
     send_one(seq);
@@ -247,7 +252,7 @@ class TransportOps {
   template <bool kStamp = false>
   void send_one(std::uint64_t seq, std::uint64_t stamp = 0) {
     if constexpr (ZeroCopyTransport<T>) {
-      auto slot = t_.reserve();
+      auto slot = t_.reserve().first(send_bytes_);
       put(slot, seq);
       if constexpr (kStamp) payload::put_stamp(slot, stamp, verify_);
       t_.commit();
@@ -266,7 +271,7 @@ class TransportOps {
   std::int64_t recv_one(std::uint64_t seq) {
     std::int64_t delta = 0;
     if constexpr (ZeroCopyTransport<T>) {
-      auto slot = t_.peek();
+      auto slot = t_.peek().first(recv_bytes_);
       if constexpr (kStamp) delta = static_cast<std::int64_t>(Clock::now() - payload::get_stamp(slot));
       take(slot, seq);
       t_.release();
@@ -313,6 +318,7 @@ class TransportOps {
   }
   T& t_;
   Buffer out_, in_;
+  std::size_t send_bytes_, recv_bytes_;
   bool verify_;
   bool ack_each_;
   std::uint64_t verified_ = 0;
@@ -369,7 +375,7 @@ RunResult run_transport(const RunConfig& cfg) {
       [&](os::ControlChannel& ctl, int) {
         transport->open(Role::producer);
         res.effective = transport->effective();  // a connection's buffers exist only now (tcp)
-        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, cfg.verify, ack_each);
+        detail::TransportOps<T> ops(*transport, cfg.payload_bytes, reply_size(cfg), cfg.verify, ack_each);
         if (detail::timed(cfg)) detail::produce_timed(ops, cfg, ctl, res, deltas);
         else detail::produce(ops, cfg, ctl, res);
         res.effective = transport->effective();  // and may have grown during the run (tcp autotuning)
@@ -377,7 +383,9 @@ RunResult run_transport(const RunConfig& cfg) {
       [&](os::ControlChannel& ctl, int cpu) {
         T& mine = consumer_side ? *consumer_side : *transport;
         mine.open(Role::consumer);
-        detail::TransportOps<T> ops(mine, cfg.payload_bytes, cfg.verify, ack_each);
+        // A wrong-sized reply (test hook) must be caught by the producer, as a real protocol bug would be.
+        const std::size_t reply = cfg.fault.consumer_reply_bytes != 0 ? cfg.fault.consumer_reply_bytes : reply_size(cfg);
+        detail::TransportOps<T> ops(mine, reply, cfg.payload_bytes, cfg.verify, ack_each);
         if (detail::timed(cfg)) detail::consume_timed(ops, cfg, ctl, cpu, deltas);
         else detail::consume(ops, cfg, ctl, cpu);
       });

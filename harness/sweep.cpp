@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "harness/mailbox.hpp"
 #include "harness/os/affinity.hpp"
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
@@ -28,6 +29,8 @@ constexpr NamedSummary kPatterns[] = {
     {"pingpong", "request and equal-sized reply; per-message round-trip time into a histogram"},
     {"stream", "one-way flood; msgs/s and bytes/s from first send until the consumer confirms the last byte"},
     {"rate", "open loop: sends at each --rate/--load, one-way latency from each message's intended send time"},
+    {"rpc", "request, then block for exactly one reply of --reply-sizes bytes; pingpong's loop and histogram"},
+    {"mailbox", "--producers P and --consumers C processes share one mailbox; throughput, one-way latency, who got what"},
 };
 constexpr NamedSummary kWaits[] = {
     {"block", "blocking calls (kernel transports) / FUTEX_WAIT, woken only if the reader said it sleeps (shm)"},
@@ -66,8 +69,11 @@ std::string impossible_reason(const RunConfig& cfg) {
   const auto* t = find_transport(cfg.transport);
   if (!t) return "unknown transport '" + cfg.transport + "'";
   auto caps = t->capabilities();
+  if (cfg.pattern == Pattern::mailbox) return mailbox_impossible_reason(cfg);
   if (cfg.payload_bytes > caps.max_message_bytes)
     return "size " + format_size(cfg.payload_bytes) + " is above the " + cfg.transport + " limit: " + caps.limit_hint;
+  if (reply_size(cfg) > caps.max_message_bytes)
+    return "reply size " + format_size(reply_size(cfg)) + " is above the " + cfg.transport + " limit: " + caps.limit_hint;
   if (cfg.capacity.kind != Capacity::Kind::bounded) return "";  // 0 and unbounded fit any transport
   const std::size_t n = cfg.capacity.messages;
   const std::string what = "capacity " + std::to_string(n);
@@ -82,6 +88,28 @@ std::string impossible_reason(const RunConfig& cfg) {
   return "";
 }
 
+namespace {
+// The axes only some patterns have: rpc's reply sizes, mailbox's producer and consumer counts. A mailbox run
+// places its own processes (round-robin over the allowed CPUs), so it is planned for the first pair only.
+struct Shape {
+  std::size_t reply_bytes = 0;
+  unsigned producers = 1, consumers = 1;
+};
+std::vector<Shape> shapes(const SweepSpec& spec, Pattern p, const PlacedPair& pair) {
+  std::vector<Shape> out;
+  if (p == Pattern::rpc && !spec.reply_sizes.empty()) {
+    for (std::size_t r : spec.reply_sizes) out.push_back({r, 1, 1});
+  } else if (p == Pattern::mailbox) {
+    if (&pair != &spec.pairs.front()) return out;
+    for (unsigned np : spec.producers)
+      for (unsigned nc : spec.consumers) out.push_back({0, np, nc});
+  } else {
+    out.push_back({});
+  }
+  return out;
+}
+}  // namespace
+
 std::vector<PlannedRun> expand(const SweepSpec& spec) {
   std::vector<PlannedRun> runs;
   for (const auto& pair : spec.pairs)
@@ -95,7 +123,8 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
       for (Wait w : waits)
         for (Pattern p : spec.patterns)
           for (std::size_t size : spec.sizes)
-            for (const Capacity& capacity : spec.capacities) {
+            for (const Capacity& capacity : spec.capacities)
+              for (const Shape& shape : shapes(spec, p, pair)) {
               PlannedRun r;
               r.config = spec.base;
               r.config.transport = name;
@@ -105,12 +134,20 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
               r.config.capacity = capacity;
               r.config.cpus = pair.cpus;
               r.config.placement = pair.placement;
+              r.config.reply_bytes = shape.reply_bytes;
+              r.config.producers = shape.producers;
+              r.config.consumers = shape.consumers;
+              if (p == Pattern::mailbox) r.config.placement = kMailboxPlacement;
               r.skip_reason = impossible_reason(r.config);
+              if (p == Pattern::mailbox) {  // refused mailbox combinations are rows, not errors: see mailbox.hpp
+                runs.push_back(std::move(r));
+                continue;
+              }
               // A baseline does not synchronise: it has no round trip, nothing to verify, and two threads on it
               // would be a data race. Such rows are skipped with the reason, so that a group like `ablation`
               // still runs with --verify or --threads.
               if (r.skip_reason.empty() && entry->kind == EntryKind::baseline) {
-                if (p == Pattern::pingpong) r.skip_reason = name + " is a stream-only baseline (no round trip)";
+                if (round_trip(p)) r.skip_reason = name + " is a stream-only baseline (no round trip)";
                 else if (r.config.verify) r.skip_reason = name + " is a baseline without synchronisation: nothing to verify";
                 else if (r.config.threads) r.skip_reason = name + " is a baseline without synchronisation: no thread mode";
                 if (!r.skip_reason.empty()) {

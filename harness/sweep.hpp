@@ -38,6 +38,8 @@ struct SweepSpec {
   std::vector<PlacedPair> pairs;
   std::vector<Capacity> capacities{Capacity{}};  // --capacity; default: one run at the transport's default
   std::vector<OfferedRate> rates;  // --rate/--load, pattern rate only; empty: default_loads()
+  std::vector<std::size_t> reply_sizes;  // --reply-sizes, rpc only; empty: each reply as large as its request
+  std::vector<unsigned> producers{1}, consumers{1};  // --producers, --consumers: mailbox only
   RunConfig base;  // messages, duration, warm-up, verify, timeout, spin budget
 };
 

@@ -1,5 +1,6 @@
 #include "harness/table.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <vector>
@@ -62,14 +63,33 @@ std::string syscalls_cell(const json& cpu) {
   return one(cpu["producer"].value("syscalls_per_msg", 0.0)) + "+" + one(cpu["consumer"].value("syscalls_per_msg", 0.0));
 }
 
+// "2P→2C"
+std::string mailbox_shape(const json& r) {
+  return std::to_string(r["mailbox"]["producers"].get<unsigned>()) + "P->" +
+         std::to_string(r["mailbox"]["consumers"].get<unsigned>()) + "C";
+}
+
+// "64" for a symmetric round trip, "64/4K" (request/reply) for rpc with its own reply size.
+std::string size_cell(const json& r) {
+  std::string s = format_size(r["payload_bytes"].get<std::size_t>());
+  if (r["pattern"] == "rpc") s += "/" + format_size(r.value("reply_bytes", r["payload_bytes"].get<std::size_t>()));
+  return s;
+}
+
+std::string fixed2(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", v);
+  return b;
+}
+
 std::string notes(const json& r) {
   std::string n = capacity_note(r);
   auto add = [&](const std::string& s) { n += (n.empty() ? "" : ", ") + s; };
   if (r["status"] == "skipped") return "skipped: " + r.value("error", "");
   if (r["status"] != "ok") return "FAILED: " + r.value("error", "");
-  if (r["spin"]["yields"].get<std::uint64_t>() > 0)
+  if (r["spin"].value("yields", std::uint64_t{0}) > 0)
     add("yielded " + std::to_string(r["spin"]["yields"].get<std::uint64_t>()) + "x");
-  const auto& full = r["cpu"]["producer"]["full_waits"];
+  const auto& full = r.contains("cpu") ? r["cpu"]["producer"]["full_waits"] : json();
   if (full.is_number() && full.get<std::uint64_t>() > 0) add("sender found it full " + std::to_string(full.get<std::uint64_t>()) + "x");
   if (r.value("verify", false)) add("verified");
   return n;
@@ -171,9 +191,16 @@ std::string progress_line(const json& r) {
                           : std::string()) +
                      ")";
   if (const auto cap = capacity_note(r); !cap.empty()) head += " " + cap;
+  if (r["pattern"] == "rpc") head += " reply " + format_size(r["reply_bytes"].get<std::size_t>()) + "B";
+  if (r.contains("mailbox"))
+    head = r["transport"].get<std::string>() + "/" + r["wait"].get<std::string>() + " mailbox " +
+           format_size(r["payload_bytes"].get<std::size_t>()) + "B " + mailbox_shape(r);
   if (r["status"] != "ok") return head + "  " + notes(r);
+  if (r.contains("mailbox"))
+    return head + "  " + format_rate(r["throughput"]["msgs_per_s"]) + " msg/s  one-way p50 " +
+           format_ns(r["latency"]["one_way_ns"]["p50"]) + "  Jain " + fixed2(r["mailbox"]["fairness"]["jain_index"]);
   if (r["pattern"] == "rate") return head + "  " + rate_progress(r);
-  if (r["pattern"] == "pingpong")
+  if (r["pattern"] == "pingpong" || r["pattern"] == "rpc")
     return head + "  p50 " + format_ns(r["latency"]["rtt_ns"]["p50"]) + "  p99 " + format_ns(r["latency"]["rtt_ns"]["p99"]);
   return head + "  " + format_rate(r["throughput"]["msgs_per_s"]) + " msg/s  " +
          format_rate(r["throughput"]["bytes_per_s"]) + "B/s";
@@ -223,8 +250,8 @@ void print_repeated_tables(std::ostream& out, const json& report) {
   row(out, {"transport", "wait", "size", "cpus", "placement", "p50", "p99", "vs floor", "rt/s", "p50 CV", "reps", "notes"},
       wl);
   for (const auto& e : report["summary"]) {
-    if (e["pattern"] != "pingpong") continue;
-    std::vector<std::string> c = {e["transport"], e["wait"], format_size(e["payload_bytes"].get<std::size_t>()),
+    if (e["pattern"] != "pingpong" && e["pattern"] != "rpc") continue;
+    std::vector<std::string> c = {e["transport"], e["wait"], size_cell(runs[e["run_ids"][0].get<std::size_t>()]),
                                   pair_of(e["cpus"]), e["placement"]};
     const auto& m = e["metrics"];
     if (e["ok_repetitions"].get<std::size_t>() > 0) {
@@ -269,6 +296,34 @@ void print_repeated_tables(std::ostream& out, const json& report) {
          "vs floor: median over repetitions of p50 / the cache-line floor measured just before each run.\n"
          "runs[] in the JSON holds every repetition; summary[] the medians, CIs and CVs shown here.\n";
 }
+// One row per mailbox run: aggregate throughput, one-way latency and each consumer's share.
+void print_mailbox_table(std::ostream& out, const json& runs) {
+  bool any = false;
+  for (const auto& r : runs) any |= r["pattern"] == "mailbox";
+  if (!any) return;
+  const std::vector<int> w = {9, 6, 5, 6, 10, 10, 9, 9, 13, 5, 0};
+  out << "\nMailbox: P producers and C consumers share one mailbox; aggregate throughput, one-way latency, who got what\n";
+  row(out, {"transport", "wait", "size", "P->C", "msgs/s", "bytes/s", "p50", "p99", "shares", "Jain", "notes"}, w);
+  for (const auto& r : runs) {
+    if (r["pattern"] != "mailbox") continue;
+    std::vector<std::string> c = {r["transport"], r["wait"], format_size(r["payload_bytes"].get<std::size_t>()),
+                                  mailbox_shape(r)};
+    if (r["status"] == "ok") {
+      std::string shares;
+      for (const auto& s : r["mailbox"]["fairness"]["shares"])
+        shares.append(shares.empty() ? "" : "/").append(std::to_string(std::lround(100 * s.get<double>())));
+      const auto& l = r["latency"]["one_way_ns"];
+      c.insert(c.end(), {format_rate(r["throughput"]["msgs_per_s"]), format_rate(r["throughput"]["bytes_per_s"]) + "B",
+                         format_ns(l["p50"]), format_ns(l["p99"]), shares + "%",
+                         fixed2(r["mailbox"]["fairness"]["jain_index"])});
+    } else {
+      c.insert(c.end(), {"-", "-", "-", "-", "", ""});
+    }
+    c.push_back(notes(r));
+    row(out, c, w);
+  }
+  out << "shares: each consumer's part of the messages received; Jain: fairness index over the consumers (1 = equal).\n";
+}
 }  // namespace
 
 void print_tables(std::ostream& out, const json& report) {
@@ -282,6 +337,7 @@ void print_tables(std::ostream& out, const json& report) {
     print_repeated_tables(out, report);
     topo::print_class_tables(out, report);
     print_rate_curves(out, report);
+    print_mailbox_table(out, report["runs"]);
     for (const auto& w : ctx["warnings"]) out << "warning: " << w.get<std::string>() << '\n';
     return;
   }
@@ -291,14 +347,13 @@ void print_tables(std::ostream& out, const json& report) {
   for (const auto& line : pair_floor_lines(ctx["floors"])) out << "  " << line << '\n';
 
   const std::vector<int> wl = {9, 6, 5, 5, 11, 9, 9, 9, 9, 8, 9, 11, 11, 9, 0};
-  out << "\nPing-pong: round-trip time per message (request + equal-sized reply), percentiles of all samples\n";
+  out << "\nPing-pong and rpc: round-trip time per message (request + reply; size is request/reply for rpc), percentiles\n";
   row(out, {"transport", "wait", "size", "cpus", "placement", "p50", "p90", "p99", "p99.9", "vs floor", "rt/s",
             "prod CPU", "cons CPU", "syscalls", "notes"},
       wl);
   for (const auto& r : report["runs"]) {
-    if (r["pattern"] != "pingpong") continue;
-    std::vector<std::string> c = {r["transport"], r["wait"], format_size(r["payload_bytes"].get<std::size_t>()),
-                                  pair_of(r["cpus"]), r["placement"]};
+    if (r["pattern"] != "pingpong" && r["pattern"] != "rpc") continue;
+    std::vector<std::string> c = {r["transport"], r["wait"], size_cell(r), pair_of(r["cpus"]), r["placement"]};
     if (r["status"] == "ok") {
       const auto& l = r["latency"]["rtt_ns"];
       // Prefer the floor measured just before this row; else the pair's before/after mean.
@@ -335,6 +390,7 @@ void print_tables(std::ostream& out, const json& report) {
     c.push_back(notes(r));
     row(out, c, ws);
   }
+  print_mailbox_table(out, report["runs"]);
   out << "\nvs floor: pingpong p50 / p50 of the cache-line floor measured on the same CPUs just before the row.\n"
          "runs[].decomposition in the JSON splits each pingpong p50 into that floor + system calls x null syscall\n"
          "+ the rest (a model; see results/README.md).\n"

@@ -648,11 +648,66 @@ def ring_ablation(f, out_dir):
                  "second against the raw copy-in/copy-out ceiling. Same harness, waits and payload for all.", paths)
 
 
+def mailbox_fairness(f, out_dir):
+    """Mailbox: aggregate throughput per (producers, consumers) and each consumer's share of the messages."""
+    name, title = "mailbox_fairness", "Mailbox: P producers and C consumers sharing one mailbox"
+    rows = [r for r in f.ok_rows(pattern="mailbox") if r.get("mailbox", {}).get("per_consumer")]
+    if not rows:
+        return skipped(name, title, "no ok mailbox rows in the file (pattern \"mailbox\")")
+    sizes = sorted({r["payload_bytes"] for r in rows})
+    size = max(sizes, key=lambda s: (sum(r["payload_bytes"] == s for r in rows), -s))
+    rows = [r for r in rows if r["payload_bytes"] == size]
+    shape = lambda r: (r["mailbox"]["producers"], r["mailbox"]["consumers"])  # noqa: E731
+    shapes = sorted({shape(r) for r in rows})
+    series = series_order(rows)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1, 1.3]})
+    width = 0.8 / max(1, len(series))
+    for i, s in enumerate(series):
+        by_shape = {shape(r): r["throughput"]["msgs_per_s"] for r in rows if ir.series_name(r) == s}
+        xs = [k + (i - (len(series) - 1) / 2) * width for k, sh in enumerate(shapes) if sh in by_shape]
+        left.bar(xs, [by_shape[sh] for sh in shapes if sh in by_shape], width, color=colour(s), label=s)
+    left.set_xticks(range(len(shapes)), [f"{p}P\u2192{c}C" for p, c in shapes])
+    left.set_xlabel("producers \u2192 consumers (processes)")
+    rate_axis(left, "msg/s", "messages per second, all producers together (log scale)", "aggregate throughput")
+    left.set_ylim(top=4 * max(r["throughput"]["msgs_per_s"] for r in rows))  # room for the legend
+    left.legend(fontsize=7, loc="upper left", ncol=2)
+
+    # Right: one stacked bar per transport/wait and shape with several consumers: each consumer's share.
+    bars = [(s, sh, r) for s in series for sh in shapes if sh[1] > 1
+            for r in rows if ir.series_name(r) == s and shape(r) == sh]
+    greys = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+    for x, (s, sh, r) in enumerate(bars):
+        bottom = 0.0
+        for c, share in enumerate(r["mailbox"]["fairness"]["shares"]):
+            right.bar(x, share, 0.7, bottom=bottom, color=greys[c % len(greys)], edgecolor="white",
+                      label=f"consumer {c}")
+            bottom += share
+        right.text(x, 1.01, f"J={r['mailbox']['fairness']['jain_index']:.2f}", ha="center", va="bottom", fontsize=7)
+    if bars:
+        right.set_xticks(range(len(bars)), [f"{s} {p}P\u2192{c}C" for s, (p, c), _ in bars], fontsize=7,
+                         rotation=30, ha="right")
+        right.axhline(1 / max(sh[1] for _, sh, _ in bars), color="k", linestyle=":", linewidth=0.8)
+        handles, labels = right.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        right.legend(uniq.values(), uniq.keys(), fontsize=7, loc="lower right")
+    else:
+        right.text(0.5, 0.5, "no run with two or more consumers", ha="center", va="center",
+                   transform=right.transAxes)
+    right.set_ylim(0, 1.12)
+    right.set_ylabel("share of the messages received (fraction)")
+    right.set_xlabel("transport/wait, producers \u2192 consumers")
+    right.set_title("who got the messages (J = Jain's index, 1 = equal shares)")
+    paths = finish(fig, f"{title}, {ir.fmt_size(size)} messages", f.footer(), out_dir, name)
+    other = [s for s in sizes if s != size]
+    return Chart(name, title, "Left: aggregate messages per second for each producers/consumers shape and "
+                 "transport/wait. Right: each consumer's share of the messages in runs with several consumers; the "
+                 "dotted line is an equal share.", paths,
+                 remark=f"only {ir.fmt_size(size)} messages charted; the file also has "
+                        f"{', '.join(ir.fmt_size(s) for s in other)}" if other else "")
+
+
 # Charts that later issues add data for. Each: (name, title, test for the data, note when it is absent).
 FUTURE = [
-    ("mailbox_fairness", "Mailbox fairness (many senders, one receiver)",
-     lambda f: any(r.get("pattern") == "mailbox" for r in f.runs),
-     "no mailbox rows in the file (pattern \"mailbox\")"),
 ]
 
 
@@ -682,6 +737,7 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
         throughput_vs_capacity(f, out_dir),
         ring_ablation(f, out_dir),
         latency_vs_offered_load(f, out_dir),
+        mailbox_fairness(f, out_dir),
     ]
     import multikernel  # here, not at the top: plot/multikernel.py imports this module's helpers
     charts.append(multikernel.multikernel_chart(f, out_dir))

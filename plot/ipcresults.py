@@ -107,14 +107,16 @@ def config_key(row):
     """What identifies a configuration across repetitions (harness/repeat.cpp config_key has the same fields)."""
     cpus = row.get("cpus") or {}
     offered = row.get("offered") or {}  # pattern rate: each offered load is a configuration of its own
+    box = row.get("mailbox") or {}
     return (row.get("transport"), row.get("wait"), row.get("pattern"), row.get("payload_bytes"),
             cpus.get("producer"), cpus.get("consumer"), row_mode(row), row.get("capacity_requested"),
-            offered.get("load"), offered.get("msgs_per_s") if offered.get("load") is None else None)
+            offered.get("load"), offered.get("msgs_per_s") if offered.get("load") is None else None,
+            row.get("reply_bytes") if row.get("pattern") == "rpc" else None, box.get("producers"), box.get("consumers"))
 
 
 def headline(row):
     """The metric a row is judged by: p50 round trip for pingpong, msgs/s for stream (0 when absent)."""
-    name = "p50_rtt_ns" if row.get("pattern") == "pingpong" else "msgs_per_s"
+    name = "p50_rtt_ns" if row.get("pattern") in ("pingpong", "rpc") else "msgs_per_s"
     return metric(row, name) or 0
 
 

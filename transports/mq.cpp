@@ -40,6 +40,7 @@ MqTransport::MqTransport(const TransportOptions& options) : options_(options) {
   std::random_device rd;
   int nonblock = options.wait == Wait::block ? 0 : O_NONBLOCK;
   for (int q = 0; q < (options.duplex ? 2 : 1); ++q) {
+    attr.mq_msgsize = static_cast<long>(q == 0 ? options.message_bytes : options.reply_size());
     char name[64];
     std::snprintf(name, sizeof name, "/ipcbench-%d-%08x%08x", static_cast<int>(::getpid()), rd(), rd());
     names_[q] = name;

@@ -33,7 +33,7 @@ PipeTransport::PipeTransport(const TransportOptions& options) : options_(options
   for (auto* p : {&request_, &reply_}) {
     if (!p->write_end) continue;
     if (options.capacity != 0) {
-      auto bytes = static_cast<int>(options.capacity * options.message_bytes);
+      auto bytes = static_cast<int>(options.capacity * options.largest_message());
       if (::fcntl(p->write_end.get(), F_SETPIPE_SZ, bytes) < 0)
         os::throw_errno("pipe: F_SETPIPE_SZ(" + std::to_string(bytes) + ")");
     }

@@ -80,9 +80,9 @@ Capabilities ShmRing<D>::capabilities() {
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
-  layout_.stride = slot_stride(D, options.message_bytes);
-  layout_.trailing_seq = trailing_seq_offset(D, options.message_bytes);
-  layout_.payload = payload_offset(D, options.message_bytes);
+  layout_.stride = slot_stride(D, options.largest_message());
+  layout_.trailing_seq = trailing_seq_offset(D, options.largest_message());
+  layout_.payload = payload_offset(D, options.largest_message());
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity);
@@ -326,7 +326,7 @@ void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
 template <const RingDesign& D>
 std::span<std::byte> ShmRing<D>::reserve() {
   wait_room(tx_);
-  return {payload(tx_), options_.message_bytes};
+  return {payload(tx_), options_.largest_message()};  // the harness takes its direction's size
 }
 
 template <const RingDesign& D>
@@ -360,7 +360,7 @@ void ShmRing<D>::wait_taken(Endpoint& e) {
 template <const RingDesign& D>
 std::span<const std::byte> ShmRing<D>::peek() {
   wait_message(rx_);
-  return {payload(rx_), options_.message_bytes};
+  return {payload(rx_), options_.largest_message()};
 }
 
 template <const RingDesign& D>

@@ -44,7 +44,10 @@ inline const char* to_string(Wait w) {
 }
 
 struct TransportOptions {
-  std::size_t message_bytes = 64;  // every message of the run has exactly this size
+  std::size_t message_bytes = 64;  // every request (producer->consumer) of the run has exactly this size
+  std::size_t reply_bytes = 0;     // every reply (consumer->producer), rpc; 0 = message_bytes
+  [[nodiscard]] std::size_t reply_size() const { return reply_bytes != 0 ? reply_bytes : message_bytes; }
+  [[nodiscard]] std::size_t largest_message() const { return message_bytes > reply_size() ? message_bytes : reply_size(); }
   std::size_t capacity = 0;        // messages that fit in one direction; 0 = the transport's default
   // --capacity unbounded: `capacity` is then the harness's pick from Capabilities (the kernel's limit, or a ring
   // that holds the run); a transport with a larger mechanism than a fixed size (tcp autotuning) may use it instead.

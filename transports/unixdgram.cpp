@@ -24,8 +24,8 @@ UnixDgramTransport::UnixDgramTransport(const TransportOptions& options) : option
   for (int fd : fds) {
     size_socket_buffers(fd, options, "unixdgram");
     // The kernel doubles the value for bookkeeping; asking for the message size leaves room for one datagram.
-    int need = static_cast<int>(options.message_bytes);
-    if (socket_send_buffer(fd) < options.message_bytes + 1024 &&
+    int need = static_cast<int>(options.largest_message());
+    if (socket_send_buffer(fd) < options.largest_message() + 1024 &&
         ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &need, sizeof need) != 0)
       os::throw_errno("unixdgram: setsockopt(SO_SNDBUF)");
   }

@@ -222,6 +222,21 @@ class BadInput(TmpDirCase):
     def test_cpus_and_placement_together(self):
         self.refused(["--cpus", "0:0", "--placement", "same-core"], "--cpus", "--placement")
 
+    def test_zero_producers(self):
+        self.refused(["--patterns", "mailbox", "--producers", "0"], "--producers", "'0'")
+
+    def test_too_many_consumers(self):
+        self.refused(["--patterns", "mailbox", "--consumers", "1,65"], "--consumers", "'65'")
+
+    def test_producers_without_mailbox(self):
+        self.refused(["--patterns", "stream", "--producers", "2"], "--producers", "mailbox")
+
+    def test_reply_sizes_without_rpc(self):
+        self.refused(["--patterns", "pingpong", "--reply-sizes", "64"], "--reply-sizes", "rpc")
+
+    def test_reply_size_zero(self):
+        self.refused(["--patterns", "rpc", "--reply-sizes", "0"], "'0'")
+
     def test_unknown_flag(self):
         self.refused(["--frobnicate"], "--frobnicate")
 
@@ -266,7 +281,7 @@ class Sweeps(TmpDirCase):
                 self.check_latency(f, f"floors[{i}]")
 
     def check_latency(self, lat, where):
-        s, h = lat["rtt_ns"], lat["histogram"]
+        s, h = lat["one_way_ns" if lat.get("kind") == "one_way" else "rtt_ns"], lat["histogram"]
         self.assertTrue(s["min"] <= s["p50"] <= s["p90"] <= s["p99"] <= s["p999"] <= s["max"], f"{where}: {s}")
         self.assertTrue(s["min"] <= s["mean"] <= s["max"], f"{where}: {s}")
         n = len(h["count"])
@@ -845,25 +860,71 @@ class OpenLoop(TmpDirCase):
             self.assertFalse(os.path.exists(out))
 
 
-class ReferenceResults(unittest.TestCase):
-    """The result files the README quotes (results/reference/) still match the schema, and hold what is quoted."""
+class RpcAndMailbox(TmpDirCase):
+    """rpc with its own reply sizes next to pingpong; the mailbox with P, C in {1, 2} on its four transports."""
 
-    def test_reference_files_validate(self):
-        validator = load_schema()
-        ref = os.path.join(os.path.dirname(SCHEMA), "reference")
-        names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
-        self.assertIn("ring-ablation.json", names)
-        for name in names:
-            with open(os.path.join(ref, name)) as f:
-                doc = json.load(f)
-            errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(doc)]
-            self.assertEqual(errors, [], name)
-        with open(os.path.join(ref, "ring-ablation.json")) as f:
-            doc = json.load(f)
-        designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
-        self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
-                                   "slotseq-packed", "slotseq-zerocopy"})
-        self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
+    @classmethod
+    def setUpClass(cls):
+        cls.validator = load_schema()
+
+    sweep = Sweeps.sweep
+    assert_valid = Sweeps.assert_valid
+    check_latency = Sweeps.check_latency
+
+    def test_rpc_reply_sizes_axis(self):
+        doc, r = self.sweep("--transports", "shm,pipe,mq", "--patterns", "pingpong,rpc", "--reply-sizes", "16,4K",
+                            "--wait", "block", "--placement", "same-core", *TINY, "--verify", "--quiet")
+        rows = [(x["transport"], x["pattern"], x["request_bytes"], x["reply_bytes"]) for x in doc["runs"]]
+        for t in ("shm", "pipe", "mq"):
+            self.assertIn((t, "pingpong", 64, 64), rows)
+            self.assertIn((t, "rpc", 64, 16), rows)
+            self.assertIn((t, "rpc", 64, 4096), rows)
+        for x in doc["runs"]:
+            self.assertEqual(x["status"], "ok", x.get("error"))
+            self.assertEqual(x["latency"]["kind"], "round_trip")
+            self.assertEqual(len({s["key"] for s in doc["summary"]}), len(doc["summary"]), "configurations collide")
+
+    def test_mailbox_four_transports(self):
+        doc, r = self.sweep("--transports", "shm,mq,pipe,unixdgram,tcp", "--patterns", "mailbox", "--producers", "1,2",
+                            "--consumers", "1,2", "--sizes", "64", "--messages", "401", "--floor-duration", "0.03",
+                            "--verify")
+        self.assertIn("Mailbox:", r.stdout)
+        seen = set()
+        for x in doc["runs"]:
+            m = x["mailbox"]
+            if x["transport"] == "tcp":
+                self.assertEqual(x["status"], "skipped")
+                self.assertIn("no mailbox form", x["error"])
+                continue
+            self.assertEqual(x["status"], "ok", x.get("error"))
+            seen.add((x["transport"], m["producers"], m["consumers"]))
+            self.assertEqual(x["placement"], "round-robin")
+            self.assertEqual(x["messages"], 401)
+            self.assertEqual(sum(m["sent"]), 401)
+            self.assertEqual(sum(m["per_consumer"]), 401)
+            self.assertEqual(len(m["per_pair"]), m["producers"])
+            for p, row in enumerate(m["per_pair"]):
+                self.assertEqual(len(row), m["consumers"])
+                self.assertEqual(sum(row), m["sent"][p])
+            self.assertEqual([sum(col) for col in zip(*m["per_pair"])], m["per_consumer"])
+            self.assertEqual((len(m["producer_cpus"]), len(m["consumer_cpus"])), (m["producers"], m["consumers"]))
+            shares = m["fairness"]["shares"]
+            self.assertAlmostEqual(sum(shares), 1.0, places=9)
+            n = len(shares)
+            self.assertAlmostEqual(m["fairness"]["jain_index"], 1 / (n * sum(s * s for s in shares)), places=9)
+            self.assertEqual(x["latency"]["kind"], "one_way")
+            self.assertEqual(x["latency"]["one_way_ns"]["count"], 401)
+            self.assertEqual(x["latency"]["clock"], doc["context"]["clock"]["source"])
+            self.assertGreater(x["throughput"]["msgs_per_s"], 0)
+        self.assertEqual(seen, {(t, p, c) for t in ("shm", "mq", "pipe", "unixdgram") for p in (1, 2) for c in (1, 2)})
+
+    def test_mailbox_pipe_refuses_sizes_above_pipe_buf(self):
+        doc, _ = self.sweep("--transports", "pipe", "--patterns", "mailbox", "--sizes", "64,8K", "--messages", "100",
+                            "--floor-duration", "0.03", "--quiet")
+        by_size = {x["payload_bytes"]: x for x in doc["runs"]}
+        self.assertEqual(by_size[64]["status"], "ok", by_size[64].get("error"))
+        self.assertEqual(by_size[8192]["status"], "skipped")
+        self.assertIn("PIPE_BUF", by_size[8192]["error"])
 
 
 if __name__ == "__main__":

@@ -167,6 +167,36 @@ def n_default_claims():
         return len(json.load(f)["claims"])
 
 
+def mailbox_rows():
+    """Mailbox runs: shm/spin and mq/block at P, C in {1, 2}; mq's 2P->2C splits 75/25, everything else evenly."""
+    runs = []
+    for transport, wait, rate in (("shm", "spin", 4e6), ("mq", "block", 2e5)):
+        for p in (1, 2):
+            for c in (1, 2):
+                n = 1000 * p
+                per_consumer = [n * 3 // 4, n // 4] if (transport, p, c) == ("mq", 2, 2) else [n // c] * c
+                per_pair = [[x // p for x in per_consumer] for _ in range(p)]
+                shares = [x / n for x in per_consumer]
+                lat = latency_block(samples(5000, 1.5))
+                lat = {"kind": "one_way", "clock": "clock_monotonic", "method": "synthetic",
+                       "one_way_ns": lat["rtt_ns"], "histogram": lat["histogram"]}
+                runs.append({
+                    "id": len(runs), "transport": transport, "pattern": "mailbox", "wait": wait, "payload_bytes": 64,
+                    "cpus": {"producer": 0, "consumer": 1}, "placement": "round-robin", "capacity": 64,
+                    "capacity_requested": None, "capacity_bytes": None, "messages": n, "warmup_messages": 0,
+                    "verify": False, "status": "ok", "wall_s": 0.1, "elapsed_ns": n / rate * 1e9,
+                    "spin": {"budget": 2000}, "latency": lat,
+                    "throughput": {"msgs_per_s": rate * (1 + 0.2 * (p + c)), "bytes_per_s": 64 * rate,
+                                   "kind": "aggregate"},
+                    "mailbox": {"producers": p, "consumers": c, "producer_cpus": [0, 1][:p],
+                                "consumer_cpus": [1, 0][:c], "sent": [n // p] * p, "per_consumer": per_consumer,
+                                "per_pair": per_pair, "end_protocol": "synthetic", "latency_samples": n,
+                                "fairness": {"jain_index": sum(shares) ** 2 / (c * sum(s * s for s in shares)),
+                                             "shares": shares, "max_min_ratio": max(per_consumer) / min(per_consumer),
+                                             "method": "synthetic"}}})
+    return runs
+
+
 class TmpCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ipcbench-plot-")
@@ -318,6 +348,25 @@ class Synthetic(TmpCase):
         r = script("claims.py", res)
         # 20000 vs 22000 ns from the process rows, not 20 vs 20 from the thread rows
         self.assertRegex(r.stdout, r"message-passing-slower.*\n.*\n    A 20\.0 us, B 22\.0 us")
+
+    def test_mailbox_chart(self):
+        res = results_file(os.path.join(self.tmp, "m.json"), synthetic_suite() + mailbox_rows())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertNotIn("skipped mailbox_fairness", r.stdout)
+        self.assert_charts(out, ["mailbox_fairness"])
+        with open(os.path.join(out, "mailbox_fairness.svg")) as f:
+            svg = f.read()
+        for label in ("shm/spin", "mq/block", "consumer 0", "consumer 1", "J=0.80", "J=1.00", "msg/s",
+                      "synth (Synthetic CPU"):
+            self.assertIn(label, svg, f"the chart does not show {label!r}")
+
+    def test_no_mailbox_rows_skips_the_mailbox_chart(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        out = os.path.join(self.tmp, "charts")
+        r = script("charts.py", res, "--out", out)
+        self.assertIn("skipped mailbox_fairness: no ok mailbox rows", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(out, "mailbox_fairness.png")))
 
     def test_throughput_vs_capacity(self):
         res = results_file(os.path.join(self.tmp, "c.json"), synthetic_suite() + capacity_sweep())
