@@ -568,8 +568,8 @@ def latency_vs_offered_load(f, out_dir):
 
 
 # The ring ablation ladder, then the toggles on the last step, then the copy ceiling (`--transports ablation`).
-ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm", "shm-2seq", "shm-packed",
-                  "shm-zerocopy"]
+ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm",
+                  "shm-packed", "shm-zerocopy"]
 
 
 def _ablation_rows(f, placement):
@@ -588,22 +588,28 @@ def ring_ablation(f, out_dir):
     designs = [d for d in ABLATION_ORDER if any(r["transport"] == d for r in rows)]
     designs += sorted({r["transport"] for r in rows} - set(designs))
     sizes = sorted({r["payload_bytes"] for r in rows})
-    baseline = {r["payload_bytes"]: r["throughput"]["msgs_per_s"]
-                for r in f.ok_rows(transport="shm-rawcopy", pattern="stream", placement=placement)}
+    base_rows = f.ok_rows(transport="shm-rawcopy", pattern="stream", placement=placement)
+    baseline = {n: float(np.median([r["throughput"]["msgs_per_s"] for r in base_rows if r["payload_bytes"] == n]))
+                for n in {r["payload_bytes"] for r in base_rows}}
     fig, axes = plt.subplots(2, len(sizes), figsize=(max(5.0 * len(sizes), 6.5), 7.5), squeeze=False)
     x = np.arange(len(designs))
     for col, size in enumerate(sizes):
-        by = {(r["transport"], r["pattern"]): r for r in rows if r["payload_bytes"] == size}
+        # Repetitions (--repetitions R): the median of each figure over them.
+        def med(design, pattern, get):
+            vals = [get(r) for r in rows if r["payload_bytes"] == size and r["transport"] == design
+                    and r["pattern"] == pattern]
+            vals = [v for v in vals if v is not None]
+            return float(np.median(vals)) if vals else np.nan
+
+        rtt = lambda key: lambda r: ((r.get("latency") or {}).get("rtt_ns") or {}).get(key)
         # Top: pingpong p50 with the p99 as a thin bar behind it.
         ax = axes[0][col]
-        p50 = [((by.get((d, "pingpong")) or {}).get("latency") or {}).get("rtt_ns", {}).get("p50", np.nan)
-               for d in designs]
-        p99 = [((by.get((d, "pingpong")) or {}).get("latency") or {}).get("rtt_ns", {}).get("p99", np.nan)
-               for d in designs]
+        p50 = [med(d, "pingpong", rtt("p50")) for d in designs]
+        p99 = [med(d, "pingpong", rtt("p99")) for d in designs]
         ax.bar(x, p99, width=0.8, color="#dddddd", label="p99")
         ax.bar(x, p50, width=0.5, color=[colour(d) for d in designs], label="p50")
-        floor = [((by.get((d, "pingpong")) or {}).get("floor") or {}).get("rtt_ns", {}).get("p50") for d in designs]
-        floor = [v for v in floor if v]
+        floor = [med(d, "pingpong", lambda r: ((r.get("floor") or {}).get("rtt_ns") or {}).get("p50")) for d in designs]
+        floor = [v for v in floor if v == v]
         if floor:
             ax.axhline(float(np.median(floor)), color="k", linestyle="--", linewidth=1,
                        label="cache-line floor (median of the adjacent floors)")
@@ -623,7 +629,7 @@ def ring_ablation(f, out_dir):
         ax.legend(fontsize=7, loc="upper right")
         # Bottom: stream msgs/s, the raw-copy ceiling as a line.
         ax = axes[1][col]
-        rate = [((by.get((d, "stream")) or {}).get("throughput") or {}).get("msgs_per_s", np.nan) for d in designs]
+        rate = [med(d, "stream", lambda r: (r.get("throughput") or {}).get("msgs_per_s")) for d in designs]
         ax.bar(x, rate, width=0.6, color=[colour(d) for d in designs])
         for xi, v in zip(x, rate):
             if v == v:  # not NaN
@@ -643,9 +649,11 @@ def ring_ablation(f, out_dir):
                    out_dir, name)
     return Chart(name, title, "One shm ring design per bar, simplest first: naive (Lamport, both indices on one "
                  "line, read every time), padded indices, cached indices, batched publication, per-slot sequence "
-                 "words (shm), then shm with packed slots (false sharing) and with zero-copy. Top: ping-pong p50 "
-                 "(coloured) and p99 (grey) round trips against the cache-line floor; bottom: stream messages per "
-                 "second against the raw copy-in/copy-out ceiling. Same harness, waits and payload for all.", paths)
+                 "words (slotseq), a second word after a message that spills a line (2seq), then shm (2seq + a "
+                 "consumer that trails a streaming producer), then slotseq with packed slots (false sharing) and "
+                 "with zero-copy. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
+                 "floor; bottom: stream messages per second against the raw copy-in/copy-out ceiling. Medians over "
+                 "repetitions. Same harness, waits and payload for all.", paths)
 
 
 def mailbox_fairness(f, out_dir):

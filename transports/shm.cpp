@@ -18,10 +18,14 @@ constexpr std::uint32_t kEagerAfterPolls = 4;
 // and how many bytes of slots it trails by at most (beyond that the hand-over of one slot costs little next
 // to its copy).
 constexpr std::uint32_t kSlipPolls = 64;
-constexpr std::size_t kSlipBytes = 2048;
+constexpr std::size_t kSlipBytes = 16384;
 constexpr std::uint64_t kSlipSlots = 16;
 // slip: set in a sequence word when the producer had not stopped (flushed) since its previous message.
 constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
+// slip: marked messages in a row after which the consumer takes the producer for a streaming one. One is not
+// enough: in a ping-pong either side now and then finds its next message already there, skips the stop, and
+// marks its next message; trailing then would cost that round trip the head's line.
+constexpr std::uint32_t kStreamingStreak = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 // aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
 constexpr std::size_t kAlignedFrom = 1024;
@@ -138,20 +142,25 @@ std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const
 // a streaming writer keeps one line of the slot being written, not two, away from it.
 template <const RingDesign& D>
 bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::memory_order mo, bool eager,
-                              bool* streaming) const {
+                              std::uint32_t* streak) const {
   auto word = [](const std::byte* p) -> const std::atomic<std::uint64_t>& {
     return *std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(p));
   };
   const std::uint64_t lead = word(slot).load(mo);
   bool ok = (lead & ~kStreamingBit) == want;
   if (layout_.trailing_seq && (ok || eager)) ok &= word(slot + layout_.trailing_seq).load(mo) == want;
-  if (ok && streaming) *streaming = (lead & kStreamingBit) != 0;
+  if (ok && streak) *streak = (lead & kStreamingBit) != 0 ? *streak + 1 : 0;
   return ok;
 }
 
 template <const RingDesign& D>
 bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
-  return published_at(e.cur, e.pos + 1, mo, eager, &e.streaming);
+  return published_at(e.cur, e.pos + 1, mo, eager, &e.streak);
+}
+
+template <const RingDesign& D>
+bool ShmRing<D>::streaming(const Endpoint& e) {
+  return e.streak >= kStreamingStreak;
 }
 
 // The producer publishes slots in order, each with a release store of its sequence word, so the word of the
@@ -159,10 +168,13 @@ bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const 
 template <const RingDesign& D>
 bool ShmRing<D>::ready_ahead(Endpoint& e) {
   if (e.pos < e.ready) return true;
+  if (!streaming(e)) return false;  // nothing is likely that far ahead: no probe (ping-pong pays none)
   const std::uint64_t k = layout_.lookahead - 1;
   const std::byte* slot = e.cur + k * layout_.stride;
   if (slot >= e.end) slot -= e.end - e.slots;
-  if (!published_at(slot, e.pos + k + 1, std::memory_order_acquire, true, &e.streaming)) return false;
+  std::uint32_t marked = 0;
+  if (!published_at(slot, e.pos + k + 1, std::memory_order_acquire, true, &marked)) return false;
+  e.streak = marked != 0 ? std::max(e.streak, kStreamingStreak) : 0;  // that far ahead and still mid-stream
   e.ready = e.pos + k + 1;
   return true;
 }
@@ -263,24 +275,24 @@ void ShmRing<D>::wait_message(Endpoint& e) {
       });
 }
 
-// slip (see shm.hpp). Whether to trail is decided per wait: only after a message the producer sent
-// mid-stream (its sequence word carries kStreamingBit), and only while the producer's head is behind this
+// slip (see shm.hpp). Whether to trail is decided per wait: only after kStreamingStreak messages in a row that
+// the producer sent mid-stream (their sequence words carry kStreamingBit), and only while the producer's head is behind this
 // position (a head equal to it says the producer stopped right here, so the next message will be polled for).
 // A ping-pong or a paced sender flushes before every message, so its messages never carry the bit and its
 // consumer never reads the head: the single-message hand-over costs exactly what slotseq's does.
 template <const RingDesign& D>
 void ShmRing<D>::wait_message_slipping(Endpoint& e) {
-  if (ready_ahead(e)) return;
+  if (ready_ahead(e) || (!streaming(e) && published(e, std::memory_order_acquire, false))) return;
   flush();
   RingHeader& r = *e.ring;
-  bool trail = e.streaming && options_.wait != Wait::block;
+  bool trail = streaming(e) && options_.wait != Wait::block;
   std::uint32_t polls = 0;
   auto trailing = [&] {
     if (ready_ahead(e)) return true;
     const std::uint64_t head = r.head.load(std::memory_order_acquire);
     if (head > e.pos) {
       e.ready = head;
-      e.streaming = false;
+      e.streak = 0;
       return true;
     }
     if (head == e.pos || ++polls > kSlipPolls) trail = false;

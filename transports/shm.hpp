@@ -17,9 +17,11 @@
 //            poll the very line being written, so every slot crosses between the caches several times; it
 //            trails the producer by `lookahead` slots instead (it waits for the slot that many ahead, whose
 //            sequence word vouches for all before it) and never touches a line still being written. The
-//            producer publishes its position in `head` only when it stops (before any wait, and when the
-//            harness flushes): a head that has caught up with the consumer says "idle", and then the consumer
-//            polls the next slot itself, the one-transfer hand-over ping-pong needs. A trailing consumer gives
+//            producer marks each message it sends without having stopped (flushed) since the previous one;
+//            after 4 marked messages in a row the consumer takes it for streaming. It publishes its position
+//            in `head` only when it stops (before any wait, and when the harness flushes): a head that has
+//            caught up with the consumer says "idle", and then the consumer polls the next slot itself, the
+//            one-transfer hand-over ping-pong needs (which never marks, so never trails). A trailing consumer gives
 //            up trailing after kSlipPolls polls, so a producer that never flushes delays a message by that
 //            much at most. And a message of 1 KiB or more starts on its own cache line, after the sequence
 //            word's: glibc copies large blocks with `rep movsb`, which slows down when source and destination
@@ -125,7 +127,7 @@ class ShmRing {
     std::uint64_t cached = 0;     // the other side's index as last seen (cached designs)
     std::uint64_t published = 0;  // own index as last published (batched designs; slip: the producer's head)
     std::uint64_t ready = 0;      // slip: messages before this one are known to be published
-    bool streaming = false;       // slip: the last message found was sent mid-stream
+    std::uint32_t streak = 0;     // slip: messages found in a row that were sent mid-stream
   };
 
   static std::atomic<std::uint64_t>& seq_of(const Endpoint& e);  // of the slot at e.pos
@@ -133,7 +135,8 @@ class ShmRing {
   std::atomic<std::uint64_t>& trailing_seq_of(const Endpoint& e) const;
   bool published(Endpoint& e, std::memory_order mo, bool eager) const;  // slotseq: message at e.pos there?
   bool published_at(const std::byte* slot, std::uint64_t want, std::memory_order mo, bool eager,
-                    bool* streaming) const;
+                    std::uint32_t* streak) const;
+  static bool streaming(const Endpoint& e);  // slip: has the producer been streaming (a streak of marked messages)?
   bool ready_ahead(Endpoint& e);  // slip: is the message at e.pos known to be there, without polling its slot?
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
