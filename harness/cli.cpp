@@ -19,17 +19,6 @@
 namespace ipcbench {
 
 namespace {
-std::string cpu_list_text(const std::vector<int>& cpus) {
-  std::string s;
-  for (std::size_t i = 0; i < cpus.size(); ++i) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    s += (s.empty() ? "" : ",") + std::to_string(cpus[i]) + (j > i ? "-" + std::to_string(cpus[j]) : "");
-    i = j;
-  }
-  return s;
-}
-
 void print_list() {
   std::cout << "Transports:\n";
   for (const auto& t : transport_table()) {
@@ -80,10 +69,10 @@ void check_cpu(int cpu, const std::vector<int>& online, const std::vector<int>& 
   auto has = [](const std::vector<int>& v, int c) { return std::find(v.begin(), v.end(), c) != v.end(); };
   if (!has(online, cpu))
     throw std::invalid_argument("--cpus: CPU " + std::to_string(cpu) + " does not exist here (online CPUs: " +
-                                cpu_list_text(online) + ")");
+                                os::format_cpu_list(online) + ")");
   if (!has(allowed, cpu))
     throw std::invalid_argument("--cpus: CPU " + std::to_string(cpu) + " is outside this process's affinity mask (allowed: " +
-                                cpu_list_text(allowed) + "); check taskset or the cgroup cpuset");
+                                os::format_cpu_list(allowed) + "); check taskset or the cgroup cpuset");
 }
 
 // --matrix: as many ordered CPU pairs as the budget allows by a rough cost model (each pair's floors, then its

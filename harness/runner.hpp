@@ -80,35 +80,81 @@ void flush_held_back(Ops& ops) {
   if constexpr (requires { ops.flush(); }) ops.flush();
 }
 
+// The consumer's test hooks (Fault), called before it receives message number `received`.
+inline void inject_fault(const Fault& f, std::uint64_t received) {
+  if (f.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_kill_after)) ::raise(SIGKILL);
+  if (f.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_stall_after))
+    for (;;) {
+      ::pause();
+      os::check_cancel();  // a process is killed; a thread must be called off
+    }
+  if (f.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_fail_after))
+    throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
+  if (f.consumer_delay_us != 0) ::usleep(f.consumer_delay_us);
+}
+
+// Messages whose send returned, kept also when the run fails (a rendezvous test reads it after a stall).
+struct NoteSent {
+  RunResult& res;
+  const std::uint64_t& seq;
+  ~NoteSent() { res.sent = seq; }
+};
+
+// The producer's start, the same for every loop: the consumer's "ready", "go", the warm-up (round trips, or
+// one-way sends whose end the consumer confirms), nothing held back. Counts `seq` up; returns the warm-up's ticks.
+template <class Ops>
+std::uint64_t producer_warm_up(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res,
+                               std::uint64_t& seq, bool round_trips) {
+  res.consumer.cpu = ctl.receive(os::ControlMessage::ready).cpu;
+  os::ControlMessage go;
+  go.type = os::ControlMessage::go;
+  go.count = cfg.warmup;
+  ctl.send(go);
+  const auto w0 = Clock::now();
+  for (; seq < cfg.warmup; ++seq) {
+    if (round_trips) ops.round_trip(seq);
+    else ops.send_one(seq);
+    os::note_progress();
+  }
+  flush_held_back(ops);  // nothing held back (batching) while the consumer reports the end of the warm-up
+  if (!round_trips) ctl.receive(os::ControlMessage::warmup_done);
+  return Clock::now() - w0;
+}
+
+// The consumer's side of it: "ready" with its CPU, the warm-up count from "go", the warm-up (serving requests,
+// or receiving and then confirming), nothing held back. Counts `seq` up.
+template <class Ops>
+void consumer_warm_up(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu, std::uint64_t& seq,
+                      bool round_trips) {
+  os::ControlMessage ready;
+  ready.type = os::ControlMessage::ready;
+  ready.cpu = cpu;
+  ctl.send(ready);
+  const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
+  for (; seq < warmup; ++seq) {
+    inject_fault(cfg.fault, seq);
+    if (round_trips) ops.serve(seq);
+    else ops.recv_one(seq);
+  }
+  flush_held_back(ops);  // the last reply must not wait for a request that never comes
+  if (!round_trips) {
+    os::ControlMessage m;
+    m.type = os::ControlMessage::warmup_done;
+    ctl.send(m);
+  }
+}
+
 // Producer side of the patterns, generic over Ops:
 //   ops.round_trip(seq)  pingpong and rpc: one request and its reply
 //   ops.send_one(seq)    stream: one message
 template <class Ops>
 void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res) {
   os::ThreadCounters perf;  // opened (system calls) long before the measured phase
-  res.consumer.cpu = ctl.receive(os::ControlMessage::ready).cpu;
-  os::ControlMessage go;
-  go.type = os::ControlMessage::go;
-  go.count = cfg.warmup;
-  ctl.send(go);
-
   const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   std::uint64_t seq = 0;
-  // Messages whose send returned, kept also when the run fails (a rendezvous test reads it after a stall).
-  struct NoteSent {
-    RunResult& res;
-    const std::uint64_t& seq;
-    ~NoteSent() { res.sent = seq; }
-  } note_sent{res, seq};
-  auto w0 = Clock::now();
-  for (; seq < cfg.warmup; ++seq) {
-    if (pingpong) ops.round_trip(seq);
-    else ops.send_one(seq);
-    os::note_progress();
-  }
-  flush_held_back(ops);  // nothing held back (batching) while the consumer reports the end of the warm-up
-  if (!pingpong) ctl.receive(os::ControlMessage::warmup_done);
-  const std::uint64_t n = measured_count(cfg, Clock::now() - w0, cfg.warmup);
+  NoteSent note_sent{res, seq};
+  const auto warmup_ticks = producer_warm_up(ops, cfg, ctl, res, seq, pingpong);
+  const std::uint64_t n = measured_count(cfg, warmup_ticks, cfg.warmup);
   std::vector<std::uint64_t> ticks(pingpong ? n : 0, 0);  // zero-filled: no page faults in the loop
   os::ControlMessage measure;
   measure.type = os::ControlMessage::measure;
@@ -153,43 +199,15 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   finish(res, ticks);
 }
 
-// The consumer's test hooks (Fault), called before it receives message number `received`.
-inline void inject_fault(const Fault& f, std::uint64_t received) {
-  if (f.consumer_kill_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_kill_after)) ::raise(SIGKILL);
-  if (f.consumer_stall_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_stall_after))
-    for (;;) {
-      ::pause();
-      os::check_cancel();  // a process is killed; a thread must be called off
-    }
-  if (f.consumer_fail_after >= 0 && received == static_cast<std::uint64_t>(f.consumer_fail_after))
-    throw std::runtime_error("injected failure after " + std::to_string(received) + " messages");
-  if (f.consumer_delay_us != 0) ::usleep(f.consumer_delay_us);
-}
-
 //   ops.serve(seq)     pingpong and rpc: receive a request, send its reply
 //   ops.recv_one(seq)  stream: receive one message
 template <class Ops>
 void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   os::ThreadCounters perf;
-  os::ControlMessage ready;
-  ready.type = os::ControlMessage::ready;
-  ready.cpu = cpu;
-  ctl.send(ready);
-  const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
   const bool pingpong = round_trip(cfg.pattern);  // pingpong and rpc: one loop
   auto fault = [&](std::uint64_t received) { inject_fault(cfg.fault, received); };
   std::uint64_t seq = 0;
-  for (; seq < warmup; ++seq) {
-    fault(seq);
-    if (pingpong) ops.serve(seq);
-    else ops.recv_one(seq);
-  }
-  flush_held_back(ops);  // the last reply must not wait for a request that never comes
-  if (!pingpong) {
-    os::ControlMessage m;
-    m.type = os::ControlMessage::warmup_done;
-    ctl.send(m);
-  }
+  consumer_warm_up(ops, cfg, ctl, cpu, seq, pingpong);
   const std::uint64_t n = ctl.receive(os::ControlMessage::measure).count;
   const auto c0 = ops.counters();
   const auto u0 = Usage::now();

@@ -62,30 +62,13 @@ inline std::vector<double> one_way_from(const std::int64_t* deltas, std::uint64_
 template <class Ops>
 void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult& res, os::Mapping& deltas) {
   os::ThreadCounters perf;
-  res.consumer.cpu = ctl.receive(os::ControlMessage::ready).cpu;
-  os::ControlMessage go;
-  go.type = os::ControlMessage::go;
-  go.count = cfg.warmup;
-  ctl.send(go);
   const bool rate = cfg.pattern == Pattern::rate;
   std::uint64_t seq = 0;
-  struct NoteSent {
-    RunResult& res;
-    const std::uint64_t& seq;
-    ~NoteSent() { res.sent = seq; }
-  } note_sent{res, seq};
+  NoteSent note_sent{res, seq};
   // Warm-up: unpaced for rate (as stream), so caches, page tables and buffers are warm when pacing starts.
-  auto w0 = Clock::now();
-  for (; seq < cfg.warmup; ++seq) {
-    if (rate) ops.send_one(seq);
-    else ops.round_trip(seq);
-    os::note_progress();
-  }
-  flush_held_back(ops);
-  if (rate) ctl.receive(os::ControlMessage::warmup_done);
+  const auto warmup_ticks = producer_warm_up(ops, cfg, ctl, res, seq, !rate);
   const std::uint64_t cap = deltas.size() / sizeof(std::int64_t);
-  const std::uint64_t n =
-      rate ? cap : std::min(measured_count(cfg, Clock::now() - w0, cfg.warmup), cap);
+  const std::uint64_t n = rate ? cap : std::min(measured_count(cfg, warmup_ticks, cfg.warmup), cap);
   std::vector<std::uint64_t> ticks(rate ? 0 : n, 0);
   os::ControlMessage measure;
   measure.type = os::ControlMessage::measure;
@@ -182,24 +165,9 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
 template <class Ops>
 void consume_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu, os::Mapping& deltas) {
   os::ThreadCounters perf;
-  os::ControlMessage ready;
-  ready.type = os::ControlMessage::ready;
-  ready.cpu = cpu;
-  ctl.send(ready);
-  const std::uint64_t warmup = ctl.receive(os::ControlMessage::go).count;
   const bool rate = cfg.pattern == Pattern::rate;
   std::uint64_t seq = 0;
-  for (; seq < warmup; ++seq) {
-    inject_fault(cfg.fault, seq);
-    if (rate) ops.recv_one(seq);
-    else ops.serve(seq);
-  }
-  flush_held_back(ops);
-  if (rate) {
-    os::ControlMessage m;
-    m.type = os::ControlMessage::warmup_done;
-    ctl.send(m);
-  }
+  consumer_warm_up(ops, cfg, ctl, cpu, seq, !rate);
   const std::uint64_t n = ctl.receive(os::ControlMessage::measure).count;
   auto* d = reinterpret_cast<std::int64_t*>(deltas.data());
   if (n * sizeof(std::int64_t) > deltas.size()) throw std::logic_error("more measured messages than delta slots");

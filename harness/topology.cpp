@@ -50,17 +50,6 @@ std::optional<std::vector<int>> read_cpu_list(const std::string& path) {
 
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-std::string list_text(const std::vector<int>& cpus) {
-  std::string s;
-  for (std::size_t i = 0; i < cpus.size(); ++i) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    s += (s.empty() ? "" : ",") + std::to_string(cpus[i]) + (j > i ? "-" + std::to_string(cpus[j]) : "");
-    i = j;
-  }
-  return s;
-}
-
 // Numbers the distinct CPU sets in the order of their lowest CPU.
 std::vector<std::optional<int>> ordinals(const std::vector<std::optional<std::vector<int>>>& sets) {
   std::set<std::vector<int>> distinct;
@@ -246,7 +235,7 @@ bool class_matches(const Topology& t, std::string_view name, int a, int b) {
 
 std::string absent_reason(const Topology& t, std::string_view name, const std::vector<int>& allowed) {
   if (allowed.empty()) return "no CPU is allowed for this process";
-  const std::string n = "allowed CPUs: " + list_text(allowed);
+  const std::string n = "allowed CPUs: " + os::format_cpu_list(allowed);
   if (allowed.size() < 2) return "only one CPU is allowed; " + n;
   if (name == "smt-sibling") return "no two allowed CPUs are SMT siblings, SMT is off or absent; " + n;
   if (name == kCrossCore) return "fewer than two allowed CPUs on different cores; " + n;

@@ -97,6 +97,11 @@ def finish(fig, title, footer, out_dir, name):
     fig.suptitle(title, fontsize=11, fontweight="bold")
     fig.text(0.5, 0.005, footer, ha="center", va="bottom", fontsize=7, color="#555555", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return save(fig, out_dir, name)
+
+
+def save(fig, out_dir, name):
+    """Writes the figure as PNG and SVG (no date in the SVG, so equal data gives equal files) and closes it."""
     paths = []
     for ext in ("png", "svg"):
         path = os.path.join(out_dir, f"{name}.{ext}")
@@ -507,12 +512,7 @@ def core_pair_heatmap(f, out_dir):
     sampled = f" ({m.get('pairs_measured')} of {m.get('pairs_total')} pairs, sampled per class)" if m.get("sampled") else ""
     fig.suptitle(title + sampled, fontsize=11, fontweight="bold")
     fig.text(0.5, 0.005, f.footer(), ha="center", va="bottom", fontsize=7, color="#555555", wrap=True)
-    paths = []
-    for ext in ("png", "svg"):
-        path = os.path.join(out_dir, f"{name}.{ext}")
-        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else None)
-        paths.append(path)
-    plt.close(fig)
+    paths = save(fig, out_dir, name)  # no tight_layout: it cannot place the shared colour bar
     missing = sum(len(t.get("missing") or []) for t in m.get("transports") or [])
     return Chart(name, title, "Median p50 round trip of a cache-line-sized ping-pong for every ordered CPU pair "
                  "(producer row, consumer column) of ipcbench --matrix, one panel per transport/wait and one for "

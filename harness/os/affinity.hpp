@@ -15,5 +15,7 @@ void set_affinity(const std::vector<int>& cpus);
 
 // "0-3,8,10-11" -> {0,1,2,3,8,10,11}; throws std::invalid_argument on garbage.
 std::vector<int> parse_cpu_list(const std::string& text);
+// The reverse, in the kernel's own form: {0,1,2,5} -> "0-2,5".
+std::string format_cpu_list(const std::vector<int>& cpus);
 
 }  // namespace ipcbench::os
