@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <random>
 
 #include "harness/os/error.hpp"
 #include "transports/pipe.hpp"
@@ -39,19 +38,11 @@ MqMailbox::MqMailbox(const MailboxOptions& o) : o_(o) {
   mq_attr attr{};
   attr.mq_maxmsg = static_cast<long>(o.capacity != 0 ? o.capacity : mq_limit("msg_max", 10));
   attr.mq_msgsize = static_cast<long>(o.message_bytes);
-  std::random_device rd;
-  char name[64];
-  std::snprintf(name, sizeof name, "/ipcbench-mbox-%d-%08x%08x", static_cast<int>(::getpid()), rd(), rd());
-  mqd_t w = ::mq_open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | nonblock_flag(o.wait), S_IRUSR | S_IWUSR, &attr);
-  if (w == static_cast<mqd_t>(-1)) os::throw_errno(std::string("mq mailbox: mq_open(") + name + ", O_CREAT|O_EXCL)");
-  writer_ = MqDescriptor(w);
-  mqd_t r = ::mq_open(name, O_RDONLY | O_CLOEXEC | nonblock_flag(o.wait));
-  int err = errno;
-  ::mq_unlink(name);  // every process inherits both descriptors: the name is no longer needed
-  if (r == static_cast<mqd_t>(-1)) os::throw_errno(std::string("mq mailbox: mq_open(") + name + ", O_RDONLY)", err);
-  reader_ = MqDescriptor(r);
+  auto ends = open_unlinked_queue("mq mailbox", "ipcbench-mbox", attr, nonblock_flag(o.wait));
+  writer_ = std::move(ends.writer);
+  reader_ = std::move(ends.reader);
   mq_attr got{};
-  if (::mq_getattr(w, &got) == 0) {
+  if (::mq_getattr(writer_.get(), &got) == 0) {
     effective_.capacity_messages = static_cast<std::size_t>(got.mq_maxmsg);
     effective_.capacity_bytes = static_cast<std::size_t>(got.mq_maxmsg * got.mq_msgsize);
   }

@@ -33,25 +33,35 @@ Capabilities MqTransport::capabilities() {
   return c;
 }
 
+MqEnds open_unlinked_queue(const char* what, const char* prefix, const mq_attr& attr, int nonblock) {
+  std::random_device rd;
+  char name[64];
+  std::snprintf(name, sizeof name, "/%s-%d-%08x%08x", prefix, static_cast<int>(::getpid()), rd(), rd());
+  MqEnds ends;
+  ends.name = name;
+  mq_attr a = attr;
+  mqd_t w = ::mq_open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | nonblock, S_IRUSR | S_IWUSR, &a);
+  if (w == static_cast<mqd_t>(-1)) os::throw_errno(std::string(what) + ": mq_open(" + name + ", O_CREAT|O_EXCL)");
+  ends.writer = MqDescriptor(w);
+  mqd_t r = ::mq_open(name, O_RDONLY | O_CLOEXEC | nonblock);
+  int err = errno;
+  ::mq_unlink(name);  // both descriptors exist (or failed): the name is no longer needed
+  if (r == static_cast<mqd_t>(-1)) os::throw_errno(std::string(what) + ": mq_open(" + name + ", O_RDONLY)", err);
+  ends.reader = MqDescriptor(r);
+  return ends;
+}
+
 MqTransport::MqTransport(const TransportOptions& options) : options_(options) {
   mq_attr attr{};
   attr.mq_maxmsg = static_cast<long>(options.capacity != 0 ? options.capacity : mq_limit("msg_max", 10));
   attr.mq_msgsize = static_cast<long>(options.message_bytes);
-  std::random_device rd;
-  int nonblock = options.wait == Wait::block ? 0 : O_NONBLOCK;
+  const int nonblock = options.wait == Wait::block ? 0 : O_NONBLOCK;
   for (int q = 0; q < (options.duplex ? 2 : 1); ++q) {
     attr.mq_msgsize = static_cast<long>(q == 0 ? options.message_bytes : options.reply_size());
-    char name[64];
-    std::snprintf(name, sizeof name, "/ipcbench-%d-%08x%08x", static_cast<int>(::getpid()), rd(), rd());
-    names_[q] = name;
-    mqd_t w = ::mq_open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | nonblock, S_IRUSR | S_IWUSR, &attr);
-    if (w == static_cast<mqd_t>(-1)) os::throw_errno("mq: mq_open(" + names_[q] + ", O_CREAT|O_EXCL)");
-    q_[q][0] = MqDescriptor(w);
-    mqd_t r = ::mq_open(name, O_RDONLY | O_CLOEXEC | nonblock);
-    int err = errno;
-    ::mq_unlink(name);  // both descriptors exist (or failed): the name is no longer needed
-    if (r == static_cast<mqd_t>(-1)) os::throw_errno("mq: mq_open(" + names_[q] + ", O_RDONLY)", err);
-    q_[q][1] = MqDescriptor(r);
+    auto ends = open_unlinked_queue("mq", "ipcbench", attr, nonblock);
+    names_[q] = std::move(ends.name);
+    q_[q][0] = std::move(ends.writer);
+    q_[q][1] = std::move(ends.reader);
   }
   mq_attr got{};
   if (::mq_getattr(q_[0][0].get(), &got) == 0) {

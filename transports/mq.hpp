@@ -37,6 +37,15 @@ class MqDescriptor {
   mqd_t d_ = static_cast<mqd_t>(-1);
 };
 
+// A new queue (O_CREAT|O_EXCL, mode 0600, an unpredictable name starting with `prefix`), opened once for writing
+// and once for reading with `nonblock` (0 or O_NONBLOCK), its name unlinked at once; both descriptors are
+// inherited across fork. Errors name `what` and the queue. `name` receives the name it had.
+struct MqEnds {
+  MqDescriptor writer, reader;
+  std::string name;
+};
+MqEnds open_unlinked_queue(const char* what, const char* prefix, const mq_attr& attr, int nonblock);
+
 class MqTransport {
  public:
   explicit MqTransport(const TransportOptions& options);
