@@ -149,6 +149,7 @@ json to_json(const RunResult& r) {
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},
                  {"aligned_payload", d.aligned_payload},
+                 {"prefetch", d.prefetch},
                  {"lookahead", r.effective.capacity_messages != 0
                                    ? ring_lookahead(d, r.config.payload_bytes, r.effective.capacity_messages)
                                    : 1}};

@@ -110,5 +110,50 @@ TEST(Slip, BlockingConsumersNeverTrail) {
   EXPECT_EQ(p.trailing(), 0u);
 }
 
+// `shm` packs its slots to whole sequence words below 1 KiB (two sequence words + the message), and keeps whole
+// lines for a line-aligned payload; slip, its previous step, pads every slot to lines.
+std::size_t stride_of(std::size_t bytes, bool slip_only = false) {
+  TransportOptions o = Pair::options(Wait::spin);
+  o.message_bytes = bytes;
+  o.capacity = 8;
+  const Effective e = slip_only ? ShmRing<kRingSlip>(o).effective() : ShmTransport(o).effective();
+  return e.capacity_bytes / e.capacity_messages;
+}
+
+TEST(Prefetch, ShmPacksSmallSlotsAndKeepsLargeOnesOnWholeLines) {
+  EXPECT_EQ(stride_of(8), 16u);      // sequence word + 8 B, one slot per 16 bytes
+  EXPECT_EQ(stride_of(64), 80u);     // 8 + 64 + the trailing sequence word, 1.25 lines, not 2
+  EXPECT_EQ(stride_of(4096), 4224u); // payload on the line after the sequence word, trailing word, whole lines
+  EXPECT_EQ(stride_of(64, true), 128u);
+}
+
+// Packed slots straddle lines and the batch a consumer prefetches can wrap around the ring; bursts of every
+// length up to the ring's (an odd capacity, so batches and wraps fall anywhere) still arrive in order and intact.
+// The consumer publishes its tail only every few messages or when it stops, as a consumer does before it waits.
+TEST(Prefetch, PackedSlotsWrapAroundIntactWithTheTailPublishedInBatches) {
+  TransportOptions o = Pair::options(Wait::spin);
+  o.capacity = 7;
+  ShmTransport producer(o), consumer = producer.split_consumer();
+  producer.open(Role::producer);
+  consumer.open(Role::consumer);
+  std::uint64_t sent = 0, received = 0;
+  std::vector<std::byte> m(kBytes);
+  for (int round = 0; round < 3000; ++round) {
+    const int burst = 1 + (round * 5 + round / 7) % 7;
+    for (int i = 0; i < burst; ++i, ++sent) {
+      for (std::size_t b = 0; b < kBytes; ++b) m[b] = static_cast<std::byte>(sent * 131 + b);
+      producer.send(m);
+    }
+    if (round % 3 == 0) producer.flush();
+    for (; received < sent; ++received) {
+      consumer.recv(m);
+      for (std::size_t b = 0; b < kBytes; ++b)
+        ASSERT_EQ(m[b], static_cast<std::byte>(received * 131 + b)) << "message " << received << " byte " << b;
+    }
+    consumer.flush();  // it would wait now: whatever it consumed is published first
+  }
+  EXPECT_EQ(received, sent);
+}
+
 }  // namespace
 }  // namespace ipcbench

@@ -29,6 +29,21 @@ constexpr std::uint32_t kStreamingStreak = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 // aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
 constexpr std::size_t kAlignedFrom = 1024;
+// prefetch: only slots of up to four lines are prefetched (a larger message is copied in runs long enough for
+// the hardware prefetcher), and the producer prefetches the slot this many ahead of the one it writes.
+constexpr std::size_t kPrefetchMaxStride = 4 * kLine;
+constexpr std::uint64_t kPrefetchAhead = 8;
+
+// Prefetch, for reading (0) or for writing (1), the lines from the one holding `from` up to the last that ends
+// by `to`. The caller knows everything before `to` is safe to take (complete, or free); a packed slot's last
+// line also holds the start of the next slot, which may not be, so a line that crosses `to` is left alone
+// (taking it away from the other side would cost a transfer each way).
+template <int RW>
+void prefetch_lines(const std::byte* from, const std::byte* to) {
+  const auto end = reinterpret_cast<std::uintptr_t>(to);
+  for (auto p = reinterpret_cast<std::uintptr_t>(from) & ~std::uintptr_t{kLine - 1}; p + kLine <= end; p += kLine)
+    __builtin_prefetch(reinterpret_cast<const void*>(p), RW, 3);
+}
 
 std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return 0;
@@ -45,10 +60,13 @@ std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) 
   return round_up(end, kSeqBytes);
 }
 
+// Slots are whole cache lines, except packed ones: those are whole sequence words, unless the payload is
+// line-aligned (aligned_payload, 1 KiB or more), which only whole-line slots keep.
 std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
-  if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, kLine);
-  return round_up(payload_offset(d, message_bytes) + message_bytes, d.packed ? kSeqBytes : kLine);
+  const std::size_t to = d.packed && payload_offset(d, message_bytes) != kLine ? kSeqBytes : kLine;
+  if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
+  return round_up(payload_offset(d, message_bytes) + message_bytes, to);
 }
 
 // Up to 64 slots, at most 16 MiB of them, at least two.
@@ -176,7 +194,30 @@ bool ShmRing<D>::ready_ahead(Endpoint& e) {
   if (!published_at(slot, e.pos + k + 1, std::memory_order_acquire, true, &marked)) return false;
   e.streak = marked != 0 ? std::max(e.streak, kStreamingStreak) : 0;  // that far ahead and still mid-stream
   e.ready = e.pos + k + 1;
+  if constexpr (D.prefetch) {  // every line up to the end of that slot is complete: ask for them all at once
+    if (layout_.stride <= kPrefetchMaxStride) {
+      const std::byte* to = slot + layout_.stride;
+      if (to > e.cur) {
+        prefetch_lines<0>(e.cur, to);
+      } else {  // the batch wraps around the end of the ring
+        prefetch_lines<0>(e.cur, e.end);
+        prefetch_lines<0>(e.slots, to);
+      }
+    }
+  }
   return true;
+}
+
+// prefetch: a producer that has not stopped since its previous message asks for the lines of the slot
+// kPrefetchAhead ahead, if its copy of the tail says that slot is free (never a line the consumer may still
+// read). A ping-pong stops before every message, so it never prefetches.
+template <const RingDesign& D>
+void ShmRing<D>::prefetch_for_write(const Endpoint& e) const {
+  if (layout_.stride > kPrefetchMaxStride || e.pos == e.published) return;
+  if (e.pos + kPrefetchAhead - e.cached >= layout_.capacity) return;
+  const std::byte* p = e.cur + kPrefetchAhead * layout_.stride;
+  if (p >= e.end) p -= e.end - e.slots;
+  prefetch_lines<1>(p, p + layout_.stride);
 }
 
 template <const RingDesign& D>
@@ -338,6 +379,7 @@ void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
 template <const RingDesign& D>
 std::span<std::byte> ShmRing<D>::reserve() {
   wait_room(tx_);
+  if constexpr (D.prefetch) prefetch_for_write(tx_);
   return {payload(tx_), options_.largest_message()};  // the harness takes its direction's size
 }
 
@@ -404,6 +446,7 @@ template class ShmRing<kRingFalseShare>;
 template class ShmRing<kRingZeroCopy>;
 template class ShmRing<kRingTwoSeq>;
 template class ShmRing<kRingSlip>;
+template class ShmRing<kRingShm>;
 
 Capabilities ShmRawCopy::capabilities() {
   return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};

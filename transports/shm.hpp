@@ -13,7 +13,7 @@
 //            (FastForward-style), so the consumer polls the slot itself and a small message costs one line
 //            transfer; the producer keeps a cached copy of the consumer's tail
 //   2seq     slotseq + a second sequence word after a message longer than its first line (below)
-//   slip     `shm`: 2seq + temporal slipping. A consumer that catches up with a *streaming* producer would
+//   slip     2seq + temporal slipping. A consumer that catches up with a *streaming* producer would
 //            poll the very line being written, so every slot crosses between the caches several times; it
 //            trails the producer by `lookahead` slots instead (it waits for the slot that many ahead, whose
 //            sequence word vouches for all before it) and never touches a line still being written. The
@@ -27,6 +27,14 @@
 //            word's: glibc copies large blocks with `rep movsb`, which slows down when source and destination
 //            are not equally aligned, and the harness's buffers are line-aligned (one line per slot is
 //            nothing next to a kilobyte).
+//   prefetch `shm`: slip, with slots packed to 8 bytes below 1 KiB (a 64 B message takes 80 bytes, not two
+//            lines; an 8 B one 16), the consumer's tail published once per 16 messages or before it waits, and
+//            prefetching while streaming: the producer asks for ownership of the lines of the slot 8 ahead
+//            (when that slot is known to be free), so the consumer's stale copies are invalidated while it
+//            writes this one, and a trailing consumer that finds a batch complete asks for all its lines at
+//            once. Packing costs nothing once the consumer trails: it never reads a line still being written.
+//            A stream is bound by the lines that cross between the caches and by how many of those transfers
+//            overlap; these three cut the first and raise the second (measured in the README's ablation).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -57,9 +65,12 @@ struct RingDesign {
   bool trailing_seq;       // slotseq: a second sequence word after a message longer than its first line
   bool slip;               // slotseq: the consumer trails a streaming producer by a few slots
   bool aligned_payload;    // slotseq: a message of kAlignedFrom bytes or more starts on a cache line of its own
+  bool prefetch = false;   // slip: a streaming producer asks for free slots' lines ahead, a trailing consumer
+                           // for the whole batch it found complete (small slots only)
 };
 
-// What a batched design publishes at once: its batch, but never more than a quarter of the ring.
+// What a batched design publishes at once: its batch, but never more than a quarter of the ring (a slot-sequence
+// design batches only its tail).
 inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
   const std::uint64_t quarter = capacity / 4;
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
@@ -78,6 +89,8 @@ inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, tr
 inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true, false, false, false};
 inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, false, false, true, false, false};
 inline constexpr RingDesign kRingSlip{"slotseq-2seq-slip", false, true, 1, true, false, false, true, true, true};
+inline constexpr RingDesign kRingShm{"slotseq-2seq-slip-prefetch", false, true, 16, true, true, false, true, true, true,
+                                     true};
 
 template <const RingDesign& D>
 class ShmRing {
@@ -138,6 +151,7 @@ class ShmRing {
                     std::uint32_t* streak) const;
   static bool streaming(const Endpoint& e);  // slip: has the producer been streaming (a streak of marked messages)?
   bool ready_ahead(Endpoint& e);  // slip: is the message at e.pos known to be there, without polling its slot?
+  void prefetch_for_write(const Endpoint& e) const;  // prefetch: the lines of a free slot ahead (producer)
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e, bool eager);
@@ -175,8 +189,9 @@ extern template class ShmRing<kRingFalseShare>;
 extern template class ShmRing<kRingZeroCopy>;
 extern template class ShmRing<kRingTwoSeq>;
 extern template class ShmRing<kRingSlip>;
+extern template class ShmRing<kRingShm>;
 
-using ShmTransport = ShmRing<kRingSlip>;
+using ShmTransport = ShmRing<kRingShm>;
 
 // Not a transport: the producer copies each message into the next slot and the consumer copies one out,
 // with no synchronisation at all (the consumer may read a slot while it is being written). Stream only,
