@@ -44,7 +44,9 @@ def _shade(method, n, lines):
 
 
 def _series(points, method, n, key):
-    pts = sorted((p["k"], p[key]) for p in points if p["method"] == method and p["n"] == n and p.get(key))
+    # A median of 0 (a server cost below what the clock can tell, less its read cost) has no place on a log axis.
+    pts = sorted((p["k"], p[key]) for p in points if p["method"] == method and p["n"] == n and p.get(key)
+                 and p[key]["median"] > 0)
     return [k for k, _ in pts], [s["median"] for _, s in pts], [s["min"] for _, s in pts], [s["max"] for _, s in pts]
 
 

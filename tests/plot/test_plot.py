@@ -590,6 +590,21 @@ class Multikernel(TmpCase):
         self.assertTrue("SHM atomic, n=4" in svg, "the one method given is not drawn")
         self.assertFalse("MSG client" in svg, "a method absent from the file is drawn")
 
+    def test_server_cost_of_zero_is_left_out(self):
+        """A server cost below the clock's resolution is recorded as 0 (the reference file has one): the chart
+        leaves it off its log axes instead of failing."""
+        path = multikernel_file(os.path.join(self.tmp, "mk.json"))
+        with open(path) as f:
+            doc = json.load(f)
+        for p in doc["points"]:
+            if p["method"] == "msg" and p["k"] == 2:
+                p["server_per_update_ns"] = {"median": 0.0, "min": 0.0, "max": 0.5, "samples": 3}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = os.path.join(self.tmp, "mk")
+        script("multikernel.py", path, "--out", out)
+        self.assert_charts(out, ["multikernel"])
+
     def test_no_points_is_skipped_with_a_note(self):
         res = multikernel_file(os.path.join(self.tmp, "mk.json"), ks=())
         r = script("multikernel.py", res, "--out", os.path.join(self.tmp, "mk"))
