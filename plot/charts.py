@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Charts from ipcbench results files (PNG and SVG), read from the JSON only.
 
-Usage: plot/charts.py RESULTS.json [MORE.json ...] --out DIR [--dist-size 64] [--dist-placement cross-core]
+Usage: plot/charts.py RESULTS.json [--with COMPANION.json ...] [MORE.json ...] --out DIR [--dist-size 64]
+                      [--dist-placement cross-core]
 
-The first file is the one charted; with more files, a side-by-side latency-vs-size chart compares them.
+The first file is the one charted, with the runs of its companions (--with: more sweeps of the same machine, e.g.
+a capacity sweep or an `ipcbench multikernel` file); with more files, a side-by-side latency-vs-size chart
+compares them.
 A chart whose data is not in the JSON is skipped with a one-line note, never an error.
 Needs Debian's python3-matplotlib and python3-numpy: run it with /usr/bin/python3.
 """
@@ -361,7 +364,7 @@ def capacity_label(cap):
 
 def throughput_vs_capacity(f, out_dir):
     name, title = "throughput_vs_capacity", "Stream throughput vs buffer capacity"
-    rows = [r for r in f.ok_rows(pattern="stream") if r.get("capacity_requested") is not None
+    rows = [r for r in f.ok_rows(pattern="stream", all_capacities=True) if r.get("capacity_requested") is not None
             and (r.get("throughput") or {}).get("msgs_per_s")]
     caps = {r["capacity_requested"] for r in rows}
     if len(caps) < 2:
@@ -755,11 +758,18 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("results", nargs="+", help="results JSON files; the first is charted, all are compared")
+    ap.add_argument("--with", dest="companions", action="append", default=[], metavar="COMPANION.json",
+                    help="a companion file of the first file's machine (repeatable): its runs join the first file's")
     ap.add_argument("--out", required=True, help="directory for the PNG and SVG files")
     ap.add_argument("--dist-size", type=int, default=64, help="message size for the distribution chart (bytes)")
     ap.add_argument("--dist-placement", default=None, help="placement for the distribution chart (default: all)")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     files = [ir.ResultsFile(p) for p in args.results]
+    try:
+        for c in args.companions:
+            files[0].join(ir.ResultsFile(c))
+    except ValueError as e:
+        ap.error(str(e))
     for c in all_charts(files, args.out, args.dist_size, args.dist_placement):
         if c.note:
             print(f"skipped {c.name}: {c.note}")

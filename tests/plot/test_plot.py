@@ -480,7 +480,7 @@ class Synthetic(TmpCase):
         res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
         r = script("claims.py", res)
         self.assertRegex(r.stdout, r"\[supported\] shm-latency")
-        self.assertIn("no data: needs the Multikernel experiment", r.stdout)
+        self.assertIn("no data: needs an `ipcbench multikernel` file of this machine", r.stdout)
         self.assertIn("where it flips", r.stdout)
 
 
@@ -527,10 +527,15 @@ def mk_stat(v, spread=1.1):
     return {"median": v, "min": v / spread, "max": v * spread, "samples": 3}
 
 
-def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "shm-atomic", "msg")):
-    """A synthetic `ipcbench multikernel` file shaped like the paper: shm rising with k and n, msg nearly flat."""
-    points = []
-    for m in methods:
+def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "shm-atomic", "msg"), points=None):
+    """A synthetic `ipcbench multikernel` file shaped like the paper: shm rising with k and n, msg nearly flat
+    (or the given points)."""
+    if points is not None:
+        ks = sorted({p["k"] for p in points})
+        lines = sorted({p["n"] for p in points})
+        methods = sorted({p["method"] for p in points})
+    points = [] if points is None else points
+    for m in methods if not points else ():
         for k in ks:
             for n in lines:
                 if m == "msg":
@@ -547,7 +552,7 @@ def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "sh
     doc = {"schema_version": 1, "kind": "multikernel",
            "context": {"tool": {"name": "ipcbench", "version": "0.1.0", "git_commit": "synthetic"},
                        "host": {"hostname": "synth", "cpu_model": "Synthetic CPU", "cpus_online": list(range(4)),
-                                "kernel": {"sysname": "Linux", "release": "6.1"}, "virtualized": False},
+                                "kernel": {"sysname": "Linux", "release": "6.1.0-synthetic"}, "virtualized": False},
                        "clock": {"source": "tsc"}, "perf": {}, "warnings": [],
                        "cycles": {"available": False, "reason": "synthetic"},
                        "command_line": "synthetic", "date_utc": "2026-01-01T00:00:00Z"},
@@ -802,6 +807,94 @@ class Claims(TmpCase):
                          {"cross-core": "supported", "same-core": "refuted"})
         self.assertIn("placement: cross-core: supported", out)
         self.assertIn("same-core: refuted", out)
+
+
+def mk_point(method, k, n, ups, lo=None, hi=None, samples=3, degenerate=False):
+    """One multikernel point with updates_per_s {median, min, max} over `samples` trials."""
+    stat = {"median": ups, "min": lo if lo is not None else ups, "max": hi if hi is not None else ups,
+            "samples": samples}
+    return {"method": method, "k": k, "n": n, "cpus": list(range(k)), "server_cpu": 0 if method == "msg" else None,
+            "degenerate": degenerate, "status": "ok", "per_op_cycles": None,
+            "per_op_ns": {"median": 1e9 / ups, "min": 1e9 / stat["max"], "max": 1e9 / stat["min"], "samples": samples},
+            "server_per_update_ns": mk_stat(1.0) if method == "msg" else None, "updates_per_s": stat,
+            "trials": []}
+
+
+def mk_crafted():
+    """msg beats shm-atomic at k = 4, n = 8 (CIs apart), ties it at n = 1 (CIs overlap), loses at k = 2 and to
+    plain stores; msg at k = 1 is the server alone (degenerate) with a huge rate that must never be compared."""
+    return [mk_point("msg", 1, 8, 9e9, degenerate=True), mk_point("shm-atomic", 1, 8, 2e7),
+            mk_point("msg", 2, 8, 3e6, 2.9e6, 3.1e6), mk_point("shm-atomic", 2, 8, 6e6, 5.8e6, 6.2e6),
+            mk_point("msg", 4, 8, 10e6, 9.5e6, 10.5e6), mk_point("shm-atomic", 4, 8, 5e6, 4.8e6, 5.2e6),
+            mk_point("shm-store", 4, 8, 50e6, 45e6, 55e6),
+            mk_point("msg", 4, 1, 10e6, 9.5e6, 10.5e6), mk_point("shm-atomic", 4, 1, 9.5e6, 8e6, 11e6)]
+
+
+MK_CLAIM = {"id": "mk", "text": "mk", "source": "multikernel", "metric": "updates_per_s",
+            "a": {"method": "msg"}, "b": {"method": "shm-atomic"}, "where": {"k": "largest", "n": 8},
+            "relation": ">=", "factor": 1,
+            "vary": {"b.method": ["shm-atomic", "shm-store"], "n": [1, 8], "k": [1, 2, 4]}}
+
+
+class MultikernelClaims(TmpCase):
+    """The multikernel claim, answered from the points of an `ipcbench multikernel` file (a main or companion)."""
+
+    def verdicts(self, claims, *args):
+        path = os.path.join(self.tmp, "claims.json")
+        with open(path, "w") as f:
+            json.dump({"claims": claims}, f)
+        out = os.path.join(self.tmp, "verdicts.json")
+        r = script("claims.py", path, *args, "--json", out)
+        with open(out) as f:
+            return {v["id"]: v for v in json.load(f)}, r.stdout
+
+    def test_verdicts_and_where_it_flips(self):
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=mk_crafted())
+        v, out = self.verdicts([MK_CLAIM], mk)
+        head = v["mk"]
+        self.assertEqual(head["verdict"], "supported")
+        self.assertIn("k=4, n=8", head["conditions"], "k 'largest' is the largest k in the file")
+        self.assertAlmostEqual(head["ratio"], 2.0)
+        lo, hi = head["interval"]
+        self.assertAlmostEqual(lo, 9.5 / 5.2)
+        self.assertAlmostEqual(hi, 10.5 / 4.8)
+        self.assertIn("min..max over 3 and 3 samples (trials)", head["interval_kind"])
+        by = {tuple(sorted(x["assignment"].items())): x["verdict"] for x in head["variants"]}
+        self.assertEqual(by[(("b.method", "shm-atomic"), ("k", 4), ("n", 1))], "inconclusive")  # CIs overlap
+        self.assertEqual(by[(("b.method", "shm-store"), ("k", 4), ("n", 8))], "refuted")
+        self.assertEqual(by[(("b.method", "shm-atomic"), ("k", 2), ("n", 8))], "refuted")
+        self.assertFalse(any(x["assignment"]["k"] == 1 for x in head["variants"]), "degenerate msg compared")
+        self.assertIn("k: 2: refuted (0.50x); 4: supported (2.00x)", out)
+        self.assertIn("n: 1: inconclusive", out)
+
+    def test_lower_is_better_and_single_trial(self):
+        points = [mk_point("msg", 2, 8, 4e6, samples=1), mk_point("shm-atomic", 2, 8, 1e6, samples=1)]
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=points)
+        claim = dict(MK_CLAIM, metric="per_op_ns", vary={}, factor=3)
+        v, _ = self.verdicts([claim], mk)
+        self.assertEqual(v["mk"]["verdict"], "supported")  # per-op 250 ns vs 1000 ns: 4x lower
+        self.assertAlmostEqual(v["mk"]["ratio"], 4.0)
+        self.assertEqual(v["mk"]["interval_kind"], "single trial (point value only)")
+
+    def test_from_a_companion_and_missing(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=mk_crafted())
+        v, out = self.verdicts([dict(MK_CLAIM, missing_data="needs a multikernel file")], res)
+        self.assertEqual(v["mk"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs a multikernel file", out)
+        v, out = self.verdicts([MK_CLAIM], res, "--with", mk)
+        self.assertEqual(v["mk"]["verdict"], "supported")
+        self.assertIn(f"--with {mk}", out)
+
+    def test_claims_file_rejects_mixed_metrics(self):
+        path = os.path.join(self.tmp, "bad.json")
+        with open(path, "w") as f:
+            json.dump({"claims": [dict(MK_CLAIM, metric="msgs_per_s")]}, f)
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        r = subprocess.run([sys.executable, os.path.join(PLOT_DIR, "claims.py"), path, res], capture_output=True,
+                           text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("only they", r.stderr)
 
 
 # ---- the report in a real browser --------------------------------------------------------------------------------
