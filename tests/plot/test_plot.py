@@ -412,6 +412,94 @@ class Synthetic(TmpCase):
         self.assertEqual(by_id["bounded-buffer-blocks-sender"], "supported")  # 6e6 vs 3e5 msg/s
         self.assertEqual(by_id["full-buffer-makes-sender-wait"], "supported")  # 0 vs 0.25 per message
 
+    def test_companions_join_the_main_file(self):
+        """--with: a capacity sweep and a multikernel file of the same machine feed the charts and the claims;
+        the capacity rows do not leak into charts and claims that name no capacity."""
+        main = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        # shm/spin at 64 B cross-core with a 1-message buffer, 100x slower than the main file's row
+        caps = capacity_sweep() + [cap_row("shm", "spin", 1, 1e5), cap_row("shm", "spin", "unbounded", 1e5)]
+        cap = results_file(os.path.join(self.tmp, "a-capacity.json"), caps)
+        mk = multikernel_file(os.path.join(self.tmp, "a-multikernel.json"), points=mk_crafted())
+        alone, with_ = os.path.join(self.tmp, "alone"), os.path.join(self.tmp, "with")
+        script("report.py", main, "--out", alone)
+        r = script("report.py", main, "--with", cap, "--with", mk, "--out", with_)
+        for name in ("throughput_vs_capacity", "multikernel"):
+            self.assertNotIn(f"chart skipped: {name}", r.stdout)
+        self.assert_charts(with_, CHARTS + ["throughput_vs_capacity", "multikernel"])
+        page, verdicts = self.assert_report(with_, len(CHARTS) + 2)
+        self.assertIn("Companion files of this machine", page)
+        self.assertIn("a-capacity.json (companion)", page)
+        by_id = {v["id"]: v for v in verdicts}
+        with open(os.path.join(alone, "verdicts.json")) as f:
+            before = {v["id"]: v for v in json.load(f)["verdicts"]}
+        for cid in ("bounded-buffer-blocks-sender", "full-buffer-makes-sender-wait", "multikernel"):
+            self.assertEqual(before[cid]["verdict"], "inconclusive")
+            self.assertEqual(by_id[cid]["verdict"], "supported", cid)
+        for cid in ("shm-latency", "shm-throughput", "shm-cpu-per-message", "message-passing-slower"):
+            self.assertEqual(by_id[cid]["a_value"], before[cid]["a_value"], f"{cid}: capacity rows leaked in")
+            self.assertEqual(len(by_id[cid]["variants"]), len(before[cid]["variants"]), cid)
+        # the multikernel chart's footer names the multikernel file, every other one the companions too
+        with open(os.path.join(with_, "multikernel.svg")) as f:
+            self.assertIn("a-multikernel.json", f.read())
+        with open(os.path.join(with_, "throughput_vs_size.svg")) as f:
+            svg = f.read()
+        self.assertIn("a.json + a-capacity.json + a-multikernel.json", svg)
+        self.assertNotIn("shm/spin 64 B", svg)
+        # other machines still go side by side, after or between the companions
+        b = results_file(os.path.join(self.tmp, "b.json"), synthetic_suite(1.5), host="beta")
+        r = script("report.py", main, "--with", cap, b, "--with", mk, "--out", os.path.join(self.tmp, "both"))
+        self.assertNotIn("chart skipped: compare_latency_vs_size", r.stdout)
+        self.assertNotIn("chart skipped: multikernel", r.stdout)
+
+    def test_companion_of_another_machine_is_refused(self):
+        main = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        other = results_file(os.path.join(self.tmp, "b.json"), capacity_sweep(), host="beta")
+        for name in ("report.py", "charts.py", "claims.py"):
+            args = [main, "--with", other] + (["--out", os.path.join(self.tmp, "x")] if name != "claims.py" else [])
+            r = subprocess.run([sys.executable, os.path.join(PLOT_DIR, name), *args], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, name)
+            self.assertIn("is not from the machine of", r.stderr)
+
+    def test_repetitions_draw_confidence_intervals(self):
+        """Files with summary[] get the bootstrap CI of the median as error bars; files without it get none."""
+        runs = synthetic_suite(0.9) + synthetic_suite(1.0) + synthetic_suite(1.2)
+        plain = results_file(os.path.join(self.tmp, "plain.json"), runs)
+        with open(plain) as f:
+            doc = json.load(f)
+        sys.path.insert(0, PLOT_DIR)
+        import ipcresults
+        summary = {}
+        for r in doc["runs"]:
+            if r["status"] != "ok":
+                continue
+            e = summary.setdefault(ipcresults.config_key(r), {
+                k: r[k] for k in ("transport", "wait", "pattern", "payload_bytes", "cpus", "placement",
+                                  "capacity_requested")} | {"mode": "processes", "ok_repetitions": 0, "metrics": {}})
+            e["ok_repetitions"] += 1
+            name = "p50_rtt_ns" if r["pattern"] == "pingpong" else "msgs_per_s"
+            e["metrics"].setdefault(name, {"values": []})["values"].append(ipcresults.metric(r, name))
+        for e in summary.values():
+            for m in e["metrics"].values():
+                v = sorted(m["values"])
+                m.update(median=v[1], ci_lo=v[0], ci_hi=v[2])
+        doc["summary"] = list(summary.values())
+        reps = os.path.join(self.tmp, "reps.json")
+        with open(reps, "w") as f:
+            json.dump(doc, f)
+        for path, name in ((plain, "plain"), (reps, "reps")):
+            r = script("charts.py", path, "--out", os.path.join(self.tmp, name))
+        for chart in ("latency_vs_size", "throughput_vs_size"):
+            with open(os.path.join(self.tmp, "plain", chart + ".svg")) as f:
+                plain_svg = f.read()
+            with open(os.path.join(self.tmp, "reps", chart + ".svg")) as f:
+                reps_svg = f.read()
+            self.assertFalse("bootstrap 95% CI" in plain_svg, f"{chart}: bars without repetitions")
+            self.assertTrue("bars: bootstrap 95% CI of the median over the repetitions" in reps_svg,
+                            f"{chart}: no CI bars said in the title")
+            # one error-bar collection per series and point: matplotlib writes each as its own LineCollection
+            self.assertGreater(reps_svg.count("LineCollection"), plain_svg.count("LineCollection") + 10, chart)
+        self.assert_charts(os.path.join(self.tmp, "reps"), CHARTS)
+
     def test_latency_vs_offered_load(self):
         """rate_curves[] drawn: one line per transport/wait, the knee and the closed-loop p99 where present."""
         def curve(transport, p99s, knee=None, closed=None):
