@@ -608,6 +608,81 @@ class RealRun(TmpCase):
         script("charts.py", self.results, self.results, "--out", out)
         self.assert_charts(out, ["compare_latency_vs_size"])
 
+    def test_real_companions_give_every_default_claim_a_verdict(self):
+        """What ./setup.sh run does, smaller: the suite plus a capacity sweep and a multikernel file of this
+        machine, from the binary; then no default claim is left without data."""
+        cap, mk = os.path.join(self.dir, "real-capacity.json"), os.path.join(self.dir, "real-multikernel.json")
+        for args in (["--transports", "shm,pipe", "--patterns", "stream", "--sizes", "64", "--capacity", "1,unbounded",
+                      "--wait", "spin,block", "--placement", "cross-core", "--messages", "2000", "--warmup", "50",
+                      "--out", cap, "--quiet"],
+                     ["multikernel", "--lines", "1,8", "--ops-per-point", "2000", "--repetitions", "2", "--out", mk,
+                      "--quiet"]):
+            r = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(self.tmp, "report")
+        r = script("report.py", self.results, "--with", cap, "--with", mk, "--out", out)
+        for name in ("throughput_vs_capacity", "multikernel"):
+            self.assertNotIn(f"chart skipped: {name}", r.stdout)
+        _, verdicts = self.assert_report(out, len(CHARTS) + 2)
+        self.assertEqual(len(verdicts), n_default_claims())
+        for v in verdicts:
+            self.assertNotEqual(v["interval_kind"], "no data", f"{v['id']}: {v.get('missing')}")
+
+
+# ---- the real files the README quotes ------------------------------------------------------------------------
+
+class Reference(TmpCase):
+    """Every chart on every file in results/reference/ (real ipcbench output of each kind: suites, capacity sweep,
+    matrix, ablation, rate curves, mailbox, rpc, multikernel): drawn without error, with the title, a legend (or a
+    colour bar) and the footer naming the machine; and the claims on a suite with its companions."""
+
+    def reference(self):
+        ref = os.path.join(PLOT_DIR, "..", "results", "reference")
+        files = sorted(os.path.join(ref, f) for f in os.listdir(ref) if f.endswith(".json"))
+        if not files:
+            self.skipTest(f"no reference files in {ref}")
+        return files
+
+    def test_every_chart_on_every_reference_file(self):
+        sys.path.insert(0, PLOT_DIR)
+        import charts
+        import ipcresults
+        drawn = set()
+        for path in self.reference():
+            f = ipcresults.ResultsFile(path)
+            out = os.path.join(self.tmp, os.path.basename(path))
+            for c in charts.all_charts([f], out):
+                if c.note:
+                    continue
+                drawn.add(c.name)
+                with self.subTest(file=os.path.basename(path), chart=c.name):
+                    png, svg_path = c.paths
+                    self.assert_png(png)
+                    self.assert_svg(svg_path)
+                    with open(svg_path) as fh:
+                        svg = fh.read()
+                    self.assertTrue(c.title in svg, "no title")
+                    self.assertTrue(f"<!-- {f.hostname} (" in svg, "no footer naming the machine")
+                    if not c.name.endswith("heatmap"):  # a heatmap's key is its colour bar
+                        self.assertTrue('id="legend_' in svg, "no legend")
+        # the kinds of chart the reference files hold, all drawn from real data
+        for name in ("latency_vs_size", "throughput_vs_size", "latency_distribution_64B", "placement_p50",
+                     "cpu_vs_latency", "core_pair_heatmap", "throughput_vs_capacity", "ring_ablation",
+                     "latency_vs_offered_load", "mailbox_fairness", "multikernel"):
+            self.assertIn(name, drawn)
+
+    def test_suite_with_its_companions(self):
+        files = {os.path.basename(p): p for p in self.reference()}
+        needed = ("suite-a.json", "buffering.json", "multikernel.json")
+        if not all(n in files for n in needed):
+            self.skipTest(f"needs {', '.join(needed)} in results/reference")
+        out = os.path.join(self.tmp, "report")
+        script("report.py", files["suite-a.json"], "--with", files["buffering.json"], "--with",
+               files["multikernel.json"], "--out", out)
+        _, verdicts = self.assert_report(out, len(CHARTS) + 2)
+        for v in verdicts:
+            self.assertNotEqual(v["interval_kind"], "no data", v["id"])
+
 
 # ---- claims on crafted data --------------------------------------------------------------------------------------
 
@@ -992,9 +1067,13 @@ class Browser(TmpCase):
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if not browser:
             self.skipTest("chromium is not installed (sudo apt-get install chromium)")
+        # as ./setup.sh run writes it: the suite with a capacity and a multikernel companion
         res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        cap = results_file(os.path.join(self.tmp, "a-capacity.json"), capacity_sweep())
+        mk = multikernel_file(os.path.join(self.tmp, "a-multikernel.json"))
         out = os.path.join(self.tmp, "report")
-        script("report.py", res, "--out", out)
+        script("report.py", res, "--with", cap, "--with", mk, "--out", out)
+        n_images = len(CHARTS) + 2
         url = "file://" + os.path.join(out, "report.html")
         common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -1006,8 +1085,8 @@ class Browser(TmpCase):
         loaded = re.search(r'data-images-loaded="(\d+)"', dom.stdout)
         total = re.search(r'data-images-total="(\d+)"', dom.stdout)
         self.assertTrue(loaded and total, "the report's onload script did not run:\n" + dom.stdout[:500])
-        self.assertEqual(int(total.group(1)), len(CHARTS))
-        self.assertEqual(int(loaded.group(1)), len(CHARTS), "not every chart image decoded")
+        self.assertEqual(int(total.group(1)), n_images)
+        self.assertEqual(int(loaded.group(1)), n_images, "not every chart image decoded")
 
         shot = os.path.join(self.tmp, "shot.png")
         r = subprocess.run(common + [f"--user-data-dir={os.path.join(self.tmp, 'profile2')}",
