@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Charts from ipcbench results files (PNG and SVG), read from the JSON only.
 
-Usage: plot/charts.py RESULTS.json [MORE.json ...] --out DIR [--dist-size 64] [--dist-placement cross-core]
+Usage: plot/charts.py RESULTS.json [--with COMPANION.json ...] [MORE.json ...] --out DIR [--dist-size 64]
+                      [--dist-placement cross-core]
 
-The first file is the one charted; with more files, a side-by-side latency-vs-size chart compares them.
+The first file is the one charted, with the runs of its companions (--with: more sweeps of the same machine, e.g.
+a capacity sweep or an `ipcbench multikernel` file); with more files, a side-by-side latency-vs-size chart
+compares them.
 A chart whose data is not in the JSON is skipped with a one-line note, never an error.
 Needs Debian's python3-matplotlib and python3-numpy: run it with /usr/bin/python3.
 """
@@ -115,8 +118,31 @@ def footer_of(files):
     return "\n".join(f.footer() for f in files)
 
 
-def _latency_panel(ax, rows, placement, legend=True):
+def ci_bars(ax, f, rows, metric, value, c, scale=lambda r: 1.0):
+    """Error bars at each row's point: the bootstrap 95% CI of the median of `metric` over its configuration's
+    repetitions (summary[]), times scale(row). Returns how many were drawn (0 without repetitions)."""
+    drawn = 0
+    for r in rows:
+        entry = f.summary_of(r) if f else None
+        ci = ir.summary_ci(entry, metric) if entry else None
+        if not ci:
+            continue
+        y = value(r)
+        lo, hi = ci[1] * scale(r), ci[2] * scale(r)
+        ax.errorbar([r["payload_bytes"]], [y], yerr=[[max(0.0, y - lo)], [max(0.0, hi - y)]], fmt="none",
+                    ecolor=c, elinewidth=1.2, capsize=3, zorder=3)
+        drawn += 1
+    return drawn
+
+
+def ci_note(drawn):
+    return ("; bars: bootstrap 95% CI of the median over the repetitions" if drawn else "")
+
+
+def _latency_panel(ax, rows, placement, legend=True, f=None):
+    """One placement's p50 lines and p90..p99 bands; returns how many CI bars it drew."""
     sizes = set()
+    bars = 0
     for series in series_order(rows):
         # Several CPU pairs of one placement (--cpus 0:1,1:0, --matrix) share a size: sort on the size alone.
         pts = sorted(((r["payload_bytes"], r["latency"]["rtt_ns"]) for r in rows
@@ -129,12 +155,16 @@ def _latency_panel(ax, rows, placement, legend=True):
         ax.plot(x, [p[1]["p50"] for p in pts], marker="o", color=c, label=f"{series} p50")
         ax.fill_between(x, [p[1]["p90"] for p in pts], [p[1]["p99"] for p in pts], color=c, alpha=0.15,
                         linewidth=0)
+        bars += ci_bars(ax, f, [r for r in rows if ir.series_name(r) == series and r.get("placement") == placement],
+                        "p50_rtt_ns", lambda r: r["latency"]["rtt_ns"]["p50"], c)
     if sizes:
         size_axis(ax, sizes)
     ns_axis(ax, "round-trip time (log scale)")
     ax.set_title(f"{placement}")
     if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, title="p50 line, p90..p99 band", title_fontsize=7, loc="best")
+        ax.legend(fontsize=7, title="p50 line, p90..p99 band" + ("\nbars: 95% CI of the p50 median" if bars else ""),
+                  title_fontsize=7, loc="best")
+    return bars
 
 
 def latency_vs_size(f, out_dir):
@@ -144,12 +174,13 @@ def latency_vs_size(f, out_dir):
         return skipped(name, title, "no ok pingpong rows with latency in the file")
     places = placements_in(rows)
     fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
-    for ax, placement in zip(axes[0], places):
-        _latency_panel(ax, rows, placement)
-    paths = finish(fig, f"{title} (p50 line, p90..p99 band; one panel per CPU placement)", f.footer(), out_dir,
-                   name)
+    bars = sum(_latency_panel(ax, rows, placement, f=f) for ax, placement in zip(axes[0], places))
+    paths = finish(fig, f"{title}\n(p50 line, p90..p99 band{ci_note(bars)}; one panel per CPU placement)",
+                   f.footer(), out_dir, name)
     return Chart(name, title, "Median round trip (request + equal-sized reply) per transport/wait strategy; the "
-                 "shaded band runs from p90 to p99, so its height shows the tail. Log-log axes.", paths)
+                 "shaded band runs from p90 to p99, so its height shows the tail. Log-log axes."
+                 + (" With repetitions the line goes through the median repetition and the error bars show the "
+                    "bootstrap 95% confidence interval of the median p50 (summary[])." if bars else ""), paths)
 
 
 def compare_latency_vs_size(files, out_dir):
@@ -167,7 +198,7 @@ def compare_latency_vs_size(files, out_dir):
         rows = [r for r in f.ok_rows(pattern="pingpong") if (r.get("latency") or {}).get("rtt_ns")]
         for row, placement in enumerate(places):
             ax = axes[row][col]
-            _latency_panel(ax, rows, placement, legend=(col == 0))
+            _latency_panel(ax, rows, placement, legend=(col == 0), f=f)
             ax.set_title(f"{f.label}\n{placement}", fontsize=8)
     note = f" (first {len(shown)} of {len(files)} files)" if len(files) > len(shown) else ""
     paths = finish(fig, f"{title}{note}", footer_of(shown), out_dir, name)
@@ -184,22 +215,26 @@ def throughput_vs_size(f, out_dir):
     roofline = ir.memcpy_roofline(memcpy)
     places = placements_in(rows)
     fig, axes = plt.subplots(1, len(places), figsize=(5.5 * len(places), 4.8), sharey=True, squeeze=False)
+    bars = 0
     for ax, placement in zip(axes[0], places):
         sizes = set()
         for series in series_order(rows):
-            pts = sorted((r["payload_bytes"], r["throughput"]["bytes_per_s"]) for r in rows
-                         if ir.series_name(r) == series and r.get("placement") == placement)
+            mine = [r for r in rows if ir.series_name(r) == series and r.get("placement") == placement]
+            pts = sorted((r["payload_bytes"], r["throughput"]["bytes_per_s"]) for r in mine)
             if pts:
                 sizes.update(p[0] for p in pts)
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colour(series), label=series)
+                # summary[] carries msgs/s; bytes/s is msgs/s times the payload
+                bars += ci_bars(ax, f, mine, "msgs_per_s", lambda r: r["throughput"]["bytes_per_s"], colour(series),
+                                scale=lambda r: r["payload_bytes"])
         if roofline:
             ax.plot([p[0] for p in roofline], [p[1] for p in roofline], "k--", label="memcpy roofline")
         if sizes:
             size_axis(ax, sizes)
         rate_axis(ax, "B/s", "payload bytes per second, one way (log scale)", placement)
         ax.legend(fontsize=7, loc="upper left")
-    paths = finish(fig, f"{title} (first send until the consumer confirmed the last byte)", f.footer(), out_dir,
-                   name)
+    paths = finish(fig, f"{title}\n(first send until the consumer confirmed the last byte{ci_note(bars)})",
+                   f.footer(), out_dir, name)
     if roofline:
         roof = (" The dashed line is memcpy on one core (context.floors.memcpy: warm, same two buffers copied "
                 "again and again), the roofline for a copy.")
@@ -209,6 +244,8 @@ def throughput_vs_size(f, out_dir):
         roof = (" No memcpy roofline: the file has no context.floors.memcpy (written by ipcbench versions that "
                 "measure floors at the start of every sweep).")
     return Chart(name, title, "One-way payload bytes per second of each stream run, per transport/wait strategy."
+                 + (" With repetitions the line goes through the median repetition and the error bars show the "
+                    "bootstrap 95% confidence interval of the median (summary[])." if bars else "")
                  + roof, paths, remark="" if roofline else roof.strip())
 
 
@@ -361,7 +398,7 @@ def capacity_label(cap):
 
 def throughput_vs_capacity(f, out_dir):
     name, title = "throughput_vs_capacity", "Stream throughput vs buffer capacity"
-    rows = [r for r in f.ok_rows(pattern="stream") if r.get("capacity_requested") is not None
+    rows = [r for r in f.ok_rows(pattern="stream", all_capacities=True) if r.get("capacity_requested") is not None
             and (r.get("throughput") or {}).get("msgs_per_s")]
     caps = {r["capacity_requested"] for r in rows}
     if len(caps) < 2:
@@ -621,8 +658,9 @@ def ring_ablation(f, out_dir):
                 if v == v and v > top:
                     ax.annotate(f"p99 {ir.fmt_ns(v)}", (xi, top), ha="center", va="top", fontsize=6, rotation=90)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_ns(v)))
-        ax.set_ylabel("ping-pong round trip")
+        ax.set_ylabel("ping-pong round-trip time (ns, us)")
         ax.set_title(f"{ir.fmt_size(size)} ping-pong, {placement}")
+        ax.set_xlabel("shm ring design (simplest first)")
         ax.set_xticks(x)
         ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
         ax.grid(True, axis="y", alpha=0.3)
@@ -640,8 +678,9 @@ def ring_ablation(f, out_dir):
             ax.legend(fontsize=7, loc="lower left")
         ax.set_ylim(0, np.nanmax(rate + [baseline.get(size, 0)]) * 1.15)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
-        ax.set_ylabel("stream messages per second (labels: bytes/s)")
+        ax.set_ylabel("stream messages per second (msg/s; labels: bytes/s)")
         ax.set_title(f"{ir.fmt_size(size)} stream, {placement}")
+        ax.set_xlabel("shm ring design (simplest first)")
         ax.set_xticks(x)
         ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
         ax.grid(True, axis="y", alpha=0.3)
@@ -755,11 +794,18 @@ def all_charts(files, out_dir, dist_size=64, dist_placement=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("results", nargs="+", help="results JSON files; the first is charted, all are compared")
+    ap.add_argument("--with", dest="companions", action="append", default=[], metavar="COMPANION.json",
+                    help="a companion file of the first file's machine (repeatable): its runs join the first file's")
     ap.add_argument("--out", required=True, help="directory for the PNG and SVG files")
     ap.add_argument("--dist-size", type=int, default=64, help="message size for the distribution chart (bytes)")
     ap.add_argument("--dist-placement", default=None, help="placement for the distribution chart (default: all)")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     files = [ir.ResultsFile(p) for p in args.results]
+    try:
+        for c in args.companions:
+            files[0].join(ir.ResultsFile(c))
+    except ValueError as e:
+        ap.error(str(e))
     for c in all_charts(files, args.out, args.dist_size, args.dist_placement):
         if c.note:
             print(f"skipped {c.name}: {c.note}")

@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """Evaluate claims about IPC against ipcbench results files: supported / refuted / inconclusive.
 
-Usage: plot/claims.py [CLAIMS.json] RESULTS.json [MORE.json ...]   (default claims: plot/claims.json)
+Usage: plot/claims.py [CLAIMS.json] RESULTS.json [--with COMPANION.json ...] [MORE.json ...]
+       (default claims: plot/claims.json)
+
+Several RESULTS files are several machines or kernels: each answers every claim and the interval spans them.
+--with adds a companion file of the first file's machine (a capacity sweep, an `ipcbench multikernel` file):
+its runs join the first file's (ResultsFile.join in ipcresults.py), so one machine answers from all its files.
 
 A claim compares one metric of two selections of rows, A and B, under the same conditions (`where`):
 
@@ -33,6 +38,20 @@ The interval around the ratio, and the verdict:
   supported: the whole interval satisfies the relation; refuted: none of it does; inconclusive: it straddles the
   factor, or the rows are missing (then the output says which data is missing).
 
+A claim with "source": "multikernel" compares points of an `ipcbench multikernel` file (the main file or its
+companion) instead of rows: `a`, `b` and `where` select on the points' method (shm-store, shm-atomic, msg), k
+(processes; "largest" = the largest k every file with multikernel points has) and n (cache lines per update); the metric is updates_per_s
+(all processes together) or per_op_ns (one update; for msg the client's round trip):
+
+  {"id": "multikernel", "source": "multikernel", "metric": "updates_per_s",
+   "a": {"method": "msg"}, "b": {"method": "shm-atomic"}, "where": {"k": "largest", "n": 8},
+   "relation": ">=", "factor": 1, "vary": {"b.method": ["shm-store", "shm-atomic"], "n": [1, 2, 4, 8]}}
+
+msg at k = 1 (the server alone, `degenerate`) is never compared. Each point carries {median, min, max} over its
+trials (per_op_ns: over every process of every trial); with two or more trials the interval runs from the least
+to the most favourable ends of the two min..max ranges (with 5 trials or fewer that range is also the bootstrap
+95% CI of the median: no resample's median can fall outside it); with one trial it is the point value.
+
 `vary` re-evaluates the claim with one or more conditions replaced (plain keys apply to both sides, "a.x"/"b.x"
 to one side), over every combination present in the data; the output says where the claim holds and where it
 flips.
@@ -63,6 +82,11 @@ def load_claims(path):
                 raise ValueError(f"{path}: claim {c.get('id', '?')!r} has no {key!r}")
         if c["metric"] not in ir.METRICS:
             raise ValueError(f"{path}: claim {c['id']!r}: unknown metric {c['metric']!r}")
+        if c.get("source", "runs") not in ("runs", "multikernel"):
+            raise ValueError(f"{path}: claim {c['id']!r}: source must be 'runs' or 'multikernel'")
+        if (c.get("source") == "multikernel") != (c["metric"] in ir.MULTIKERNEL_METRICS):
+            raise ValueError(f"{path}: claim {c['id']!r}: the metrics {', '.join(ir.MULTIKERNEL_METRICS)} "
+                             "are those of \"source\": \"multikernel\", and only they")
         if c["relation"] not in (">=", "<="):
             raise ValueError(f"{path}: claim {c['id']!r}: relation must be '>=' or '<=', not {c['relation']!r}")
     return claims
@@ -125,8 +149,46 @@ def _verdict(relation, factor, lo, hi):
     return SUPPORTED if hi <= factor else REFUTED if lo > factor else INCONCLUSIVE
 
 
-def evaluate_one(files, metric, a, b, where, relation, factor):
+def _point_stat(f, where, side, metric):
+    """The {median, min, max, samples} of the metric at the one multikernel point matching where+side."""
+    points = f.multikernel_points(**{**where, **side})
+    stats = [p[metric] for p in points if (p.get(metric) or {}).get("median") is not None]
+    return stats[0] if len(stats) == 1 else None
+
+
+def evaluate_points(files, metric, a, b, where, relation, factor):
+    """evaluate_one for a multikernel claim: compares two points of each file's multikernel file."""
+    per_file = []
+    for f in files:
+        sa, sb = _point_stat(f, where, a, metric), _point_stat(f, where, b, metric)
+        if sa and sb:
+            per_file.append((sa, sb))
+    if not per_file:
+        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+                "a_value": None, "b_value": None, "n": 0}
+    ratios = [_advantage(metric, sa["median"], sb["median"]) for sa, sb in per_file]
+    point = statistics.median(ratios)
+    sa, sb = per_file[0]
+    if len(per_file) >= 2:
+        lo, hi = min(ratios), max(ratios)
+        kind = f"min..max over {len(per_file)} files"
+    elif min(sa.get("samples") or 1, sb.get("samples") or 1) >= 2:
+        ends = [_advantage(metric, x, y) for x in (sa["min"], sa["max"]) for y in (sb["min"], sb["max"])]
+        lo, hi = min(ends), max(ends)
+        kind = (f"from each side's min..max over {sa['samples']} and {sb['samples']} samples "
+                f"({'trials' if metric == 'updates_per_s' else 'processes x trials'})")
+    else:
+        lo = hi = point
+        kind = "single trial (point value only)"
+    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi),
+            "interval_kind": kind, "a_value": statistics.median(x[0]["median"] for x in per_file),
+            "b_value": statistics.median(x[1]["median"] for x in per_file), "n": len(per_file)}
+
+
+def evaluate_one(files, metric, a, b, where, relation, factor, source="runs"):
     """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
+    if source == "multikernel":
+        return evaluate_points(files, metric, a, b, where, relation, factor)
     per_file = []
     for f in files:
         va, rows_a = _side_value(f, where, a, metric)
@@ -189,23 +251,43 @@ def _apply(claim, assignment):
 
 def describe(a, b, where):
     def side(s):
-        name = "/".join(str(s[k]) for k in ("transport", "wait") if k in s)
-        extra = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("transport", "wait"))
+        name = "/".join(str(s[k]) for k in ("transport", "wait", "method") if k in s)
+        extra = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("transport", "wait", "method"))
         return f"{name} ({extra})" if name and extra else name or extra
 
-    cond = ", ".join(ir.fmt_size(v) if k == "payload_bytes" else f"{v}" for k, v in where.items())
+    cond = ", ".join(ir.fmt_size(v) if k == "payload_bytes" else f"{k}={v}" if k in ("k", "n") else f"{v}"
+                     for k, v in where.items())
     return f"{side(a)} vs {side(b)}" + (f"; {cond}" if cond else "")
+
+
+def _resolve_largest(claim, files):
+    """A multikernel claim's k "largest" -> the largest k (without msg's degenerate k = 1) that every file with
+    multikernel points has; left as is when none has any."""
+    if claim.get("source") != "multikernel":
+        return claim
+    sides = [claim.get("where") or {}, claim["a"], claim["b"]]
+    if not any(s.get("k") == "largest" for s in sides):
+        return claim
+    ks = [k for k in (max((p["k"] for p in f.multikernel_points()), default=None) for f in files) if k]
+    if not ks:
+        return claim
+    fix = lambda s: {**s, "k": min(ks)} if s.get("k") == "largest" else s  # noqa: E731
+    return {**claim, "where": fix(claim.get("where") or {}), "a": fix(claim["a"]), "b": fix(claim["b"])}
 
 
 def evaluate(claim, files):
     """Headline verdict plus every variant of a claim; a dict the console and the report print."""
+    shown = claim
+    claim = _resolve_largest(claim, files)
     metric, relation, factor = claim["metric"], claim["relation"], float(claim["factor"])
+    source = claim.get("source", "runs")
     a, b, where = _apply(claim, {})
-    head = evaluate_one(files, metric, a, b, where, relation, factor)
-    result = {"claim": claim, "conditions": describe(a, b, where), **head}
+    head = evaluate_one(files, metric, a, b, where, relation, factor, source)
+    result = {"claim": shown, "conditions": describe(a, b, where), **head}
     if head["n"] == 0:
         result["missing"] = claim.get("missing_data") or (
-            f"no ok rows for both sides ({describe(a, b, where)}) in the given files")
+            f"no ok {'points' if source == 'multikernel' else 'rows'} for both sides ({describe(a, b, where)}) "
+            "in the given files")
     variants = []
     dims = _split_vary(claim)
     if dims:
@@ -214,7 +296,7 @@ def evaluate(claim, files):
             va, vb, vw = _apply(claim, assignment)
             if va == vb:
                 continue
-            r = evaluate_one(files, metric, va, vb, vw, relation, factor)
+            r = evaluate_one(files, metric, va, vb, vw, relation, factor, source)
             if r["n"]:
                 variants.append({"assignment": assignment, "conditions": describe(va, vb, vw), **r})
     result["variants"] = variants
@@ -291,11 +373,21 @@ def print_results(results, out=sys.stdout):
             print(f"    note: {c['note']}", file=out)
 
 
+def load_files(paths, companions=()):
+    """ResultsFiles for the given paths, the companions joined to the first (ValueError if from another machine)."""
+    files = [ir.ResultsFile(p) for p in paths]
+    for c in companions:
+        files[0].join(ir.ResultsFile(c))
+    return files
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", help="[CLAIMS.json] RESULTS.json [MORE.json ...]")
+    ap.add_argument("--with", dest="companions", action="append", default=[], metavar="COMPANION.json",
+                    help="a companion file of the first file's machine (repeatable): its runs join the first file's")
     ap.add_argument("--json", help="also write the verdicts to this JSON file")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     paths = list(args.files)
     claims_path = DEFAULT_CLAIMS
     with open(paths[0]) as f:
@@ -304,9 +396,13 @@ def main(argv=None):
         claims_path = paths.pop(0)
     if not paths:
         ap.error("no results file given")
-    files = [ir.ResultsFile(p) for p in paths]
+    try:
+        files = load_files(paths, args.companions)
+    except ValueError as e:
+        ap.error(str(e))
     results = [evaluate(c, files) for c in load_claims(claims_path)]
-    print(f"claims: {claims_path}; results: {', '.join(f.path for f in files)}")
+    print(f"claims: {claims_path}; results: {', '.join(f.path for f in files)}"
+          + "".join(f" --with {c.path}" for c in files[0].companions))
     print_results(results)
     if args.json:
         with open(args.json, "w") as f:

@@ -19,10 +19,23 @@ METRICS = {
     "syscalls_per_msg": ("system calls per message", "calls", True),
     "full_waits_per_msg": ("sends that found the buffer full, per message (producer)", "waits", True),
 }
+# Metrics of an `ipcbench multikernel` file's points[] (results/multikernel.schema.json), not of runs[].
+MULTIKERNEL_METRICS = {
+    "updates_per_s": ("updates per second, all processes together (multikernel)", "upd/s", False),
+    "per_op_ns": ("cost of one update of all n lines (multikernel; msg: the client's round trip)", "ns", True),
+}
+METRICS.update(MULTIKERNEL_METRICS)
 
 
 class ResultsFile:
-    """One results file: its context, its rows, and a label naming the machine and the date."""
+    """One results file: its context, its rows, and a label naming the machine and the date.
+
+    join() adds companion files of the same machine (other sweeps of one `./setup.sh run`): their runs and
+    summary[] join this file's, an `ipcbench multikernel` companion becomes .multikernel, and rate_curves or a
+    matrix the main file lacks are taken from them. Rows of a companion that asked for a --capacity count only
+    where a capacity is asked for (claims naming capacity_requested, the capacity chart): the default suite
+    already has every other chart's rows at each transport's default buffer.
+    """
 
     def __init__(self, path):
         self.path = path
@@ -34,6 +47,32 @@ class ResultsFile:
         self.runs = self.data.get("runs", [])
         # One entry per configuration across repetitions (median, bootstrap CI, CV); absent in older files.
         self.summary = self.data.get("summary") or []
+        self.companions = []
+        # The `ipcbench multikernel` file of this machine: this one, or a companion (join).
+        self.multikernel = self if self.data.get("kind") == "multikernel" else None
+        self._swept = set()  # id() of companion rows and summary entries that asked for a --capacity
+
+    def join(self, other):
+        """Adds a companion file of the same machine (host and kernel must match); returns self."""
+        if (other.hostname, other.kernel) != (self.hostname, self.kernel):
+            raise ValueError(f"{other.path} ({other.hostname}, {other.kernel}) is not from the machine of "
+                             f"{self.path} ({self.hostname}, {self.kernel}): compare it side by side instead")
+        self.companions.append(other)
+        if other.data.get("kind") == "multikernel":
+            if self.multikernel is not None:
+                raise ValueError(f"{other.path}: {self.path} already has a multikernel file "
+                                 f"({self.multikernel.path}); give one")
+            self.multikernel = other
+            return self
+        self._swept |= {id(x) for x in other.runs + other.summary if x.get("capacity_requested") is not None}
+        self.runs = self.runs + other.runs
+        self.summary = self.summary + other.summary
+        for key in ("rate_curves", "matrix"):
+            if not self.data.get(key) and other.data.get(key):
+                self.data[key] = other.data[key]
+        self.__dict__.pop("_rep_ids", None)
+        self.__dict__.pop("_summary_by_key", None)
+        return self
 
     @property
     def host(self):
@@ -62,15 +101,19 @@ class ResultsFile:
         cpu = self.host.get("cpu_model") or "unknown CPU"
         tool = self.context.get("tool", {})
         vm = ", virtual machine" if self.host.get("virtualized") else ""
+        with_ = "".join(f" + {os.path.basename(c.path)}" for c in self.companions)
         return (f"{self.hostname} ({cpu}, {len(self.host.get('cpus_online') or [])} CPUs{vm}), {self.kernel}, "
                 f"{self.date}, ipcbench {tool.get('version', '?')} {tool.get('git_commit', '?')}, "
-                f"{os.path.basename(self.path)}")
+                f"{os.path.basename(self.path)}{with_}")
 
-    def ok_rows(self, all_repetitions=False, **where):
+    def ok_rows(self, all_repetitions=False, all_capacities=False, **where):
         """The ok rows matching `where`. With repetitions (several rows of one configuration) only the median
         repetition of each configuration, so charts and tables draw one point per configuration with a real
-        histogram behind it; all_repetitions=True gives every row (claims use it to see the spread)."""
-        rows = [r for r in self.runs if r.get("status") == "ok" and matches(r, where)]
+        histogram behind it; all_repetitions=True gives every row (claims use it to see the spread).
+        A companion's capacity-sweep rows only when `where` names capacity_requested or all_capacities."""
+        shown = all_capacities or "capacity_requested" in where
+        rows = [r for r in self.runs if r.get("status") == "ok" and matches(r, where)
+                and (shown or id(r) not in self._swept)]
         return rows if all_repetitions else [r for r in rows if id(r) in self._representative]
 
     @property
@@ -85,8 +128,26 @@ class ResultsFile:
         return self._rep_ids
 
     def summaries(self, **where):
-        """summary[] entries (one per configuration) matching `where` with at least one ok repetition."""
-        return [e for e in self.summary if e.get("ok_repetitions") and matches(e, where)]
+        """summary[] entries (one per configuration) matching `where` with at least one ok repetition (a
+        companion's capacity sweep only when `where` names capacity_requested, as ok_rows)."""
+        shown = "capacity_requested" in where
+        return [e for e in self.summary if e.get("ok_repetitions") and matches(e, where)
+                and (shown or id(e) not in self._swept)]
+
+    def summary_of(self, row):
+        """The summary[] entry of a row's configuration (same config_key), or None (one repetition, older files)."""
+        if not hasattr(self, "_summary_by_key"):
+            self._summary_by_key = {config_key(e): e for e in self.summary if e.get("ok_repetitions")}
+        return self._summary_by_key.get(config_key(row))
+
+    def multikernel_points(self, **where):
+        """The ok, non-degenerate points of this machine's multikernel file matching `where` (method, k, n);
+        [] without one. msg at k = 1 (the server alone, no message) compares nothing, so it is left out."""
+        mk = self.multikernel
+        if mk is None:
+            return []
+        return [p for p in mk.data.get("points", []) if p.get("status") == "ok" and not p.get("degenerate")
+                and matches(p, where)]
 
 
 def matches(row, where):
@@ -238,6 +299,8 @@ def fmt_metric(name, value):
         return fmt_ns(value)
     if name == "msgs_per_s":
         return fmt_si(value, "msg/s")
+    if name == "updates_per_s":
+        return fmt_si(value, "upd/s")
     if name == "bytes_per_s":
         return fmt_si(value, "B/s")
     return f"{value:.3g}"

@@ -6,7 +6,8 @@ Usage: plot/multikernel.py RESULTS.json --out DIR
 Left: cost of one update of n shared cache lines against the number of cores k, one line per method and n
 (median over processes and trials, bars min..max), and the server's own per-update cost. Right: aggregate
 updates per second, with what the server alone could serve (1 / its per-update cost). plot/charts.py calls
-multikernel_chart() for every file, so the report includes it; a file without multikernel points skips it.
+multikernel_chart() for every file, so the report includes it, drawn from the file itself or from its multikernel
+companion (plot/report.py --with); a file without multikernel points skips it.
 """
 import argparse
 import os
@@ -31,10 +32,11 @@ MARKERS = {"shm-store": "o", "shm-atomic": "s", "msg": "^", "server": "D"}
 
 
 def points_of(f):
-    """The ok points of a multikernel file ([] for any other file)."""
-    if f.data.get("kind") != "multikernel":
+    """The ok points of a multikernel file, or of a file's multikernel companion ([] without one)."""
+    if f.multikernel is None:
         return []
-    return [p for p in f.data.get("points", []) if p.get("per_op_ns") and p.get("status") in ("ok", "failed")]
+    return [p for p in f.multikernel.data.get("points", [])
+            if p.get("per_op_ns") and p.get("status") in ("ok", "failed")]
 
 
 def _shade(method, n, lines):
@@ -44,7 +46,9 @@ def _shade(method, n, lines):
 
 
 def _series(points, method, n, key):
-    pts = sorted((p["k"], p[key]) for p in points if p["method"] == method and p["n"] == n and p.get(key))
+    # A median of 0 (a server cost below what the clock can tell, less its read cost) has no place on a log axis.
+    pts = sorted((p["k"], p[key]) for p in points if p["method"] == method and p["n"] == n and p.get(key)
+                 and p[key]["median"] > 0)
     return [k for k, _ in pts], [s["median"] for _, s in pts], [s["min"] for _, s in pts], [s["max"] for _, s in pts]
 
 
@@ -57,9 +61,10 @@ def _draw(ax, x, med, lo, hi, colour, marker, label, dashed=False):
 def multikernel_chart(f, out_dir):
     points = points_of(f)
     if not points:
-        why = ("not a multikernel file (kind \"multikernel\"; run `ipcbench multikernel`)"
-               if f.data.get("kind") != "multikernel" else "the file has no measured multikernel point")
+        why = ("not a multikernel file (kind \"multikernel\"; run `ipcbench multikernel`, or give its file with "
+               "--with)" if f.multikernel is None else "the file has no measured multikernel point")
         return ch.skipped(NAME, TITLE, why)
+    f = f.multikernel
     params = f.data.get("parameters", {})
     lines = sorted({p["n"] for p in points})
     ks = sorted({p["k"] for p in points})

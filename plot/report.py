@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """One self-contained HTML report from ipcbench results files: environment, findings, every chart, claim verdicts.
 
-Usage: plot/report.py RESULTS.json [MORE.json ...] --out DIR [--claims plot/claims.json] [--dist-size 64]
-                      [--dist-placement cross-core]
+Usage: plot/report.py RESULTS.json [--with COMPANION.json ...] [MORE.json ...] --out DIR
+                      [--claims plot/claims.json] [--dist-size 64] [--dist-placement cross-core]
 
 Writes DIR/report.html (images embedded as data URIs, so the file stands alone), the charts as PNG and SVG next to
-it, and DIR/verdicts.json. The first file is reported in full; more files are compared side by side and widen the
-claims' intervals (min..max over the files). Reads the JSON only. Run it with /usr/bin/python3 (Debian's
-matplotlib).
+it, and DIR/verdicts.json. The first file is reported in full. --with names companion files of the same machine
+(a capacity sweep, an `ipcbench multikernel` file; ./setup.sh run writes both): their runs join the first file's
+for the charts and the claims. More positional files are other machines or kernels: compared side by side, and
+they widen the claims' intervals (min..max over the files). Reads the JSON only. Run it with /usr/bin/python3
+(Debian's matplotlib).
 """
 import argparse
 import base64
@@ -171,9 +173,12 @@ def all_rows(f):
 
 
 def claims_section(results, n_files):
+    how = ("the min..max of the ratio over the " + str(n_files) + " files" if n_files > 1 else
+           "with repetitions, from the bootstrap 95% CIs of both medians (multikernel: each point's min..max over "
+           "its trials); with one run, the rows' own p25..p75 for latency (spread within the run, not run-to-run "
+           "variation) and the point value (single run) for other metrics; each row says which")
     out = [f"<p>Each claim compares one metric of two sets of rows (A and B). The ratio is A's advantage over B "
-           f"(B/A for latency and CPU, A/B for throughput). Verdicts use an interval, not just the point: "
-           f"{'the min..max of the ratio over the ' + str(n_files) + ' files' if n_files > 1 else 'with one file, the rows own p25..p75 for latency (spread within the run, not run-to-run variation) and the point value (single run) for other metrics'}; "
+           f"(B/A for latency and CPU, A/B for throughput). Verdicts use an interval, not just the point: {how}; "
            f"<i>inconclusive</i> when it straddles the claimed factor or the data is missing. Rules: "
            f"<code>plot/claims.py</code>.</p>"]
     rows, classes = [], []
@@ -230,8 +235,9 @@ def chart_section(charts, out_dir):
     return "\n".join(out)
 
 
-def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64, dist_placement=None):
-    files = [ir.ResultsFile(p) for p in paths]
+def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64, dist_placement=None,
+                 companions=()):
+    files = cl.load_files(paths, companions)
     os.makedirs(out_dir, exist_ok=True)
     charts = ch.all_charts(files, out_dir, dist_size=dist_size, dist_placement=dist_placement)
     results = [cl.evaluate(c, files) for c in cl.load_claims(claims_path)]
@@ -240,13 +246,17 @@ def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64, di
     body = [f"<h1>{esc(title)}</h1>",
             f"<p>{esc(f.footer())}</p>",
             "<p>Every number below is read from the results JSON "
-            f"({', '.join(esc(os.path.basename(x.path)) for x in files)}); nothing was re-run.</p>",
+            f"({', '.join(esc(os.path.basename(x.path)) for x in files + f.companions)}); nothing was re-run."
+            + (f" Companion files of this machine, whose runs join the first file's: "
+               f"{', '.join(esc(os.path.basename(c.path)) for c in f.companions)}." if f.companions else "")
+            + "</p>",
             "<h2>Claims and verdicts</h2>", claims_section(results, len(files)),
             "<h2>Findings</h2>", findings(f),
             "<h2>Charts</h2>", chart_section(charts, out_dir),
             "<h2>Environment</h2>"]
-    for x in files:
-        body.append(f"<h3>{esc(x.label)}</h3>" + environment(x))
+    for x in files[:1] + f.companions + files[1:]:
+        role = " (companion)" if x in f.companions else ""
+        body.append(f"<h3>{esc(x.label)}: {esc(os.path.basename(x.path))}{role}</h3>" + environment(x))
     body.append(all_rows(f))
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
             f"<style>{CSS}</style><script>{SCRIPT}</script></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
@@ -262,13 +272,18 @@ def write_report(paths, out_dir, claims_path=cl.DEFAULT_CLAIMS, dist_size=64, di
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("results", nargs="+", help="results JSON files; the first is reported in full")
+    ap.add_argument("--with", dest="companions", action="append", default=[], metavar="COMPANION.json",
+                    help="a companion file of the first file's machine (repeatable): its runs join the first file's")
     ap.add_argument("--out", required=True, help="directory for report.html, the charts and verdicts.json")
     ap.add_argument("--claims", default=cl.DEFAULT_CLAIMS, help="claims file (default: plot/claims.json)")
     ap.add_argument("--dist-size", type=int, default=64, help="message size for the distribution chart (bytes)")
     ap.add_argument("--dist-placement", default=None, help="placement for the distribution chart (default: all)")
-    args = ap.parse_args(argv)
-    report, charts, results = write_report(args.results, args.out, args.claims, args.dist_size,
-                                           args.dist_placement)
+    args = ap.parse_intermixed_args(argv)
+    try:
+        report, charts, results = write_report(args.results, args.out, args.claims, args.dist_size,
+                                               args.dist_placement, args.companions)
+    except ValueError as e:
+        ap.error(str(e))
     drawn = [c for c in charts if not c.note]
     for c in charts:
         if c.note:

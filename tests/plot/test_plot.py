@@ -412,6 +412,94 @@ class Synthetic(TmpCase):
         self.assertEqual(by_id["bounded-buffer-blocks-sender"], "supported")  # 6e6 vs 3e5 msg/s
         self.assertEqual(by_id["full-buffer-makes-sender-wait"], "supported")  # 0 vs 0.25 per message
 
+    def test_companions_join_the_main_file(self):
+        """--with: a capacity sweep and a multikernel file of the same machine feed the charts and the claims;
+        the capacity rows do not leak into charts and claims that name no capacity."""
+        main = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        # shm/spin at 64 B cross-core with a 1-message buffer, 100x slower than the main file's row
+        caps = capacity_sweep() + [cap_row("shm", "spin", 1, 1e5), cap_row("shm", "spin", "unbounded", 1e5)]
+        cap = results_file(os.path.join(self.tmp, "a-capacity.json"), caps)
+        mk = multikernel_file(os.path.join(self.tmp, "a-multikernel.json"), points=mk_crafted())
+        alone, with_ = os.path.join(self.tmp, "alone"), os.path.join(self.tmp, "with")
+        script("report.py", main, "--out", alone)
+        r = script("report.py", main, "--with", cap, "--with", mk, "--out", with_)
+        for name in ("throughput_vs_capacity", "multikernel"):
+            self.assertNotIn(f"chart skipped: {name}", r.stdout)
+        self.assert_charts(with_, CHARTS + ["throughput_vs_capacity", "multikernel"])
+        page, verdicts = self.assert_report(with_, len(CHARTS) + 2)
+        self.assertIn("Companion files of this machine", page)
+        self.assertIn("a-capacity.json (companion)", page)
+        by_id = {v["id"]: v for v in verdicts}
+        with open(os.path.join(alone, "verdicts.json")) as f:
+            before = {v["id"]: v for v in json.load(f)["verdicts"]}
+        for cid in ("bounded-buffer-blocks-sender", "full-buffer-makes-sender-wait", "multikernel"):
+            self.assertEqual(before[cid]["verdict"], "inconclusive")
+            self.assertEqual(by_id[cid]["verdict"], "supported", cid)
+        for cid in ("shm-latency", "shm-throughput", "shm-cpu-per-message", "message-passing-slower"):
+            self.assertEqual(by_id[cid]["a_value"], before[cid]["a_value"], f"{cid}: capacity rows leaked in")
+            self.assertEqual(len(by_id[cid]["variants"]), len(before[cid]["variants"]), cid)
+        # the multikernel chart's footer names the multikernel file, every other one the companions too
+        with open(os.path.join(with_, "multikernel.svg")) as f:
+            self.assertIn("a-multikernel.json", f.read())
+        with open(os.path.join(with_, "throughput_vs_size.svg")) as f:
+            svg = f.read()
+        self.assertIn("a.json + a-capacity.json + a-multikernel.json", svg)
+        self.assertNotIn("shm/spin 64 B", svg)
+        # other machines still go side by side, after or between the companions
+        b = results_file(os.path.join(self.tmp, "b.json"), synthetic_suite(1.5), host="beta")
+        r = script("report.py", main, "--with", cap, b, "--with", mk, "--out", os.path.join(self.tmp, "both"))
+        self.assertNotIn("chart skipped: compare_latency_vs_size", r.stdout)
+        self.assertNotIn("chart skipped: multikernel", r.stdout)
+
+    def test_companion_of_another_machine_is_refused(self):
+        main = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        other = results_file(os.path.join(self.tmp, "b.json"), capacity_sweep(), host="beta")
+        for name in ("report.py", "charts.py", "claims.py"):
+            args = [main, "--with", other] + (["--out", os.path.join(self.tmp, "x")] if name != "claims.py" else [])
+            r = subprocess.run([sys.executable, os.path.join(PLOT_DIR, name), *args], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, name)
+            self.assertIn("is not from the machine of", r.stderr)
+
+    def test_repetitions_draw_confidence_intervals(self):
+        """Files with summary[] get the bootstrap CI of the median as error bars; files without it get none."""
+        runs = synthetic_suite(0.9) + synthetic_suite(1.0) + synthetic_suite(1.2)
+        plain = results_file(os.path.join(self.tmp, "plain.json"), runs)
+        with open(plain) as f:
+            doc = json.load(f)
+        sys.path.insert(0, PLOT_DIR)
+        import ipcresults
+        summary = {}
+        for r in doc["runs"]:
+            if r["status"] != "ok":
+                continue
+            e = summary.setdefault(ipcresults.config_key(r), {
+                k: r[k] for k in ("transport", "wait", "pattern", "payload_bytes", "cpus", "placement",
+                                  "capacity_requested")} | {"mode": "processes", "ok_repetitions": 0, "metrics": {}})
+            e["ok_repetitions"] += 1
+            name = "p50_rtt_ns" if r["pattern"] == "pingpong" else "msgs_per_s"
+            e["metrics"].setdefault(name, {"values": []})["values"].append(ipcresults.metric(r, name))
+        for e in summary.values():
+            for m in e["metrics"].values():
+                v = sorted(m["values"])
+                m.update(median=v[1], ci_lo=v[0], ci_hi=v[2])
+        doc["summary"] = list(summary.values())
+        reps = os.path.join(self.tmp, "reps.json")
+        with open(reps, "w") as f:
+            json.dump(doc, f)
+        for path, name in ((plain, "plain"), (reps, "reps")):
+            r = script("charts.py", path, "--out", os.path.join(self.tmp, name))
+        for chart in ("latency_vs_size", "throughput_vs_size"):
+            with open(os.path.join(self.tmp, "plain", chart + ".svg")) as f:
+                plain_svg = f.read()
+            with open(os.path.join(self.tmp, "reps", chart + ".svg")) as f:
+                reps_svg = f.read()
+            self.assertFalse("bootstrap 95% CI" in plain_svg, f"{chart}: bars without repetitions")
+            self.assertTrue("bars: bootstrap 95% CI of the median over the repetitions" in reps_svg,
+                            f"{chart}: no CI bars said in the title")
+            # one error-bar collection per series and point: matplotlib writes each as its own LineCollection
+            self.assertGreater(reps_svg.count("LineCollection"), plain_svg.count("LineCollection") + 10, chart)
+        self.assert_charts(os.path.join(self.tmp, "reps"), CHARTS)
+
     def test_latency_vs_offered_load(self):
         """rate_curves[] drawn: one line per transport/wait, the knee and the closed-loop p99 where present."""
         def curve(transport, p99s, knee=None, closed=None):
@@ -480,7 +568,7 @@ class Synthetic(TmpCase):
         res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
         r = script("claims.py", res)
         self.assertRegex(r.stdout, r"\[supported\] shm-latency")
-        self.assertIn("no data: needs the Multikernel experiment", r.stdout)
+        self.assertIn("no data: needs an `ipcbench multikernel` file of this machine", r.stdout)
         self.assertIn("where it flips", r.stdout)
 
 
@@ -520,6 +608,81 @@ class RealRun(TmpCase):
         script("charts.py", self.results, self.results, "--out", out)
         self.assert_charts(out, ["compare_latency_vs_size"])
 
+    def test_real_companions_give_every_default_claim_a_verdict(self):
+        """What ./setup.sh run does, smaller: the suite plus a capacity sweep and a multikernel file of this
+        machine, from the binary; then no default claim is left without data."""
+        cap, mk = os.path.join(self.dir, "real-capacity.json"), os.path.join(self.dir, "real-multikernel.json")
+        for args in (["--transports", "shm,pipe", "--patterns", "stream", "--sizes", "64", "--capacity", "1,unbounded",
+                      "--wait", "spin,block", "--placement", "cross-core", "--messages", "2000", "--warmup", "50",
+                      "--out", cap, "--quiet"],
+                     ["multikernel", "--lines", "1,8", "--ops-per-point", "2000", "--repetitions", "2", "--out", mk,
+                      "--quiet"]):
+            r = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(self.tmp, "report")
+        r = script("report.py", self.results, "--with", cap, "--with", mk, "--out", out)
+        for name in ("throughput_vs_capacity", "multikernel"):
+            self.assertNotIn(f"chart skipped: {name}", r.stdout)
+        _, verdicts = self.assert_report(out, len(CHARTS) + 2)
+        self.assertEqual(len(verdicts), n_default_claims())
+        for v in verdicts:
+            self.assertNotEqual(v["interval_kind"], "no data", f"{v['id']}: {v.get('missing')}")
+
+
+# ---- the real files the README quotes ------------------------------------------------------------------------
+
+class Reference(TmpCase):
+    """Every chart on every file in results/reference/ (real ipcbench output of each kind: suites, capacity sweep,
+    matrix, ablation, rate curves, mailbox, rpc, multikernel): drawn without error, with the title, a legend (or a
+    colour bar) and the footer naming the machine; and the claims on a suite with its companions."""
+
+    def reference(self):
+        ref = os.path.join(PLOT_DIR, "..", "results", "reference")
+        files = sorted(os.path.join(ref, f) for f in os.listdir(ref) if f.endswith(".json"))
+        if not files:
+            self.skipTest(f"no reference files in {ref}")
+        return files
+
+    def test_every_chart_on_every_reference_file(self):
+        sys.path.insert(0, PLOT_DIR)
+        import charts
+        import ipcresults
+        drawn = set()
+        for path in self.reference():
+            f = ipcresults.ResultsFile(path)
+            out = os.path.join(self.tmp, os.path.basename(path))
+            for c in charts.all_charts([f], out):
+                if c.note:
+                    continue
+                drawn.add(c.name)
+                with self.subTest(file=os.path.basename(path), chart=c.name):
+                    png, svg_path = c.paths
+                    self.assert_png(png)
+                    self.assert_svg(svg_path)
+                    with open(svg_path) as fh:
+                        svg = fh.read()
+                    self.assertTrue(c.title in svg, "no title")
+                    self.assertTrue(f"<!-- {f.hostname} (" in svg, "no footer naming the machine")
+                    if not c.name.endswith("heatmap"):  # a heatmap's key is its colour bar
+                        self.assertTrue('id="legend_' in svg, "no legend")
+        # the kinds of chart the reference files hold, all drawn from real data
+        for name in ("latency_vs_size", "throughput_vs_size", "latency_distribution_64B", "placement_p50",
+                     "cpu_vs_latency", "core_pair_heatmap", "throughput_vs_capacity", "ring_ablation",
+                     "latency_vs_offered_load", "mailbox_fairness", "multikernel"):
+            self.assertIn(name, drawn)
+
+    def test_suite_with_its_companions(self):
+        files = {os.path.basename(p): p for p in self.reference()}
+        needed = ("suite-a.json", "buffering.json", "multikernel.json")
+        if not all(n in files for n in needed):
+            self.skipTest(f"needs {', '.join(needed)} in results/reference")
+        out = os.path.join(self.tmp, "report")
+        script("report.py", files["suite-a.json"], "--with", files["buffering.json"], "--with",
+               files["multikernel.json"], "--out", out)
+        _, verdicts = self.assert_report(out, len(CHARTS) + 2)
+        for v in verdicts:
+            self.assertNotEqual(v["interval_kind"], "no data", v["id"])
+
 
 # ---- claims on crafted data --------------------------------------------------------------------------------------
 
@@ -527,10 +690,15 @@ def mk_stat(v, spread=1.1):
     return {"median": v, "min": v / spread, "max": v * spread, "samples": 3}
 
 
-def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "shm-atomic", "msg")):
-    """A synthetic `ipcbench multikernel` file shaped like the paper: shm rising with k and n, msg nearly flat."""
-    points = []
-    for m in methods:
+def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "shm-atomic", "msg"), points=None):
+    """A synthetic `ipcbench multikernel` file shaped like the paper: shm rising with k and n, msg nearly flat
+    (or the given points)."""
+    if points is not None:
+        ks = sorted({p["k"] for p in points})
+        lines = sorted({p["n"] for p in points})
+        methods = sorted({p["method"] for p in points})
+    points = [] if points is None else points
+    for m in methods if not points else ():
         for k in ks:
             for n in lines:
                 if m == "msg":
@@ -547,7 +715,7 @@ def multikernel_file(path, ks=(1, 2, 3), lines=(1, 8), methods=("shm-store", "sh
     doc = {"schema_version": 1, "kind": "multikernel",
            "context": {"tool": {"name": "ipcbench", "version": "0.1.0", "git_commit": "synthetic"},
                        "host": {"hostname": "synth", "cpu_model": "Synthetic CPU", "cpus_online": list(range(4)),
-                                "kernel": {"sysname": "Linux", "release": "6.1"}, "virtualized": False},
+                                "kernel": {"sysname": "Linux", "release": "6.1.0-synthetic"}, "virtualized": False},
                        "clock": {"source": "tsc"}, "perf": {}, "warnings": [],
                        "cycles": {"available": False, "reason": "synthetic"},
                        "command_line": "synthetic", "date_utc": "2026-01-01T00:00:00Z"},
@@ -589,6 +757,21 @@ class Multikernel(TmpCase):
             svg = f.read()
         self.assertTrue("SHM atomic, n=4" in svg, "the one method given is not drawn")
         self.assertFalse("MSG client" in svg, "a method absent from the file is drawn")
+
+    def test_server_cost_of_zero_is_left_out(self):
+        """A server cost below the clock's resolution is recorded as 0 (the reference file has one): the chart
+        leaves it off its log axes instead of failing."""
+        path = multikernel_file(os.path.join(self.tmp, "mk.json"))
+        with open(path) as f:
+            doc = json.load(f)
+        for p in doc["points"]:
+            if p["method"] == "msg" and p["k"] == 2:
+                p["server_per_update_ns"] = {"median": 0.0, "min": 0.0, "max": 0.5, "samples": 3}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = os.path.join(self.tmp, "mk")
+        script("multikernel.py", path, "--out", out)
+        self.assert_charts(out, ["multikernel"])
 
     def test_no_points_is_skipped_with_a_note(self):
         res = multikernel_file(os.path.join(self.tmp, "mk.json"), ks=())
@@ -789,6 +972,94 @@ class Claims(TmpCase):
         self.assertIn("same-core: refuted", out)
 
 
+def mk_point(method, k, n, ups, lo=None, hi=None, samples=3, degenerate=False):
+    """One multikernel point with updates_per_s {median, min, max} over `samples` trials."""
+    stat = {"median": ups, "min": lo if lo is not None else ups, "max": hi if hi is not None else ups,
+            "samples": samples}
+    return {"method": method, "k": k, "n": n, "cpus": list(range(k)), "server_cpu": 0 if method == "msg" else None,
+            "degenerate": degenerate, "status": "ok", "per_op_cycles": None,
+            "per_op_ns": {"median": 1e9 / ups, "min": 1e9 / stat["max"], "max": 1e9 / stat["min"], "samples": samples},
+            "server_per_update_ns": mk_stat(1.0) if method == "msg" else None, "updates_per_s": stat,
+            "trials": []}
+
+
+def mk_crafted():
+    """msg beats shm-atomic at k = 4, n = 8 (CIs apart), ties it at n = 1 (CIs overlap), loses at k = 2 and to
+    plain stores; msg at k = 1 is the server alone (degenerate) with a huge rate that must never be compared."""
+    return [mk_point("msg", 1, 8, 9e9, degenerate=True), mk_point("shm-atomic", 1, 8, 2e7),
+            mk_point("msg", 2, 8, 3e6, 2.9e6, 3.1e6), mk_point("shm-atomic", 2, 8, 6e6, 5.8e6, 6.2e6),
+            mk_point("msg", 4, 8, 10e6, 9.5e6, 10.5e6), mk_point("shm-atomic", 4, 8, 5e6, 4.8e6, 5.2e6),
+            mk_point("shm-store", 4, 8, 50e6, 45e6, 55e6),
+            mk_point("msg", 4, 1, 10e6, 9.5e6, 10.5e6), mk_point("shm-atomic", 4, 1, 9.5e6, 8e6, 11e6)]
+
+
+MK_CLAIM = {"id": "mk", "text": "mk", "source": "multikernel", "metric": "updates_per_s",
+            "a": {"method": "msg"}, "b": {"method": "shm-atomic"}, "where": {"k": "largest", "n": 8},
+            "relation": ">=", "factor": 1,
+            "vary": {"b.method": ["shm-atomic", "shm-store"], "n": [1, 8], "k": [1, 2, 4]}}
+
+
+class MultikernelClaims(TmpCase):
+    """The multikernel claim, answered from the points of an `ipcbench multikernel` file (a main or companion)."""
+
+    def verdicts(self, claims, *args):
+        path = os.path.join(self.tmp, "claims.json")
+        with open(path, "w") as f:
+            json.dump({"claims": claims}, f)
+        out = os.path.join(self.tmp, "verdicts.json")
+        r = script("claims.py", path, *args, "--json", out)
+        with open(out) as f:
+            return {v["id"]: v for v in json.load(f)}, r.stdout
+
+    def test_verdicts_and_where_it_flips(self):
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=mk_crafted())
+        v, out = self.verdicts([MK_CLAIM], mk)
+        head = v["mk"]
+        self.assertEqual(head["verdict"], "supported")
+        self.assertIn("k=4, n=8", head["conditions"], "k 'largest' is the largest k in the file")
+        self.assertAlmostEqual(head["ratio"], 2.0)
+        lo, hi = head["interval"]
+        self.assertAlmostEqual(lo, 9.5 / 5.2)
+        self.assertAlmostEqual(hi, 10.5 / 4.8)
+        self.assertIn("min..max over 3 and 3 samples (trials)", head["interval_kind"])
+        by = {tuple(sorted(x["assignment"].items())): x["verdict"] for x in head["variants"]}
+        self.assertEqual(by[(("b.method", "shm-atomic"), ("k", 4), ("n", 1))], "inconclusive")  # CIs overlap
+        self.assertEqual(by[(("b.method", "shm-store"), ("k", 4), ("n", 8))], "refuted")
+        self.assertEqual(by[(("b.method", "shm-atomic"), ("k", 2), ("n", 8))], "refuted")
+        self.assertFalse(any(x["assignment"]["k"] == 1 for x in head["variants"]), "degenerate msg compared")
+        self.assertIn("k: 2: refuted (0.50x); 4: supported (2.00x)", out)
+        self.assertIn("n: 1: inconclusive", out)
+
+    def test_lower_is_better_and_single_trial(self):
+        points = [mk_point("msg", 2, 8, 4e6, samples=1), mk_point("shm-atomic", 2, 8, 1e6, samples=1)]
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=points)
+        claim = dict(MK_CLAIM, metric="per_op_ns", vary={}, factor=3)
+        v, _ = self.verdicts([claim], mk)
+        self.assertEqual(v["mk"]["verdict"], "supported")  # per-op 250 ns vs 1000 ns: 4x lower
+        self.assertAlmostEqual(v["mk"]["ratio"], 4.0)
+        self.assertEqual(v["mk"]["interval_kind"], "single trial (point value only)")
+
+    def test_from_a_companion_and_missing(self):
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=mk_crafted())
+        v, out = self.verdicts([dict(MK_CLAIM, missing_data="needs a multikernel file")], res)
+        self.assertEqual(v["mk"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs a multikernel file", out)
+        v, out = self.verdicts([MK_CLAIM], res, "--with", mk)
+        self.assertEqual(v["mk"]["verdict"], "supported")
+        self.assertIn(f"--with {mk}", out)
+
+    def test_claims_file_rejects_mixed_metrics(self):
+        path = os.path.join(self.tmp, "bad.json")
+        with open(path, "w") as f:
+            json.dump({"claims": [dict(MK_CLAIM, metric="msgs_per_s")]}, f)
+        res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        r = subprocess.run([sys.executable, os.path.join(PLOT_DIR, "claims.py"), path, res], capture_output=True,
+                           text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("only they", r.stderr)
+
+
 # ---- the report in a real browser --------------------------------------------------------------------------------
 
 class Browser(TmpCase):
@@ -796,9 +1067,13 @@ class Browser(TmpCase):
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if not browser:
             self.skipTest("chromium is not installed (sudo apt-get install chromium)")
+        # as ./setup.sh run writes it: the suite with a capacity and a multikernel companion
         res = results_file(os.path.join(self.tmp, "a.json"), synthetic_suite())
+        cap = results_file(os.path.join(self.tmp, "a-capacity.json"), capacity_sweep())
+        mk = multikernel_file(os.path.join(self.tmp, "a-multikernel.json"))
         out = os.path.join(self.tmp, "report")
-        script("report.py", res, "--out", out)
+        script("report.py", res, "--with", cap, "--with", mk, "--out", out)
+        n_images = len(CHARTS) + 2
         url = "file://" + os.path.join(out, "report.html")
         common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -810,8 +1085,8 @@ class Browser(TmpCase):
         loaded = re.search(r'data-images-loaded="(\d+)"', dom.stdout)
         total = re.search(r'data-images-total="(\d+)"', dom.stdout)
         self.assertTrue(loaded and total, "the report's onload script did not run:\n" + dom.stdout[:500])
-        self.assertEqual(int(total.group(1)), len(CHARTS))
-        self.assertEqual(int(loaded.group(1)), len(CHARTS), "not every chart image decoded")
+        self.assertEqual(int(total.group(1)), n_images)
+        self.assertEqual(int(loaded.group(1)), n_images, "not every chart image decoded")
 
         shot = os.path.join(self.tmp, "shot.png")
         r = subprocess.run(common + [f"--user-data-dir={os.path.join(self.tmp, 'profile2')}",
