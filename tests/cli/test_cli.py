@@ -780,7 +780,7 @@ class ReferenceResults(unittest.TestCase):
         validator = load_schema()
         ref = os.path.join(os.path.dirname(SCHEMA), "reference")
         names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
-        for quoted in ("ring-ablation.json", "ring-waits.json", "rate.json", "matrix.json", "mailbox.json",
+        for quoted in ("ring-ablation.json", "ring-waits.json", "ring-regimes.json", "rate.json", "matrix.json", "mailbox.json",
                        "rpc.json", "multikernel.json", "suite-a.json", "suite-b.json"):
             self.assertIn(quoted, names)
         with open(os.path.join(os.path.dirname(SCHEMA), "multikernel.schema.json")) as f:
@@ -795,7 +795,8 @@ class ReferenceResults(unittest.TestCase):
             doc = json.load(f)
         designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
         self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
-                                   "slotseq-2seq-slip", "slotseq-packed", "slotseq-zerocopy"})
+                                   "slotseq-2seq-slip", "slotseq-2seq-slip-prefetch", "slotseq-packed",
+                                   "slotseq-zerocopy"})
         self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
 
 
