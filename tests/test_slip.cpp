@@ -110,10 +110,10 @@ TEST(Slip, BlockingConsumersNeverTrail) {
   EXPECT_EQ(p.trailing(), 0u);
 }
 
-// `shm` packs its slots to whole sequence words below 1 KiB (two sequence words + the message), and keeps whole
-// lines for a line-aligned payload; slip, its previous step, pads every slot to lines.
-std::size_t stride_of(std::size_t bytes, bool slip_only = false) {
-  TransportOptions o = Pair::options(Wait::spin);
+// `shm` packs its slots to whole sequence words below 1 KiB (two sequence words + the message) when its consumer
+// can trail, and keeps whole lines for a line-aligned payload; slip, its previous step, pads every slot to lines.
+std::size_t stride_of(std::size_t bytes, bool slip_only = false, Wait wait = Wait::spin) {
+  TransportOptions o = Pair::options(wait);
   o.message_bytes = bytes;
   o.capacity = 8;
   const Effective e = slip_only ? ShmRing<kRingSlip>(o).effective() : ShmTransport(o).effective();
@@ -125,6 +125,9 @@ TEST(Prefetch, ShmPacksSmallSlotsAndKeepsLargeOnesOnWholeLines) {
   EXPECT_EQ(stride_of(64), 80u);     // 8 + 64 + the trailing sequence word, 1.25 lines, not 2
   EXPECT_EQ(stride_of(4096), 4224u); // payload on the line after the sequence word, trailing word, whole lines
   EXPECT_EQ(stride_of(64, true), 128u);
+  // A blocking consumer never trails, so packed slots would put it on the lines being written: padded.
+  EXPECT_EQ(stride_of(64, false, Wait::block), 128u);
+  EXPECT_EQ(stride_of(8, false, Wait::hybrid), 16u);
 }
 
 // Packed slots straddle lines and the batch a consumer prefetches can wrap around the ring; bursts of every

@@ -30,19 +30,17 @@ constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to -
 // aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
 constexpr std::size_t kAlignedFrom = 1024;
 // prefetch: only slots of up to four lines are prefetched (a larger message is copied in runs long enough for
-// the hardware prefetcher), and the producer prefetches the slot this many ahead of the one it writes.
+// the hardware prefetcher).
 constexpr std::size_t kPrefetchMaxStride = 4 * kLine;
-constexpr std::uint64_t kPrefetchAhead = 8;
 
-// Prefetch, for reading (0) or for writing (1), the lines from the one holding `from` up to the last that ends
-// by `to`. The caller knows everything before `to` is safe to take (complete, or free); a packed slot's last
-// line also holds the start of the next slot, which may not be, so a line that crosses `to` is left alone
-// (taking it away from the other side would cost a transfer each way).
-template <int RW>
+// Prefetch for reading the lines from the one holding `from` up to the last that ends by `to`. The caller knows
+// everything before `to` is complete; a packed slot's last line also holds the start of the next slot, which may
+// still be being written, so a line that crosses `to` is left alone (taking it away from the writer would cost a
+// transfer each way).
 void prefetch_lines(const std::byte* from, const std::byte* to) {
   const auto end = reinterpret_cast<std::uintptr_t>(to);
   for (auto p = reinterpret_cast<std::uintptr_t>(from) & ~std::uintptr_t{kLine - 1}; p + kLine <= end; p += kLine)
-    __builtin_prefetch(reinterpret_cast<const void*>(p), RW, 3);
+    __builtin_prefetch(reinterpret_cast<const void*>(p), 0, 3);
 }
 
 std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
@@ -62,9 +60,9 @@ std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) 
 
 // Slots are whole cache lines, except packed ones: those are whole sequence words, unless the payload is
 // line-aligned (aligned_payload, 1 KiB or more), which only whole-line slots keep.
-std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
+std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes, Wait wait = Wait::spin) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
-  const std::size_t to = d.packed && payload_offset(d, message_bytes) != kLine ? kSeqBytes : kLine;
+  const std::size_t to = ring_packs(d, wait) && payload_offset(d, message_bytes) != kLine ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
   return round_up(payload_offset(d, message_bytes) + message_bytes, to);
 }
@@ -102,7 +100,7 @@ Capabilities ShmRing<D>::capabilities() {
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
-  layout_.stride = slot_stride(D, options.largest_message());
+  layout_.stride = slot_stride(D, options.largest_message(), options.wait);
   layout_.trailing_seq = trailing_seq_offset(D, options.largest_message());
   layout_.payload = payload_offset(D, options.largest_message());
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
@@ -198,26 +196,14 @@ bool ShmRing<D>::ready_ahead(Endpoint& e) {
     if (layout_.stride <= kPrefetchMaxStride) {
       const std::byte* to = slot + layout_.stride;
       if (to > e.cur) {
-        prefetch_lines<0>(e.cur, to);
+        prefetch_lines(e.cur, to);
       } else {  // the batch wraps around the end of the ring
-        prefetch_lines<0>(e.cur, e.end);
-        prefetch_lines<0>(e.slots, to);
+        prefetch_lines(e.cur, e.end);
+        prefetch_lines(e.slots, to);
       }
     }
   }
   return true;
-}
-
-// prefetch: a producer that has not stopped since its previous message asks for the lines of the slot
-// kPrefetchAhead ahead, if its copy of the tail says that slot is free (never a line the consumer may still
-// read). A ping-pong stops before every message, so it never prefetches.
-template <const RingDesign& D>
-void ShmRing<D>::prefetch_for_write(const Endpoint& e) const {
-  if (layout_.stride > kPrefetchMaxStride || e.pos == e.published) return;
-  if (e.pos + kPrefetchAhead - e.cached >= layout_.capacity) return;
-  const std::byte* p = e.cur + kPrefetchAhead * layout_.stride;
-  if (p >= e.end) p -= e.end - e.slots;
-  prefetch_lines<1>(p, p + layout_.stride);
 }
 
 template <const RingDesign& D>
@@ -379,7 +365,6 @@ void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
 template <const RingDesign& D>
 std::span<std::byte> ShmRing<D>::reserve() {
   wait_room(tx_);
-  if constexpr (D.prefetch) prefetch_for_write(tx_);
   return {payload(tx_), options_.largest_message()};  // the harness takes its direction's size
 }
 
@@ -446,6 +431,7 @@ template class ShmRing<kRingFalseShare>;
 template class ShmRing<kRingZeroCopy>;
 template class ShmRing<kRingTwoSeq>;
 template class ShmRing<kRingSlip>;
+template class ShmRing<kRingSlipPacked>;
 template class ShmRing<kRingShm>;
 
 Capabilities ShmRawCopy::capabilities() {

@@ -27,14 +27,12 @@
 //            word's: glibc copies large blocks with `rep movsb`, which slows down when source and destination
 //            are not equally aligned, and the harness's buffers are line-aligned (one line per slot is
 //            nothing next to a kilobyte).
-//   prefetch `shm`: slip, with slots packed to 8 bytes below 1 KiB (a 64 B message takes 80 bytes, not two
-//            lines; an 8 B one 16), the consumer's tail published once per 16 messages or before it waits, and
-//            prefetching while streaming: the producer asks for ownership of the lines of the slot 8 ahead
-//            (when that slot is known to be free), so the consumer's stale copies are invalidated while it
-//            writes this one, and a trailing consumer that finds a batch complete asks for all its lines at
-//            once. Packing costs nothing once the consumer trails: it never reads a line still being written.
-//            A stream is bound by the lines that cross between the caches and by how many of those transfers
-//            overlap; these three cut the first and raise the second (measured in the README's ablation).
+//   slip-packed  slip, with slots packed to 8 bytes below 1 KiB (a 64 B message takes 80 bytes, not two
+//            lines; an 8 B one 16), and the consumer's tail published once per 16 messages or before it waits.
+//            Packing costs nothing once the consumer trails: it never reads a line still being written.
+//   prefetch `shm`: slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
+//            once (prefetch), so their transfers overlap instead of following the copy one line at a time.
+//            (Prefetching for the producer, PREFETCHW on free slots ahead, was measured too and gained nothing.)
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -65,8 +63,8 @@ struct RingDesign {
   bool trailing_seq;       // slotseq: a second sequence word after a message longer than its first line
   bool slip;               // slotseq: the consumer trails a streaming producer by a few slots
   bool aligned_payload;    // slotseq: a message of kAlignedFrom bytes or more starts on a cache line of its own
-  bool prefetch = false;   // slip: a streaming producer asks for free slots' lines ahead, a trailing consumer
-                           // for the whole batch it found complete (small slots only)
+  bool prefetch = false;   // slip: a trailing consumer asks for every line of the batch it found complete at once
+                           // (small slots only)
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring (a slot-sequence
@@ -75,6 +73,11 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
   const std::uint64_t quarter = capacity / 4;
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
 }
+
+// Are the slots packed? A slipping design packs them only where its consumer can trail (spin, hybrid): one that
+// sleeps (block) reads each message as soon as it is woken, on the producer's heels, and would then share lines
+// with the slot being written (measured: a 64 B block stream 2.6 M msgs/s packed, 6.3 M padded).
+inline bool ring_packs(const RingDesign& d, Wait wait) { return d.packed && !(d.slip && wait == Wait::block); }
 
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
@@ -89,8 +92,10 @@ inline constexpr RingDesign kRingFalseShare{"slotseq-packed", false, true, 1, tr
 inline constexpr RingDesign kRingZeroCopy{"slotseq-zerocopy", false, true, 1, true, false, true, false, false, false};
 inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, false, false, true, false, false};
 inline constexpr RingDesign kRingSlip{"slotseq-2seq-slip", false, true, 1, true, false, false, true, true, true};
-inline constexpr RingDesign kRingShm{"slotseq-2seq-slip-prefetch", false, true, 16, true, true, false, true, true, true,
-                                     true};
+inline constexpr RingDesign kRingSlipPacked{"slotseq-2seq-slip-packed", false, true, 16, true, true, false, true, true,
+                                            true};
+inline constexpr RingDesign kRingShm{"slotseq-2seq-slip-packed-prefetch", false, true, 16, true, true, false, true, true,
+                                     true, true};
 
 template <const RingDesign& D>
 class ShmRing {
@@ -151,7 +156,6 @@ class ShmRing {
                     std::uint32_t* streak) const;
   static bool streaming(const Endpoint& e);  // slip: has the producer been streaming (a streak of marked messages)?
   bool ready_ahead(Endpoint& e);  // slip: is the message at e.pos known to be there, without polling its slot?
-  void prefetch_for_write(const Endpoint& e) const;  // prefetch: the lines of a free slot ahead (producer)
   void advance(Endpoint& e) const;
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e, bool eager);
@@ -189,6 +193,7 @@ extern template class ShmRing<kRingFalseShare>;
 extern template class ShmRing<kRingZeroCopy>;
 extern template class ShmRing<kRingTwoSeq>;
 extern template class ShmRing<kRingSlip>;
+extern template class ShmRing<kRingSlipPacked>;
 extern template class ShmRing<kRingShm>;
 
 using ShmTransport = ShmRing<kRingShm>;

@@ -795,7 +795,8 @@ class ReferenceResults(unittest.TestCase):
             doc = json.load(f)
         designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
         self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
-                                   "slotseq-2seq-slip", "slotseq-2seq-slip-prefetch", "slotseq-packed",
+                                   "slotseq-2seq-slip", "slotseq-2seq-slip-packed",
+                                   "slotseq-2seq-slip-packed-prefetch", "slotseq-packed",
                                    "slotseq-zerocopy"})
         self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
 
