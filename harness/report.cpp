@@ -144,7 +144,7 @@ json to_json(const RunResult& r) {
                  {"cached_indices", d.cached_indices},
                  {"batch", r.effective.capacity_messages != 0 ? ring_batch(d, r.effective.capacity_messages) : d.batch},
                  {"slot_sequence_words", d.slot_seq},
-                 {"packed_slots", ring_packs(d, c.wait)},
+                 {"packed_slots", ring_packs(d, r.config.payload_bytes, c.wait)},
                  {"zero_copy", d.zero_copy},
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},

@@ -120,37 +120,42 @@ std::size_t stride_of(std::size_t bytes, bool slip_only = false, Wait wait = Wai
   return e.capacity_bytes / e.capacity_messages;
 }
 
-TEST(Prefetch, ShmPacksSmallSlotsAndKeepsLargeOnesOnWholeLines) {
-  EXPECT_EQ(stride_of(8), 16u);      // sequence word + 8 B, one slot per 16 bytes
-  EXPECT_EQ(stride_of(64), 80u);     // 8 + 64 + the trailing sequence word, 1.25 lines, not 2
+TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines) {
+  EXPECT_EQ(stride_of(8), 16u);      // sequence word + 8 B: four slots per line
+  EXPECT_EQ(stride_of(24), 32u);     // 8 + 24: two per line
+  EXPECT_EQ(stride_of(36), 64u);     // 44 bytes: a whole line, so that no slot straddles two
+  EXPECT_EQ(stride_of(56), 64u);     // one per line
+  EXPECT_EQ(stride_of(64), 128u);    // 8 + 64 + the trailing sequence word: two whole lines, like slip
   EXPECT_EQ(stride_of(4096), 4224u); // payload on the line after the sequence word, trailing word, whole lines
-  EXPECT_EQ(stride_of(64, true), 128u);
+  EXPECT_EQ(stride_of(8, true), 64u);  // slip pads every slot
   // A blocking consumer never trails, so packed slots would put it on the lines being written: padded.
-  EXPECT_EQ(stride_of(64, false, Wait::block), 128u);
+  EXPECT_EQ(stride_of(8, false, Wait::block), 64u);
   EXPECT_EQ(stride_of(8, false, Wait::hybrid), 16u);
 }
 
-// Packed slots straddle lines and the batch a consumer prefetches can wrap around the ring; bursts of every
-// length up to the ring's (an odd capacity, so batches and wraps fall anywhere) still arrive in order and intact.
+// Packed slots share lines and the batch a consumer prefetches can wrap around the ring; bursts of every length up
+// to the ring's (an odd capacity, so batches and wraps fall anywhere) still arrive in order and intact.
 // The consumer publishes its tail only every few messages or when it stops, as a consumer does before it waits.
 TEST(Prefetch, PackedSlotsWrapAroundIntactWithTheTailPublishedInBatches) {
+  constexpr std::size_t kSmall = 24;  // two slots per line
   TransportOptions o = Pair::options(Wait::spin);
+  o.message_bytes = kSmall;
   o.capacity = 7;
   ShmTransport producer(o), consumer = producer.split_consumer();
   producer.open(Role::producer);
   consumer.open(Role::consumer);
   std::uint64_t sent = 0, received = 0;
-  std::vector<std::byte> m(kBytes);
+  std::vector<std::byte> m(kSmall);
   for (int round = 0; round < 3000; ++round) {
     const int burst = 1 + (round * 5 + round / 7) % 7;
     for (int i = 0; i < burst; ++i, ++sent) {
-      for (std::size_t b = 0; b < kBytes; ++b) m[b] = static_cast<std::byte>(sent * 131 + b);
+      for (std::size_t b = 0; b < kSmall; ++b) m[b] = static_cast<std::byte>(sent * 131 + b);
       producer.send(m);
     }
     if (round % 3 == 0) producer.flush();
     for (; received < sent; ++received) {
       consumer.recv(m);
-      for (std::size_t b = 0; b < kBytes; ++b)
+      for (std::size_t b = 0; b < kSmall; ++b)
         ASSERT_EQ(m[b], static_cast<std::byte>(received * 131 + b)) << "message " << received << " byte " << b;
     }
     consumer.flush();  // it would wait now: whatever it consumed is published first

@@ -1,6 +1,7 @@
 #include "transports/shm.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -58,13 +59,16 @@ std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) 
   return round_up(end, kSeqBytes);
 }
 
-// Slots are whole cache lines, except packed ones: those are whole sequence words, unless the payload is
-// line-aligned (aligned_payload, 1 KiB or more), which only whole-line slots keep.
+// Slots are whole cache lines, except packed ones (ring_packs). The false-sharing toggle packs to whole sequence
+// words; a slipping design packs only a slot that fits in one line, to a power of two (16, 32 or 64 bytes), so no
+// slot ever straddles two lines.
 std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes, Wait wait = Wait::spin) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
-  const std::size_t to = ring_packs(d, wait) && payload_offset(d, message_bytes) != kLine ? kSeqBytes : kLine;
+  const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
+  if (ring_packs(d, message_bytes, wait) && d.slip) return std::bit_ceil(end);
+  const std::size_t to = ring_packs(d, message_bytes, wait) ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
-  return round_up(payload_offset(d, message_bytes) + message_bytes, to);
+  return round_up(end, to);
 }
 
 // Up to 64 slots, at most 16 MiB of them, at least two.
@@ -83,6 +87,12 @@ void sleep_unless(std::atomic<std::uint32_t>& word, TransportCounters& c, Ready&
   os::futex_wait(&word, announced);
 }
 }  // namespace
+
+bool ring_packs(const RingDesign& d, std::size_t message_bytes, Wait wait) {
+  if (!d.packed || payload_offset(d, message_bytes) == kLine) return false;
+  if (!d.slip) return true;
+  return wait != Wait::block && payload_offset(d, message_bytes) + message_bytes <= kLine;
+}
 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
   if (!d.slip) return 1;

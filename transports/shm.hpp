@@ -74,10 +74,13 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity) {
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
 }
 
-// Are the slots packed? A slipping design packs them only where its consumer can trail (spin, hybrid): one that
-// sleeps (block) reads each message as soon as it is woken, on the producer's heels, and would then share lines
-// with the slot being written (measured: a 64 B block stream 2.6 M msgs/s packed, 6.3 M padded).
-inline bool ring_packs(const RingDesign& d, Wait wait) { return d.packed && !(d.slip && wait == Wait::block); }
+// Are the slots packed for this message size and wait? The false-sharing toggle (slotseq-packed) packs every slot
+// below 1 KiB. A slipping design packs only slots that fit in one line (a message of up to 56 B), and only where
+// its consumer can trail (spin, hybrid). A consumer that sleeps (block) reads each message as soon as it is woken,
+// on the producer's heels, and would share lines with the slot being written (measured: a 64 B block stream
+// 2.6 M msgs/s packed against 6.3 M padded); and packing slots that straddle lines (64 B in 80) gained nothing
+// measurable in spin streams (16.1 vs 15.5 and 12.6 vs 13.2 M msgs/s against padded, in two runs).
+bool ring_packs(const RingDesign& d, std::size_t message_bytes, Wait wait);
 
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
