@@ -142,7 +142,9 @@ json to_json(const RunResult& r) {
     j["ring"] = {{"design", d.name},
                  {"shared_index_line", d.shared_index_line},
                  {"cached_indices", d.cached_indices},
-                 {"batch", r.effective.capacity_messages != 0 ? ring_batch(d, r.effective.capacity_messages) : d.batch},
+                 {"batch", r.effective.capacity_messages != 0
+                               ? ring_batch(d, r.effective.capacity_messages, c.wait)
+                               : d.batch},
                  {"slot_sequence_words", d.slot_seq},
                  {"packed_slots", ring_packs(d, r.config.payload_bytes, c.wait)},
                  {"zero_copy", d.zero_copy},

@@ -115,7 +115,7 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   layout_.payload = payload_offset(D, options.largest_message());
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
-  layout_.batch = ring_batch(D, layout_.capacity);
+  layout_.batch = ring_batch(D, layout_.capacity, options.wait);
   layout_.lookahead = ring_lookahead(D, options.message_bytes, layout_.capacity);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(layout_.capacity * layout_.stride, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
