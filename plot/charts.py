@@ -609,6 +609,17 @@ ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-s
                   "shm-slip-packed", "shm", "shm-packed", "shm-zerocopy"]
 
 
+def _ablation_colours(designs):
+    """The ladder from light to dark (one colormap, so the order reads at a glance), the toggles in grey."""
+    ladder = [d for d in designs if d in ABLATION_ORDER[:ABLATION_ORDER.index("shm") + 1]]
+    cmap = plt.get_cmap("viridis")
+    out = {d: cmap(0.92 - 0.85 * i / max(len(ladder) - 1, 1)) for i, d in enumerate(ladder)}
+    greys = ["#9e9e9e", "#6e6e6e", "#4a4a4a", "#bdbdbd"]
+    for i, d in enumerate(d for d in designs if d not in out):
+        out[d] = greys[i % len(greys)]
+    return [out[d] for d in designs]
+
+
 def _ablation_rows(f, placement):
     rows = [r for r in f.ok_rows(wait="spin", placement=placement) if r.get("ring")]
     return rows if len({r["transport"] for r in rows}) >= 2 else []
@@ -630,6 +641,16 @@ def ring_ablation(f, out_dir):
                 for n in {r["payload_bytes"] for r in base_rows}}
     fig, axes = plt.subplots(2, len(sizes), figsize=(max(5.0 * len(sizes), 6.5), 7.5), squeeze=False)
     x = np.arange(len(designs))
+    colours = _ablation_colours(designs)
+    edges = ["black" if d == "shm" else "none" for d in designs]  # the design `shm` ships, outlined
+
+    def ticks(ax):
+        ax.set_xticks(x)
+        ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
+        for label in ax.get_xticklabels():
+            if label.get_text() == "shm":
+                label.set_fontweight("bold")
+
     for col, size in enumerate(sizes):
         # Repetitions (--repetitions R): the median of each figure over them.
         def med(design, pattern, get):
@@ -644,7 +665,7 @@ def ring_ablation(f, out_dir):
         p50 = [med(d, "pingpong", rtt("p50")) for d in designs]
         p99 = [med(d, "pingpong", rtt("p99")) for d in designs]
         ax.bar(x, p99, width=0.8, color="#dddddd", label="p99")
-        ax.bar(x, p50, width=0.5, color=[colour(d) for d in designs], label="p50")
+        ax.bar(x, p50, width=0.5, color=colours, edgecolor=edges, linewidth=1.2, label="p50")
         floor = [med(d, "pingpong", lambda r: ((r.get("floor") or {}).get("rtt_ns") or {}).get("p50")) for d in designs]
         floor = [v for v in floor if v == v]
         if floor:
@@ -661,36 +682,36 @@ def ring_ablation(f, out_dir):
         ax.set_ylabel("ping-pong round-trip time (ns, us)")
         ax.set_title(f"{ir.fmt_size(size)} ping-pong, {placement}")
         ax.set_xlabel("shm ring design (simplest first)")
-        ax.set_xticks(x)
-        ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
+        ticks(ax)
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(fontsize=7, loc="upper right")
         # Bottom: stream msgs/s, the raw-copy ceiling as a line.
         ax = axes[1][col]
         rate = [med(d, "stream", lambda r: (r.get("throughput") or {}).get("msgs_per_s")) for d in designs]
-        ax.bar(x, rate, width=0.6, color=[colour(d) for d in designs])
+        ax.bar(x, rate, width=0.6, color=colours, edgecolor=edges, linewidth=1.2)
         for xi, v in zip(x, rate):
             if v == v:  # not NaN
-                ax.annotate(ir.fmt_si(v * size, "B/s"), (xi, v), ha="center", va="bottom", fontsize=6)
+                ax.annotate(ir.fmt_si(v * size, "B/s"), (xi, v), xytext=(0, 2), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=5.5, rotation=90)
         if size in baseline:
             ax.axhline(baseline[size], color="k", linestyle=":", linewidth=1,
                        label="shm-rawcopy: memcpy in and out, no synchronisation")
             ax.legend(fontsize=7, loc="lower left")
-        ax.set_ylim(0, np.nanmax(rate + [baseline.get(size, 0)]) * 1.15)
+        ax.set_ylim(0, np.nanmax(rate + [baseline.get(size, 0)]) * 1.3)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
         ax.set_ylabel("stream messages per second (msg/s; labels: bytes/s)")
         ax.set_title(f"{ir.fmt_size(size)} stream, {placement}")
         ax.set_xlabel("shm ring design (simplest first)")
-        ax.set_xticks(x)
-        ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
+        ticks(ax)
         ax.grid(True, axis="y", alpha=0.3)
     paths = finish(fig, f"{title}: what each step saves in coherence traffic (spin, {placement})", f.footer(),
                    out_dir, name)
     return Chart(name, title, "One shm ring design per bar, simplest first: naive (Lamport, both indices on one "
                  "line, read every time), padded indices, cached indices, batched publication, per-slot sequence "
-                 "words (slotseq), a second word after a message that spills a line (2seq), then shm (2seq + a "
-                 "consumer that trails a streaming producer), then slotseq with packed slots (false sharing) and "
-                 "with zero-copy. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
+                 "words (slotseq), a second word after a message that spills a line (2seq), a consumer that trails a "
+                 "streaming producer (slip), slots packed within a line and the tail published in batches "
+                 "(slip-packed), then shm (outlined: slip-packed + prefetching the batch it trails), then, in grey, "
+                 "slotseq with packed slots (false sharing) and with zero-copy. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
                  "floor; bottom: stream messages per second against the raw copy-in/copy-out ceiling. Medians over "
                  "repetitions. Same harness, waits and payload for all.", paths)
 
