@@ -780,7 +780,8 @@ class ReferenceResults(unittest.TestCase):
         validator = load_schema()
         ref = os.path.join(os.path.dirname(SCHEMA), "reference")
         names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
-        for quoted in ("ring-ablation.json", "ring-waits.json", "ring-regimes.json", "rate.json", "matrix.json", "mailbox.json",
+        for quoted in ("ring-ablation.json", "ring-waits.json", "ring-regimes.json", "ring-ablation-b.json",
+                       "ring-capacity.json", "rate.json", "matrix.json", "mailbox.json",
                        "rpc.json", "multikernel.json", "suite-a.json", "suite-b.json"):
             self.assertIn(quoted, names)
         with open(os.path.join(os.path.dirname(SCHEMA), "multikernel.schema.json")) as f:
