@@ -146,7 +146,7 @@ json to_json(const RunResult& r) {
                                ? ring_batch(d, r.effective.capacity_messages, c.wait)
                                : d.batch},
                  {"slot_sequence_words", d.slot_seq},
-                 {"packed_slots", ring_packs(d, r.config.payload_bytes, c.wait)},
+                 {"packed_slots", ring_packs(d, r.config.payload_bytes)},
                  {"zero_copy", d.zero_copy},
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},

@@ -38,8 +38,8 @@ constexpr TransportEntry kTable[] = {
     ring<kRingSlotSeq>("shm-slotseq", "ring ablation: cached + a sequence word in every slot, no head index (FastForward)"),
     ring<kRingTwoSeq>("shm-2seq", "ring ablation: slotseq + a second sequence word after a message that spills a line"),
     ring<kRingSlip>("shm-slip", "ring ablation: 2seq + the consumer trails a streaming producer (temporal slipping)"),
-    ring<kRingSlipPacked>("shm-slip-packed", "ring ablation: slip with slots packed to 8 bytes below 1 KiB and the tail "
-                          "published per 16 messages"),
+    ring<kRingSlipPacked>("shm-slip-packed", "ring ablation: slip with slots that fit a line packed (4 x 8 B per line) "
+                          "and the tail published per 16 messages"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",

@@ -62,11 +62,11 @@ std::size_t trailing_seq_offset(const RingDesign& d, std::size_t message_bytes) 
 // Slots are whole cache lines, except packed ones (ring_packs). The false-sharing toggle packs to whole sequence
 // words; a slipping design packs only a slot that fits in one line, to a power of two (16, 32 or 64 bytes), so no
 // slot ever straddles two lines.
-std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes, Wait wait = Wait::spin) {
+std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
   const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
-  if (ring_packs(d, message_bytes, wait) && d.slip) return std::bit_ceil(end);
-  const std::size_t to = ring_packs(d, message_bytes, wait) ? kSeqBytes : kLine;
+  if (ring_packs(d, message_bytes) && d.slip) return std::bit_ceil(end);
+  const std::size_t to = ring_packs(d, message_bytes) ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
   return round_up(end, to);
 }
@@ -88,10 +88,9 @@ void sleep_unless(std::atomic<std::uint32_t>& word, TransportCounters& c, Ready&
 }
 }  // namespace
 
-bool ring_packs(const RingDesign& d, std::size_t message_bytes, Wait wait) {
+bool ring_packs(const RingDesign& d, std::size_t message_bytes) {
   if (!d.packed || payload_offset(d, message_bytes) == kLine) return false;
-  if (!d.slip) return true;
-  return wait != Wait::block && payload_offset(d, message_bytes) + message_bytes <= kLine;
+  return !d.slip || payload_offset(d, message_bytes) + message_bytes <= kLine;
 }
 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
@@ -110,7 +109,7 @@ Capabilities ShmRing<D>::capabilities() {
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
-  layout_.stride = slot_stride(D, options.largest_message(), options.wait);
+  layout_.stride = slot_stride(D, options.largest_message());
   layout_.trailing_seq = trailing_seq_offset(D, options.largest_message());
   layout_.payload = payload_offset(D, options.largest_message());
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);

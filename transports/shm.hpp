@@ -27,9 +27,10 @@
 //            word's: glibc copies large blocks with `rep movsb`, which slows down when source and destination
 //            are not equally aligned, and the harness's buffers are line-aligned (one line per slot is
 //            nothing next to a kilobyte).
-//   slip-packed  slip, with slots packed to 8 bytes below 1 KiB (a 64 B message takes 80 bytes, not two
-//            lines; an 8 B one 16), and the consumer's tail published once per 16 messages or before it waits.
-//            Packing costs nothing once the consumer trails: it never reads a line still being written.
+//   slip-packed  slip, with the slots that fit in one line packed to 16, 32 or 64 bytes (four 8 B messages per
+//            line; see ring_packs), and the consumer's tail published once per 16 messages or before it waits
+//            (not under block, see ring_batch). A trailing consumer never reads a line still being written,
+//            so the lines its slots share cost nothing while the producer streams.
 //   prefetch `shm`: slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
 //            once (prefetch), so their transfers overlap instead of following the copy one line at a time.
 //            (Prefetching for the producer, PREFETCHW on free slots ahead, was measured too and gained nothing.)
@@ -78,13 +79,11 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity, Wait 
   return d.batch < quarter ? d.batch : (quarter > 0 ? quarter : 1);
 }
 
-// Are the slots packed for this message size and wait? The false-sharing toggle (slotseq-packed) packs every slot
-// below 1 KiB. A slipping design packs only slots that fit in one line (a message of up to 56 B), and only where
-// its consumer can trail (spin, hybrid). A consumer that sleeps (block) reads each message as soon as it is woken,
-// on the producer's heels, and would share lines with the slot being written (measured: a 64 B block stream
-// 2.6 M msgs/s packed against 6.3 M padded); and packing slots that straddle lines (64 B in 80) gained nothing
-// measurable in spin streams (16.1 vs 15.5 and 12.6 vs 13.2 M msgs/s against padded, in two runs).
-bool ring_packs(const RingDesign& d, std::size_t message_bytes, Wait wait);
+// Are the slots packed for this message size? The false-sharing toggle (slotseq-packed) packs every slot below
+// 1 KiB. A slipping design packs only slots that fit in one line (a message of up to 56 B, four 8 B slots per
+// line): packing slots that straddle lines (64 B in 80) gained nothing measurable in spin streams (16.1 vs 15.5
+// and 12.6 vs 13.2 M msgs/s against padded slots, in two runs).
+bool ring_packs(const RingDesign& d, std::size_t message_bytes);
 
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
