@@ -251,7 +251,10 @@ class BadInput(TmpDirCase):
         self.assertEqual(r.stdout, "")
 
 
-class Sweeps(TmpDirCase):
+class SchemaCase(TmpDirCase):
+    """A case whose sweeps write results files: each is checked against results/schema.json and every latency
+    summary against its histogram."""
+
     @classmethod
     def setUpClass(cls):
         cls.validator = load_schema()
@@ -296,6 +299,8 @@ class Sweeps(TmpDirCase):
         self.assertLessEqual(h["lo_ns"][0], s["min"])
         self.assertGreater(h["hi_ns"][-1], s["max"] - 1)
 
+
+class Sweeps(SchemaCase):
     def check_tiny_sweep(self, doc, verify):
         runs = doc["runs"]
         self.assertTrue(runs)
@@ -431,17 +436,9 @@ class Sweeps(TmpDirCase):
             self.assertEqual(by_size[size]["status"], "ok", by_size[size].get("error"))
 
 
-class Capacity(TmpDirCase):
+class Capacity(SchemaCase):
     """--capacity as a sweep axis: every transport at 0 (rendezvous), 1 and unbounded, what was asked and what
     the kernel granted in every row."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.validator = load_schema()
-
-    sweep = Sweeps.sweep
-    assert_valid = Sweeps.assert_valid
-    check_latency = Sweeps.check_latency
 
     def placement(self):
         return "cross-core" if len(os.sched_getaffinity(0)) >= 2 else "same-core"
@@ -591,15 +588,8 @@ def main():
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 
-class Repetitions(TmpDirCase):
+class Repetitions(SchemaCase):
     """--repetitions: every configuration R times in seeded shuffled order, summary[] with CIs, compare."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.validator = load_schema()
-
-    assert_valid = Sweeps.assert_valid
-    check_latency = Sweeps.check_latency
 
     ARGS = ["--transports", "shm,pipe", "--placement", "same-core", *TINY, "--repetitions", "3"]
 
@@ -674,15 +664,8 @@ class Repetitions(TmpDirCase):
 
 
 
-class Topology(TmpDirCase):
+class Topology(SchemaCase):
     """Placement classes, placement_class on every run, by_class[], and --matrix over every ordered CPU pair."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.validator = load_schema()
-
-    assert_valid = Sweeps.assert_valid
-    check_latency = Sweeps.check_latency
 
     def sweep(self, *args, prefix=()):
         out = os.path.join(self.tmp, "r.json")
@@ -802,15 +785,8 @@ class ReferenceResults(unittest.TestCase):
         self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
 
 
-class OpenLoop(TmpDirCase):
+class OpenLoop(SchemaCase):
     """Pattern rate: --load fractions of a stream run measured first, rate_curves with a knee, loop on every run."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.validator = load_schema()
-
-    assert_valid = Sweeps.assert_valid
-    check_latency = Sweeps.check_latency
 
     def test_load_sweep_measures_stream_first_and_draws_curves(self):
         out = os.path.join(self.tmp, "rate.json")
@@ -868,16 +844,8 @@ class OpenLoop(TmpDirCase):
             self.assertFalse(os.path.exists(out))
 
 
-class RpcAndMailbox(TmpDirCase):
+class RpcAndMailbox(SchemaCase):
     """rpc with its own reply sizes next to pingpong; the mailbox with P, C in {1, 2} on its four transports."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.validator = load_schema()
-
-    sweep = Sweeps.sweep
-    assert_valid = Sweeps.assert_valid
-    check_latency = Sweeps.check_latency
 
     def test_rpc_reply_sizes_axis(self):
         doc, r = self.sweep("--transports", "shm,pipe,mq", "--patterns", "pingpong,rpc", "--reply-sizes", "16,4K",

@@ -805,18 +805,21 @@ def claim(cid, a, b, factor, metric="p50_rtt_ns", relation=">=", where=None, **e
             "where": where or {"pattern": "pingpong", "payload_bytes": 64, "placement": "cross-core"}, **extra}
 
 
-class Claims(TmpCase):
-    def crafted(self, name, runs):
-        return results_file(os.path.join(self.tmp, name), runs)
-
-    def verdicts(self, claims, *results):
+class ClaimsCase(TmpCase):
+    def verdicts(self, claims, *args):
+        """plot/claims.py on these claims and results files (and options): verdicts by id, and its stdout."""
         path = os.path.join(self.tmp, "claims.json")
         with open(path, "w") as f:
             json.dump({"claims": claims}, f)
         out = os.path.join(self.tmp, "verdicts.json")
-        r = script("claims.py", path, *results, "--json", out)
+        r = script("claims.py", path, *args, "--json", out)
         with open(out) as f:
             return {v["id"]: v for v in json.load(f)}, r.stdout
+
+
+class Claims(ClaimsCase):
+    def crafted(self, name, runs):
+        return results_file(os.path.join(self.tmp, name), runs)
 
     def pp(self, transport, wait, p50, spread=1.02, placement="cross-core"):
         return row(0, transport, wait, "pingpong", 64, placement, p50=p50, spread=spread, tail=0.0)
@@ -999,17 +1002,8 @@ MK_CLAIM = {"id": "mk", "text": "mk", "source": "multikernel", "metric": "update
             "vary": {"b.method": ["shm-atomic", "shm-store"], "n": [1, 8], "k": [1, 2, 4]}}
 
 
-class MultikernelClaims(TmpCase):
+class MultikernelClaims(ClaimsCase):
     """The multikernel claim, answered from the points of an `ipcbench multikernel` file (a main or companion)."""
-
-    def verdicts(self, claims, *args):
-        path = os.path.join(self.tmp, "claims.json")
-        with open(path, "w") as f:
-            json.dump({"claims": claims}, f)
-        out = os.path.join(self.tmp, "verdicts.json")
-        r = script("claims.py", path, *args, "--json", out)
-        with open(out) as f:
-            return {v["id"]: v for v in json.load(f)}, r.stdout
 
     def test_verdicts_and_where_it_flips(self):
         mk = multikernel_file(os.path.join(self.tmp, "mk.json"), points=mk_crafted())
