@@ -1,12 +1,12 @@
 #include "harness/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <set>
 
+#include "harness/cli_parse.hpp"
 #include "harness/env.hpp"
 #include "harness/open_loop.hpp"
 #include "harness/mailbox.hpp"
@@ -177,14 +177,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
                "Producer and consumer as two threads of one process instead of two processes (same worker code)");
   app.add_flag("--quiet", out.quiet, "No progress lines, no table");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "ipcbench: error: " << e.what() << " (see ipcbench --help)\n";
-    return 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv, "ipcbench")) return *status;
   if (list) {
     print_list();
     return 0;

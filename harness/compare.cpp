@@ -1,12 +1,12 @@
 #include "harness/compare.hpp"
 
-#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 
+#include "harness/cli_parse.hpp"
 #include "harness/parse.hpp"
 #include "harness/repeat.hpp"
 
@@ -160,14 +160,7 @@ int compare_main(int argc, char** argv) {
   app.add_option("B", b_path, "Results file to compare with A")->required();
   app.add_option("--tolerance", tolerance_text, "Relative difference counted as agreement (default 0.10)");
   app.add_option("--alpha", alpha_text, "Significance level of the U test over repetitions (default 0.05)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "ipcbench compare: error: " << e.what() << " (see ipcbench compare --help)\n";
-    return 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv, "ipcbench compare")) return *status;
   try {
     double tolerance = parse_positive(tolerance_text, "--tolerance", "a fraction (e.g. 0.10 for 10%)");
     double alpha = parse_positive(alpha_text, "--alpha", "a probability (e.g. 0.05)");

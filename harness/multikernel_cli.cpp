@@ -1,11 +1,11 @@
 // `ipcbench multikernel`: the command line, the sweep over points and repetitions, the JSON file and the table.
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "harness/cli_parse.hpp"
 #include "harness/clock.hpp"
 #include "harness/env.hpp"
 #include "harness/floor.hpp"
@@ -143,14 +143,7 @@ int multikernel_main(int argc, char** argv, const std::vector<std::string>& full
   app.add_option("--out", out_path, "Result file (default: results/multikernel-<host>-<UTC time>.json)");
   app.add_flag("--no-cycles", no_cycles, "Do not open a perf cycle counter even where one is available");
   app.add_flag("--quiet", quiet, "No progress lines, no table");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "ipcbench multikernel: error: " << e.what() << " (see ipcbench multikernel --help)\n";
-    return 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv, "ipcbench multikernel")) return *status;
   auto given = [&](const char* name) { return app.count(name) > 0; };
   Options opt;
   Clock::Source clock_source = Clock::Source::automatic;
