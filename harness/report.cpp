@@ -1,5 +1,6 @@
 #include "harness/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -146,7 +147,7 @@ json to_json(const RunResult& r) {
                                ? ring_batch(d, r.effective.capacity_messages, c.wait)
                                : d.batch},
                  {"slot_sequence_words", d.slot_seq},
-                 {"packed_slots", ring_packs(d, r.config.payload_bytes)},
+                 {"packed_slots", ring_packs(d, std::max(c.payload_bytes, reply_size(c)))},  // the ring's largest
                  {"zero_copy", d.zero_copy},
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},
