@@ -110,13 +110,14 @@ TEST(Slip, BlockingConsumersNeverTrail) {
   EXPECT_EQ(p.trailing(), 0u);
 }
 
-// `shm` packs the slots that fit in one line to a power of two, and keeps whole lines for the others (two for a
-// 64 B message and its two sequence words, more for a line-aligned payload); slip pads every slot to lines.
-std::size_t stride_of(std::size_t bytes, bool slip_only = false, Wait wait = Wait::spin) {
+// `shm` packs the slots that fit in one line to a power of two, and starts any other payload two lines after its
+// sequence word, in whole 128-byte pairs; prefetch (2seq) keeps whole lines for two words; slip pads every slot.
+template <class Ring = ShmTransport>
+std::size_t stride_of(std::size_t bytes, Wait wait = Wait::spin) {
   TransportOptions o = Pair::options(wait);
   o.message_bytes = bytes;
   o.capacity = 8;
-  const Effective e = slip_only ? ShmRing<kRingSlip>(o).effective() : ShmTransport(o).effective();
+  const Effective e = Ring(o).effective();
   return e.capacity_bytes / e.capacity_messages;
 }
 
@@ -125,40 +126,65 @@ TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines
   EXPECT_EQ(stride_of(24), 32u);     // 8 + 24: two per line
   EXPECT_EQ(stride_of(36), 64u);     // 44 bytes: a whole line, so that no slot straddles two
   EXPECT_EQ(stride_of(56), 64u);     // one per line
-  EXPECT_EQ(stride_of(64), 128u);    // 8 + 64 + the trailing sequence word: two whole lines, like slip
-  EXPECT_EQ(stride_of(4096), 4224u); // payload on the line after the sequence word, trailing word, whole lines
-  EXPECT_EQ(stride_of(8, true), 64u);  // slip pads every slot
-  EXPECT_EQ(stride_of(8, false, Wait::block), 16u);  // the layout does not depend on the wait
+  EXPECT_EQ(stride_of(57), 256u);    // does not fit next to its word: the word's pair, then the payload's
+  EXPECT_EQ(stride_of(64), 256u);
+  EXPECT_EQ(stride_of(4096), 4224u); // 128 + 4096, no trailing word, whole pairs
+  EXPECT_EQ(stride_of<ShmRing<kRingSlip>>(8), 64u);        // slip pads every slot
+  EXPECT_EQ(stride_of<ShmRing<kRingPrefetch>>(64), 128u);  // 8 + 64 + the trailing sequence word, whole lines
+  EXPECT_EQ(stride_of<ShmRing<kRingPrefetch>>(4096), 4224u);  // payload on the line after the word, trailing word
+  EXPECT_EQ(stride_of<ShmRing<kRingAdjacent>>(64), 128u);  // the payload on the word's pair: whole lines
+  EXPECT_EQ(stride_of(8, Wait::block), 16u);  // the layout does not depend on the wait
 }
 
-// Packed slots share lines and the batch a consumer prefetches can wrap around the ring; bursts of every length up
-// to the ring's (an odd capacity, so batches and wraps fall anywhere) still arrive in order and intact.
-// The consumer publishes its tail only every few messages or when it stops, as a consumer does before it waits.
-TEST(Prefetch, PackedSlotsWrapAroundIntactWithTheTailPublishedInBatches) {
-  constexpr std::size_t kSmall = 24;  // two slots per line
+TEST(Apart, APayloadThatDoesNotFitNextToItsWordStartsOnTheNextPairOfLines) {
+  EXPECT_EQ(ring_payload_offset(kRingShm, 56), 8u);  // fits: right after the word
+  EXPECT_EQ(ring_payload_offset(kRingShm, 57), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1 << 20), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64), 64u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64), 8u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096), 64u);  // aligned from 1 KiB
+  EXPECT_EQ(ring_payload_offset(kRingBatched, 64), 0u);
+}
+
+// Packed slots share lines, apart slots prefetch only their payloads, and the batch a consumer prefetches can wrap
+// around the ring; bursts of every length up to the ring's (an odd capacity, so batches and wraps fall anywhere)
+// still arrive in order and intact. The consumer publishes its tail only every few messages or when it stops, as
+// a consumer does before it waits.
+template <class Ring>
+void wrap_bursts(std::size_t bytes) {
   TransportOptions o = Pair::options(Wait::spin);
-  o.message_bytes = kSmall;
+  o.message_bytes = bytes;
   o.capacity = 7;
-  ShmTransport producer(o), consumer = producer.split_consumer();
+  Ring producer(o), consumer = producer.split_consumer();
   producer.open(Role::producer);
   consumer.open(Role::consumer);
   std::uint64_t sent = 0, received = 0;
-  std::vector<std::byte> m(kSmall);
+  std::vector<std::byte> m(bytes);
   for (int round = 0; round < 3000; ++round) {
     const int burst = 1 + (round * 5 + round / 7) % 7;
     for (int i = 0; i < burst; ++i, ++sent) {
-      for (std::size_t b = 0; b < kSmall; ++b) m[b] = static_cast<std::byte>(sent * 131 + b);
+      for (std::size_t b = 0; b < bytes; ++b) m[b] = static_cast<std::byte>(sent * 131 + b);
       producer.send(m);
     }
     if (round % 3 == 0) producer.flush();
     for (; received < sent; ++received) {
       consumer.recv(m);
-      for (std::size_t b = 0; b < kSmall; ++b)
+      for (std::size_t b = 0; b < bytes; ++b)
         ASSERT_EQ(m[b], static_cast<std::byte>(received * 131 + b)) << "message " << received << " byte " << b;
     }
     consumer.flush();  // it would wait now: whatever it consumed is published first
   }
   EXPECT_EQ(received, sent);
+}
+
+class Wraps : public ::testing::TestWithParam<std::size_t> {};
+// 24 B: two packed slots per line; 64 and 100 B: shm's one or two payload lines two lines after the word, and
+// prefetch's two lines with two words.
+INSTANTIATE_TEST_SUITE_P(Prefetch, Wraps, ::testing::Values(24, 64, 100));
+
+TEST_P(Wraps, SlotsWrapAroundIntactWithTheTailPublishedInBatches) { wrap_bursts<ShmTransport>(GetParam()); }
+TEST_P(Wraps, TwoWordSlotsWrapAroundIntactWithTheTailPublishedInBatches) {
+  wrap_bursts<ShmRing<kRingPrefetch>>(GetParam());
 }
 
 }  // namespace

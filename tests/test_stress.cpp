@@ -5,7 +5,8 @@
 // microseconds, which would make 10^7 round trips take minutes) and 8 bytes is the cheapest message.
 // Exception: block and hybrid with both ends on one CPU hand the CPU over through a futex on nearly every
 // message (5-7 us each here), so 10^7 would take about 60 s and 35 s; they run 3 x 10^6 by default to keep the
-// suite near a minute. IPCBENCH_STRESS_MESSAGES=N sets the count for every case (10000000 for the full run).
+// suite near a minute. Every ring design also streams 64-byte messages with spin: a message that does not fit
+// next to its sequence word is laid out differently (two lines, a second word, or a payload two lines on). IPCBENCH_STRESS_MESSAGES=N sets the count for every case (10000000 for the full run).
 // Label `stress`: `ctest -L stress` runs only these, `ctest -LE stress` skips them.
 #include <gtest/gtest.h>
 
@@ -33,22 +34,28 @@ struct Param {
   std::string transport;
   Wait wait;
   const char* placement;
+  std::size_t bytes = 8;
 };
-void PrintTo(const Param& p, std::ostream* os) { *os << p.transport << "/" << to_string(p.wait) << "/" << p.placement; }
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.transport << "/" << to_string(p.wait) << "/" << p.placement << "/" << p.bytes << "B";
+}
 
 // shm under every wait strategy; every other ring design (the ablation) with spin, the mode it is measured in.
 std::vector<Param> all_params() {
   std::vector<Param> out;
   for (const char* placement : {"cross-core", "same-core"}) {
     for (Wait w : all_waits) out.push_back({"shm", w, placement});
+    out.push_back({"shm", Wait::spin, placement, 64});
     for (const auto& row : transport_table())
-      if (row.kind == EntryKind::ring_variant) out.push_back({std::string(row.name), Wait::spin, placement});
+      if (row.kind == EntryKind::ring_variant)
+        for (std::size_t bytes : {8, 64}) out.push_back({std::string(row.name), Wait::spin, placement, bytes});
   }
   return out;
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   std::string s = info.param.transport + "_" + to_string(info.param.wait) + "_" + info.param.placement;
+  if (info.param.bytes != 8) s.append("_").append(std::to_string(info.param.bytes)).append("B");
   for (char& c : s)
     if (c == '-') c = '_';
   return s;
@@ -65,7 +72,7 @@ TEST_P(ShmStress, VerifiedMessages) {
   cfg.transport = p.transport;
   cfg.pattern = Pattern::stream;
   cfg.wait = p.wait;
-  cfg.payload_bytes = 8;
+  cfg.payload_bytes = p.bytes;
   cfg.cpus = *pair;
   cfg.placement = p.placement;
   cfg.messages = messages_for(p.wait, pair->producer == pair->consumer);
@@ -80,9 +87,9 @@ TEST_P(ShmStress, VerifiedMessages) {
   ASSERT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.messages, cfg.messages);
   EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages) << "messages checked (sequence + checksum)";
-  std::printf("[ stress   ] %s/%s %s cpus %s: %llu messages verified in %.2f s (%.2f M msgs/s measured)\n",
-              p.transport.c_str(), to_string(p.wait), p.placement, cfg.cpus.str().c_str(), static_cast<unsigned long long>(cfg.messages),
-              wall, r.msgs_per_s / 1e6);
+  std::printf("[ stress   ] %s/%s %s %zu B cpus %s: %llu messages verified in %.2f s (%.2f M msgs/s measured)\n",
+              p.transport.c_str(), to_string(p.wait), p.placement, p.bytes, cfg.cpus.str().c_str(),
+              static_cast<unsigned long long>(cfg.messages), wall, r.msgs_per_s / 1e6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shm, ShmStress, ::testing::ValuesIn(all_params()), param_name);

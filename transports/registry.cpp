@@ -23,8 +23,9 @@ constexpr TransportEntry ring(std::string_view name, std::string_view summary,
 }
 
 constexpr TransportEntry kTable[] = {
-    ring<kRingShm>("shm", "shared-memory SPSC ring, per-slot sequence words, trails a streaming writer and "
-                   "prefetches what it wrote; futex wake-ups only for sleepers", EntryKind::transport),
+    ring<kRingShm>("shm", "shared-memory SPSC ring, per-slot sequence words kept off the payload's lines, trails a "
+                   "streaming writer and prefetches what it wrote; futex wake-ups only for sleepers",
+                   EntryKind::transport),
     row<MqTransport>("mq", "POSIX message queue (mq_open); capacity = mq_maxmsg, size <= fs.mqueue.msgsize_max"),
     row<PipeTransport>("pipe", "anonymous pipes (one per direction); capacity via F_SETPIPE_SZ"),
     row<UnixTransport>("unix", "Unix domain stream socket pair (socketpair)"),
@@ -40,8 +41,12 @@ constexpr TransportEntry kTable[] = {
     ring<kRingSlip>("shm-slip", "ring ablation: 2seq + the consumer trails a streaming producer (temporal slipping)"),
     ring<kRingSlipPacked>("shm-slip-packed", "ring ablation: slip with slots that fit a line packed (4 x 8 B per line) "
                           "and the tail published per 16 messages"),
+    ring<kRingPrefetch>("shm-prefetch", "ring ablation: slip-packed + a trailing consumer prefetches the batch it found "
+                        "complete"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
+    ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm with a payload of 57 B or more on the line right after its "
+                        "sequence word (one 128-byte pair), not two lines on"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
 };
@@ -53,7 +58,8 @@ std::vector<std::string> transport_group(std::string_view group) {
   std::vector<std::string> out;
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
     for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
-                   "shm-slip-packed", "shm", "shm-packed", "shm-zerocopy", "shm-rawcopy"})
+                   "shm-slip-packed", "shm-prefetch", "shm", "shm-packed", "shm-zerocopy",
+                   "shm-adjacent", "shm-rawcopy"})
       out.emplace_back(n);
     return out;
   }

@@ -46,6 +46,8 @@ void prefetch_lines(const std::byte* from, const std::byte* to) {
 
 std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return 0;
+  // apart: the payload of a message that does not fit next to its word starts d.seq_apart lines on
+  if (d.seq_apart != 0 && kSeqBytes + message_bytes > kLine) return d.seq_apart * kLine;
   return d.aligned_payload && message_bytes >= kAlignedFrom ? kLine : kSeqBytes;
 }
 
@@ -66,6 +68,8 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
   const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
   if (ring_packs(d, message_bytes) && d.slip) return std::bit_ceil(end);
+  if (d.seq_apart != 0 && payload_offset(d, message_bytes) >= kLine)  // whole pairs: the next slot's word never
+    return round_up(end, d.seq_apart * kLine);                      // shares a pair with this payload
   const std::size_t to = ring_packs(d, message_bytes) ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
   return round_up(end, to);
@@ -89,8 +93,12 @@ void sleep_unless(std::atomic<std::uint32_t>& word, TransportCounters& c, Ready&
 }  // namespace
 
 bool ring_packs(const RingDesign& d, std::size_t message_bytes) {
-  if (!d.packed || payload_offset(d, message_bytes) == kLine) return false;
+  if (!d.packed || payload_offset(d, message_bytes) >= kLine) return false;
   return !d.slip || payload_offset(d, message_bytes) + message_bytes <= kLine;
+}
+
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes) {
+  return payload_offset(d, message_bytes);
 }
 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
@@ -112,10 +120,14 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   layout_.stride = slot_stride(D, options.largest_message());
   layout_.trailing_seq = trailing_seq_offset(D, options.largest_message());
   layout_.payload = payload_offset(D, options.largest_message());
+  if (D.seq_apart != 0 && layout_.payload == D.seq_apart * kLine) layout_.touch = layout_.payload;
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity, options.wait);
   layout_.lookahead = ring_lookahead(D, options.message_bytes, layout_.capacity);
+  // The header is whole 128-byte pairs and strides are whole pairs where they must be (apart), so slots keep
+  // their alignment to pairs in either ring.
+  static_assert(sizeof(RingHeader) % (2 * kLine) == 0);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(layout_.capacity * layout_.stride, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
   mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings);
@@ -180,6 +192,9 @@ bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::me
 
 template <const RingDesign& D>
 bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
+  if (eager && layout_.touch)  // the payload's first line travels together with the sequence word's
+    (void)std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(e.cur + layout_.touch))
+        ->load(std::memory_order_relaxed);
   return published_at(e.cur, e.pos + 1, mo, eager, &e.streak);
 }
 
@@ -204,7 +219,12 @@ bool ShmRing<D>::ready_ahead(Endpoint& e) {
   if constexpr (D.prefetch) {  // every line up to the end of that slot is complete: ask for them all at once
     if (layout_.stride <= kPrefetchMaxStride) {
       const std::byte* to = slot + layout_.stride;
-      if (to > e.cur) {
+      if (layout_.touch) {  // the payloads only: the sequence words' lines stay with the producer
+        for (const std::byte* p = e.cur;; p = p + layout_.stride == e.end ? e.slots : p + layout_.stride) {
+          prefetch_lines(p + layout_.payload, p + layout_.stride);
+          if (p == slot) break;
+        }
+      } else if (to > e.cur) {
         prefetch_lines(e.cur, to);
       } else {  // the batch wraps around the end of the ring
         prefetch_lines(e.cur, e.end);
@@ -441,7 +461,9 @@ template class ShmRing<kRingZeroCopy>;
 template class ShmRing<kRingTwoSeq>;
 template class ShmRing<kRingSlip>;
 template class ShmRing<kRingSlipPacked>;
+template class ShmRing<kRingPrefetch>;
 template class ShmRing<kRingShm>;
+template class ShmRing<kRingAdjacent>;
 
 Capabilities ShmRawCopy::capabilities() {
   return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};

@@ -31,9 +31,18 @@
 //            line; see ring_packs), and the consumer's tail published once per 16 messages or before it waits
 //            (not under block, see ring_batch). A trailing consumer never reads a line still being written,
 //            so the lines its slots share cost nothing while the producer streams.
-//   prefetch `shm`: slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
+//   prefetch slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
 //            once (prefetch), so their transfers overlap instead of following the copy one line at a time.
 //            (Prefetching for the producer, PREFETCHW on free slots ahead, was measured too and gained nothing.)
+//   apart    `shm`: prefetch, but a message that does not fit next to its sequence word (57 B and more) starts
+//            two lines after it, and no second word follows it. A trailing consumer then reads only payload lines
+//            (and one word per batch), and the words' lines stay with the producer: a 64 B stream moves one line
+//            per message instead of two, about as fast as `batched`. Two lines, not one: the 128-byte-aligned pair
+//            of lines travels together (the adjacent-line prefetcher fetches a line's buddy), and with the word on
+//            the line right before its payload (the `adjacent` toggle) the stream gained nothing. A reader that
+//            has waited a few polls loads the payload's first line with each poll of the word, so in a ping-pong
+//            both cross in parallel, as 2seq's second word made them.
+// Toggle on `shm`: `adjacent` puts the payload on the line right after its word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -66,6 +75,8 @@ struct RingDesign {
   bool aligned_payload;    // slotseq: a message of kAlignedFrom bytes or more starts on a cache line of its own
   bool prefetch = false;   // slip: a trailing consumer asks for every line of the batch it found complete at once
                            // (small slots only)
+  std::uint32_t seq_apart = 0;  // slotseq: lines from a sequence word to a payload that does not fit next to it
+                                // (0: the payload follows the word; see ring_payload_offset)
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring. A slot-sequence
@@ -85,6 +96,9 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity, Wait 
 // and 12.6 vs 13.2 M msgs/s against padded slots, in two runs).
 bool ring_packs(const RingDesign& d, std::size_t message_bytes);
 
+// Where a slot's payload starts, in bytes from the slot (0 for the index designs, whose slots are payload only).
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes);
+
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity);
@@ -100,8 +114,12 @@ inline constexpr RingDesign kRingTwoSeq{"slotseq-2seq", false, true, 1, true, fa
 inline constexpr RingDesign kRingSlip{"slotseq-2seq-slip", false, true, 1, true, false, false, true, true, true};
 inline constexpr RingDesign kRingSlipPacked{"slotseq-2seq-slip-packed", false, true, 16, true, true, false, true, true,
                                             true};
-inline constexpr RingDesign kRingShm{"slotseq-2seq-slip-packed-prefetch", false, true, 16, true, true, false, true, true,
-                                     true, true};
+inline constexpr RingDesign kRingPrefetch{"slotseq-2seq-slip-packed-prefetch", false, true, 16, true, true, false, true,
+                                          true, true, true};
+inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart", false, true, 16, true, true, false, false,
+                                     true, true, true, 2};
+inline constexpr RingDesign kRingAdjacent{"slotseq-slip-packed-prefetch-adjacent", false, true, 16, true, true, false,
+                                          false, true, true, true, 1};
 
 template <const RingDesign& D>
 class ShmRing {
@@ -181,6 +199,7 @@ class ShmRing {
     std::size_t trailing_seq = 0;  // offset of the second sequence word in a slot, 0 = none
     std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
     std::size_t payload = 0;       // offset of the payload in a slot
+    std::size_t touch = 0;         // seq_apart: where an eager reader also loads (the payload's first line), 0 = none
   };
 
   TransportOptions options_;
@@ -200,7 +219,9 @@ extern template class ShmRing<kRingZeroCopy>;
 extern template class ShmRing<kRingTwoSeq>;
 extern template class ShmRing<kRingSlip>;
 extern template class ShmRing<kRingSlipPacked>;
+extern template class ShmRing<kRingPrefetch>;
 extern template class ShmRing<kRingShm>;
+extern template class ShmRing<kRingAdjacent>;
 
 using ShmTransport = ShmRing<kRingShm>;
 
