@@ -139,7 +139,8 @@ json to_json(const RunResult& r) {
                     {"stream_run_id", c.rate.stream_run_id >= 0 ? json(c.rate.stream_run_id) : json(nullptr)}};
   if (r.status != "skipped") j["warnings"] = r.warnings;
   if (const auto* entry = find_transport(c.transport); entry && entry->ring && c.pattern != Pattern::mailbox) {
-    const RingDesign& d = *entry->ring;
+    const RingDesign d = ring_laid_out(*entry->ring, round_trip(c.pattern));  // as this run's ring laid it out
+    const std::size_t largest = std::max(c.payload_bytes, reply_size(c));  // the ring's largest message
     j["ring"] = {{"design", d.name},
                  {"shared_index_line", d.shared_index_line},
                  {"cached_indices", d.cached_indices},
@@ -147,12 +148,12 @@ json to_json(const RunResult& r) {
                                ? ring_batch(d, r.effective.capacity_messages, c.wait)
                                : d.batch},
                  {"slot_sequence_words", d.slot_seq},
-                 {"packed_slots", ring_packs(d, std::max(c.payload_bytes, reply_size(c)))},  // the ring's largest
+                 {"packed_slots", ring_packs(d, largest)},
                  {"zero_copy", d.zero_copy},
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},
                  {"aligned_payload", d.aligned_payload},
-                 {"payload_offset", ring_payload_offset(d, std::max(c.payload_bytes, reply_size(c)))},
+                 {"payload_offset", ring_payload_offset(d, largest, round_trip(c.pattern))},
                  {"prefetch", d.prefetch},
                  {"lookahead", r.effective.capacity_messages != 0
                                    ? ring_lookahead(d, r.config.payload_bytes, r.effective.capacity_messages)

@@ -137,13 +137,29 @@ TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines
 }
 
 TEST(Apart, APayloadThatDoesNotFitNextToItsWordStartsOnTheNextPairOfLines) {
-  EXPECT_EQ(ring_payload_offset(kRingShm, 56), 8u);  // fits: right after the word
-  EXPECT_EQ(ring_payload_offset(kRingShm, 57), 128u);
-  EXPECT_EQ(ring_payload_offset(kRingShm, 1 << 20), 128u);
-  EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64), 64u);
-  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64), 8u);
-  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096), 64u);  // aligned from 1 KiB
-  EXPECT_EQ(ring_payload_offset(kRingBatched, 64), 0u);
+  constexpr bool kOneWay = false, kDuplex = true;
+  EXPECT_EQ(ring_payload_offset(kRingShm, 56, kOneWay), 8u);  // fits: right after the word
+  EXPECT_EQ(ring_payload_offset(kRingShm, 57, kOneWay), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1 << 20, kOneWay), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64, kOneWay), 64u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64, kOneWay), 8u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096, kOneWay), 64u);  // aligned from 1 KiB
+  EXPECT_EQ(ring_payload_offset(kRingBatched, 64, kOneWay), 0u);
+  // A ring that carries replies keeps the word on its payload's pair: right after it, or on the line before.
+  EXPECT_EQ(ring_payload_offset(kRingShm, 64, kDuplex), 8u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 4096, kDuplex), 64u);
+}
+
+TEST(Apart, ADuplexRingLaysOutEveryMessageAsSlotseqDoes) {
+  TransportOptions o = Pair::options(Wait::spin);
+  o.duplex = true;
+  o.message_bytes = 64;
+  o.capacity = 8;
+  const Effective e = ShmTransport(o).effective();
+  EXPECT_EQ(e.capacity_bytes / e.capacity_messages, 128u);  // 8 + 64 on one pair, no second word
+  o.duplex = false;
+  const Effective one_way = ShmTransport(o).effective();
+  EXPECT_EQ(one_way.capacity_bytes / one_way.capacity_messages, 256u);
 }
 
 // Packed slots share lines, apart slots prefetch only their payloads, and the batch a consumer prefetches can wrap

@@ -97,8 +97,14 @@ bool ring_packs(const RingDesign& d, std::size_t message_bytes) {
   return !d.slip || payload_offset(d, message_bytes) + message_bytes <= kLine;
 }
 
-std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes) {
-  return payload_offset(d, message_bytes);
+RingDesign ring_laid_out(const RingDesign& d, bool duplex) {
+  RingDesign out = d;
+  if (duplex) out.seq_apart = 0;
+  return out;
+}
+
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes, bool duplex) {
+  return payload_offset(ring_laid_out(d, duplex), message_bytes);
 }
 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
@@ -117,14 +123,15 @@ Capabilities ShmRing<D>::capabilities() {
 
 template <const RingDesign& D>
 ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
-  layout_.stride = slot_stride(D, options.largest_message());
-  layout_.trailing_seq = trailing_seq_offset(D, options.largest_message());
-  layout_.payload = payload_offset(D, options.largest_message());
-  if (D.seq_apart != 0 && layout_.payload == D.seq_apart * kLine) layout_.touch = layout_.payload;
+  const RingDesign d = ring_laid_out(D, options.duplex);
+  layout_.stride = slot_stride(d, options.largest_message());
+  layout_.trailing_seq = trailing_seq_offset(d, options.largest_message());
+  layout_.payload = payload_offset(d, options.largest_message());
+  if (d.seq_apart != 0 && layout_.payload == d.seq_apart * kLine) layout_.touch = layout_.payload;
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity, options.wait);
-  layout_.lookahead = ring_lookahead(D, options.message_bytes, layout_.capacity);
+  layout_.lookahead = ring_lookahead(d, options.message_bytes, layout_.capacity);
   // The header is whole 128-byte pairs and strides are whole pairs where they must be (apart), so slots keep
   // their alignment to pairs in either ring.
   static_assert(sizeof(RingHeader) % (2 * kLine) == 0);

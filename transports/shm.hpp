@@ -96,8 +96,12 @@ inline std::uint64_t ring_batch(const RingDesign& d, std::size_t capacity, Wait 
 // and 12.6 vs 13.2 M msgs/s against padded slots, in two runs).
 bool ring_packs(const RingDesign& d, std::size_t message_bytes);
 
+// The design as a ring lays out its slots: `apart` applies to one-way rings only (see above); a `duplex` ring
+// (one that carries replies too) keeps each sequence word on its payload's pair of lines.
+RingDesign ring_laid_out(const RingDesign& d, bool duplex);
+
 // Where a slot's payload starts, in bytes from the slot (0 for the index designs, whose slots are payload only).
-std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes);
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes, bool duplex);
 
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
