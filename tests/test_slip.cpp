@@ -43,10 +43,11 @@ struct Pair {
   ShmTransport producer, consumer;
 };
 
-TEST(Slip, LookaheadIsSixteenSlotsForSmallMessagesAndNoneForLargeOnes) {
+TEST(Slip, LookaheadIsSixteenSlotsAndAtMostOneMebibyteOfThem) {
   EXPECT_EQ(ring_lookahead(kRingSlip, 64, 64), 16u);
   EXPECT_EQ(ring_lookahead(kRingSlip, 64, 8), 2u);       // never more than a quarter of the ring
-  EXPECT_EQ(ring_lookahead(kRingSlip, 65536, 64), 1u);   // a slot's copy dwarfs its hand-over
+  EXPECT_EQ(ring_lookahead(kRingSlip, 65536, 64), 15u);  // 15 slots of 64 KiB + a line fit in 1 MiB
+  EXPECT_EQ(ring_lookahead(kRingSlip, 1 << 20, 64), 1u); // a 1 MiB message: no trailing
   EXPECT_EQ(ring_lookahead(kRingTwoSeq, 64, 64), 1u);    // only the slip design trails
 }
 
@@ -128,7 +129,8 @@ TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines
   EXPECT_EQ(stride_of(56), 64u);     // one per line
   EXPECT_EQ(stride_of(57), 256u);    // does not fit next to its word: the word's pair, then the payload's
   EXPECT_EQ(stride_of(64), 256u);
-  EXPECT_EQ(stride_of(4096), 4224u); // 128 + 4096, no trailing word, whole pairs
+  EXPECT_EQ(stride_of(1000), 1152u); // 128 + 1000, whole pairs
+  EXPECT_EQ(stride_of(4096), 4160u); // from 1 KiB: the word on the line before the payload, no trailing word
   EXPECT_EQ(stride_of<ShmRing<kRingSlip>>(8), 64u);        // slip pads every slot
   EXPECT_EQ(stride_of<ShmRing<kRingPrefetch>>(64), 128u);  // 8 + 64 + the trailing sequence word, whole lines
   EXPECT_EQ(stride_of<ShmRing<kRingPrefetch>>(4096), 4224u);  // payload on the line after the word, trailing word
@@ -136,11 +138,12 @@ TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines
   EXPECT_EQ(stride_of(8, Wait::block), 16u);  // the layout does not depend on the wait
 }
 
-TEST(Apart, APayloadThatDoesNotFitNextToItsWordStartsOnTheNextPairOfLines) {
+TEST(Apart, APayloadThatDoesNotFitNextToItsWordStartsOnTheNextPairOfLinesBelow1KiB) {
   constexpr bool kOneWay = false, kDuplex = true;
   EXPECT_EQ(ring_payload_offset(kRingShm, 56, kOneWay), 8u);  // fits: right after the word
   EXPECT_EQ(ring_payload_offset(kRingShm, 57, kOneWay), 128u);
-  EXPECT_EQ(ring_payload_offset(kRingShm, 1 << 20, kOneWay), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1023, kOneWay), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1024, kOneWay), 64u);  // from 1 KiB, on the line after the word
   EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64, kOneWay), 64u);
   EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64, kOneWay), 8u);
   EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096, kOneWay), 64u);  // aligned from 1 KiB

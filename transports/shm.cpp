@@ -16,10 +16,11 @@ constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 // Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once.
 constexpr std::uint32_t kEagerAfterPolls = 4;
 // slip: polls after which a consumer trailing a producer that has not flushed polls the next slot itself;
-// and how many bytes of slots it trails by at most (beyond that the hand-over of one slot costs little next
-// to its copy).
+// and how many bytes of slots it trails by at most. Trailing a large message by whole slots lets its lines
+// leave the writer's cache before they are read: 64 KiB streams measured 0.84x the raw copy with a 16 KiB
+// limit (no trailing at that size) and 0.98x with 1 MiB (16 slots).
 constexpr std::uint32_t kSlipPolls = 64;
-constexpr std::size_t kSlipBytes = 16384;
+constexpr std::size_t kSlipBytes = std::size_t{1} << 20;
 constexpr std::uint64_t kSlipSlots = 16;
 // slip: set in a sequence word when the producer had not stopped (flushed) since its previous message.
 constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
@@ -46,8 +47,10 @@ void prefetch_lines(const std::byte* from, const std::byte* to) {
 
 std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return 0;
-  // apart: the payload of a message that does not fit next to its word starts d.seq_apart lines on
-  if (d.seq_apart != 0 && kSeqBytes + message_bytes > kLine) return d.seq_apart * kLine;
+  // apart: the payload of a message that does not fit next to its word starts d.seq_apart lines on; from
+  // kAlignedFrom on, one word per slot is nothing next to the payload's lines, and it goes on the line before
+  if (d.seq_apart != 0 && kSeqBytes + message_bytes > kLine && message_bytes < kAlignedFrom)
+    return d.seq_apart * kLine;
   return d.aligned_payload && message_bytes >= kAlignedFrom ? kLine : kSeqBytes;
 }
 
@@ -68,8 +71,8 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
   const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
   if (ring_packs(d, message_bytes) && d.slip) return std::bit_ceil(end);
-  if (d.seq_apart != 0 && payload_offset(d, message_bytes) >= kLine)  // whole pairs: the next slot's word never
-    return round_up(end, d.seq_apart * kLine);                      // shares a pair with this payload
+  if (d.seq_apart != 0 && payload_offset(d, message_bytes) == d.seq_apart * kLine)  // whole pairs: the next
+    return round_up(end, d.seq_apart * kLine);  // slot's word never shares a pair with this payload
   const std::size_t to = ring_packs(d, message_bytes) ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
   return round_up(end, to);

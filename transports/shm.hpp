@@ -34,14 +34,19 @@
 //   prefetch slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
 //            once (prefetch), so their transfers overlap instead of following the copy one line at a time.
 //            (Prefetching for the producer, PREFETCHW on free slots ahead, was measured too and gained nothing.)
-//   apart    `shm`: prefetch, but a message that does not fit next to its sequence word (57 B and more) starts
-//            two lines after it, and no second word follows it. A trailing consumer then reads only payload lines
-//            (and one word per batch), and the words' lines stay with the producer: a 64 B stream moves one line
-//            per message instead of two, about as fast as `batched`. Two lines, not one: the 128-byte-aligned pair
-//            of lines travels together (the adjacent-line prefetcher fetches a line's buddy), and with the word on
-//            the line right before its payload (the `adjacent` toggle) the stream gained nothing. A reader that
-//            has waited a few polls loads the payload's first line with each poll of the word, so in a ping-pong
-//            both cross in parallel, as 2seq's second word made them.
+//   apart    `shm`: prefetch without 2seq's second word, and in a one-way ring a message that does not fit next
+//            to its sequence word (57 B to 1 KiB) starts two lines after it. A trailing consumer then reads only
+//            payload lines (and one word per batch), and the words' lines stay with the producer: a 64 B stream
+//            moves one line per message instead of two. Two lines, not one: the 128-byte-aligned pair of lines
+//            travels together (the adjacent-line prefetcher fetches a line's buddy), and with the word on the line
+//            right before its payload (the `adjacent` toggle) the stream gained little. From 1 KiB the payload
+//            starts on the line after its word (one word per slot is nothing next to the payload's lines). A
+//            reader that has waited a few polls loads the payload's first line with each poll of a word two lines
+//            away, so both cross in parallel. A duplex ring (one that carries replies: ping-pong, rpc) lays out
+//            its slots as slotseq does instead, the payload right after its word on one pair, and polls only the
+//            word: reading a second line eagerly with every poll (2seq's idea) put 64 B round trips at
+//            1.35-1.5x the floor in most runs here, slotseq's way at 1.0-1.1x. The same ring may not stream
+//            as fast, but a request/reply ring is there for its latency.
 // Toggle on `shm`: `adjacent` puts the payload on the line right after its word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
