@@ -764,7 +764,7 @@ class ReferenceResults(unittest.TestCase):
         ref = os.path.join(os.path.dirname(SCHEMA), "reference")
         names = sorted(n for n in os.listdir(ref) if n.endswith(".json"))
         for quoted in ("ring-ablation.json", "ring-waits.json", "ring-regimes.json", "ring-ablation-b.json",
-                       "ring-capacity.json", "rate.json", "matrix.json", "mailbox.json",
+                       "ring-capacity.json", "ring-small.json", "ring-large.json", "rate.json", "matrix.json", "mailbox.json",
                        "rpc.json", "multikernel.json", "suite-a.json", "suite-b.json"):
             self.assertIn(quoted, names)
         with open(os.path.join(os.path.dirname(SCHEMA), "multikernel.schema.json")) as f:
@@ -780,8 +780,8 @@ class ReferenceResults(unittest.TestCase):
         designs = {r["ring"]["design"] for r in doc["runs"] if "ring" in r}
         self.assertEqual(designs, {"naive", "padded", "cached", "batched", "slotseq", "slotseq-2seq",
                                    "slotseq-2seq-slip", "slotseq-2seq-slip-packed",
-                                   "slotseq-2seq-slip-packed-prefetch", "slotseq-packed",
-                                   "slotseq-zerocopy"})
+                                   "slotseq-2seq-slip-packed-prefetch", "slotseq-slip-packed-prefetch-apart",
+                                   "slotseq-slip-packed-prefetch-adjacent", "slotseq-packed", "slotseq-zerocopy"})
         self.assertTrue(any(r.get("baseline") and r["status"] == "ok" for r in doc["runs"]))
 
 
