@@ -111,8 +111,9 @@ TEST(Slip, BlockingConsumersNeverTrail) {
   EXPECT_EQ(p.trailing(), 0u);
 }
 
-// `shm` packs the slots that fit in one line to a power of two, and starts any other payload two lines after its
-// sequence word, in whole 128-byte pairs; prefetch (2seq) keeps whole lines for two words; slip pads every slot.
+// `shm` (one-way) packs the slots that fit in one line to a power of two, starts a payload of 57 B to 1 KiB two
+// lines after its sequence word, in whole 128-byte pairs, and a larger one on the next line; prefetch (2seq) keeps
+// whole lines for two words; slip pads every slot.
 template <class Ring = ShmTransport>
 std::size_t stride_of(std::size_t bytes, Wait wait = Wait::spin) {
   TransportOptions o = Pair::options(wait);

@@ -6,7 +6,8 @@
 // Exception: block and hybrid with both ends on one CPU hand the CPU over through a futex on nearly every
 // message (5-7 us each here), so 10^7 would take about 60 s and 35 s; they run 3 x 10^6 by default to keep the
 // suite near a minute. Every ring design also streams 64-byte messages with spin: a message that does not fit
-// next to its sequence word is laid out differently (two lines, a second word, or a payload two lines on). IPCBENCH_STRESS_MESSAGES=N sets the count for every case (10000000 for the full run).
+// next to its sequence word is laid out differently (two lines, a second word, or a payload two lines on).
+// IPCBENCH_STRESS_MESSAGES=N sets the count for every case (10000000 for the full run).
 // Label `stress`: `ctest -L stress` runs only these, `ctest -LE stress` skips them.
 #include <gtest/gtest.h>
 
