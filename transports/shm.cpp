@@ -13,7 +13,7 @@ namespace ipcbench {
 namespace {
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
-// Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or loads
+// Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or prefetches
 // the payload's first line with each poll of a word two lines away (apart, one-way rings).
 constexpr std::uint32_t kEagerAfterPolls = 4;
 // slip: polls after which a consumer trailing a producer that has not flushed polls the next slot itself;
@@ -203,9 +203,9 @@ bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::me
 
 template <const RingDesign& D>
 bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
-  if (eager && layout_.touch)  // the payload's first line travels together with the sequence word's
-    (void)std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(e.cur + layout_.touch))
-        ->load(std::memory_order_relaxed);
+  // The payload's first line travels together with the sequence word's. A prefetch, not a load: the producer
+  // may be writing that line, and a load would race with its copy (ThreadSanitizer says so).
+  if (eager && layout_.touch) __builtin_prefetch(e.cur + layout_.touch, 0, 3);
   return published_at(e.cur, e.pos + 1, mo, eager, &e.streak);
 }
 
