@@ -13,8 +13,8 @@ namespace ipcbench {
 namespace {
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
-// Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or prefetches
-// the payload's first line with each poll of a word two lines away (apart, one-way rings).
+// Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or
+// prefetches the payload's first line with each poll of a word two lines away (apart, one-way rings).
 constexpr std::uint32_t kEagerAfterPolls = 4;
 // slip: polls after which a consumer trailing a producer that has not flushed polls the next slot itself;
 // and how many bytes of slots it trails by at most. Trailing a large message by whole slots lets its lines

@@ -41,8 +41,8 @@
 //            travels together (the adjacent-line prefetcher fetches a line's buddy), and with the word on the line
 //            right before its payload (the `adjacent` toggle) the stream gained little. From 1 KiB the payload
 //            starts on the line after its word (one word per slot is nothing next to the payload's lines). A
-//            reader that has waited a few polls prefetches the payload's first line with each poll of a word two lines
-//            away, so both cross in parallel. A duplex ring (one that carries replies: ping-pong, rpc) lays out
+//            reader that has waited a few polls prefetches the payload's first line with each poll of a word two
+//            lines away, so both cross in parallel. A duplex ring (one that carries replies: ping-pong, rpc) lays out
 //            its slots as slotseq does instead, the payload right after its word on one pair, and polls only the
 //            word: reading a second line eagerly with every poll (2seq's idea) put 64 B round trips at
 //            1.35-1.5x the floor in most runs here, slotseq's way at 1.0-1.1x. The same ring may not stream
