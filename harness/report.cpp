@@ -153,7 +153,7 @@ json to_json(const RunResult& r) {
                  {"trailing_sequence_word", d.trailing_seq},
                  {"slip", d.slip},
                  {"aligned_payload", d.aligned_payload},
-                 {"payload_offset", ring_payload_offset(d, largest, round_trip(c.pattern))},
+                 {"payload_offset", ring_payload_offset(d, largest)},
                  {"prefetch", d.prefetch},
                  {"lookahead", r.effective.capacity_messages != 0
                                    ? ring_lookahead(d, r.config.payload_bytes, r.effective.capacity_messages)

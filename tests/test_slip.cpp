@@ -140,18 +140,18 @@ TEST(Prefetch, ShmPacksSlotsThatFitALineToAPowerOfTwoAndKeepsTheRestOnWholeLines
 }
 
 TEST(Apart, APayloadThatDoesNotFitNextToItsWordStartsOnTheNextPairOfLinesBelow1KiB) {
-  constexpr bool kOneWay = false, kDuplex = true;
-  EXPECT_EQ(ring_payload_offset(kRingShm, 56, kOneWay), 8u);  // fits: right after the word
-  EXPECT_EQ(ring_payload_offset(kRingShm, 57, kOneWay), 128u);
-  EXPECT_EQ(ring_payload_offset(kRingShm, 1023, kOneWay), 128u);
-  EXPECT_EQ(ring_payload_offset(kRingShm, 1024, kOneWay), 64u);  // from 1 KiB, on the line after the word
-  EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64, kOneWay), 64u);
-  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64, kOneWay), 8u);
-  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096, kOneWay), 64u);  // aligned from 1 KiB
-  EXPECT_EQ(ring_payload_offset(kRingBatched, 64, kOneWay), 0u);
+  const RingDesign duplex_shm = ring_laid_out(kRingShm, true);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 56), 8u);  // fits: right after the word
+  EXPECT_EQ(ring_payload_offset(kRingShm, 57), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1023), 128u);
+  EXPECT_EQ(ring_payload_offset(kRingShm, 1024), 64u);  // from 1 KiB, on the line after the word
+  EXPECT_EQ(ring_payload_offset(kRingAdjacent, 64), 64u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 64), 8u);
+  EXPECT_EQ(ring_payload_offset(kRingPrefetch, 4096), 64u);  // aligned from 1 KiB
+  EXPECT_EQ(ring_payload_offset(kRingBatched, 64), 0u);
   // A ring that carries replies keeps the word on its payload's pair: right after it, or on the line before.
-  EXPECT_EQ(ring_payload_offset(kRingShm, 64, kDuplex), 8u);
-  EXPECT_EQ(ring_payload_offset(kRingShm, 4096, kDuplex), 64u);
+  EXPECT_EQ(ring_payload_offset(duplex_shm, 64), 8u);
+  EXPECT_EQ(ring_payload_offset(duplex_shm, 4096), 64u);
 }
 
 TEST(Apart, ADuplexRingLaysOutEveryMessageAsSlotseqDoes) {

@@ -107,8 +107,8 @@ RingDesign ring_laid_out(const RingDesign& d, bool duplex) {
   return out;
 }
 
-std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes, bool duplex) {
-  return payload_offset(ring_laid_out(d, duplex), message_bytes);
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes) {
+  return payload_offset(d, message_bytes);
 }
 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {

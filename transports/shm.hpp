@@ -105,8 +105,9 @@ bool ring_packs(const RingDesign& d, std::size_t message_bytes);
 // (one that carries replies too) keeps each sequence word on its payload's pair of lines.
 RingDesign ring_laid_out(const RingDesign& d, bool duplex);
 
-// Where a slot's payload starts, in bytes from the slot (0 for the index designs, whose slots are payload only).
-std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes, bool duplex);
+// Where a slot's payload starts, in bytes from the slot (0 for the index designs, whose slots are payload only),
+// for a design as a ring lays it out (ring_laid_out).
+std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes);
 
 // slip: how many slots a consumer trails a streaming producer by (1: it does not), for this message size
 // and slot count.
