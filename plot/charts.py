@@ -710,8 +710,10 @@ def ring_ablation(f, out_dir):
                  "line, read every time), padded indices, cached indices, batched publication, per-slot sequence "
                  "words (slotseq), a second word after a message that spills a line (2seq), a consumer that trails a "
                  "streaming producer (slip), slots packed within a line and the tail published in batches "
-                 "(slip-packed), then shm (outlined: slip-packed + prefetching the batch it trails), then, in grey, "
-                 "slotseq with packed slots (false sharing) and with zero-copy. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
+                 "(slip-packed), prefetching the batch it trails (prefetch), then shm (outlined: prefetch with each "
+                 "57 B-1 KiB payload two lines after its sequence word in a one-way ring), then, in grey, slotseq "
+                 "with packed slots (false sharing) and with zero-copy, and shm with the payload on the word's "
+                 "adjacent line. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
                  "floor; bottom: stream messages per second against the raw copy-in/copy-out ceiling. Medians over "
                  "repetitions. Same harness, waits and payload for all.", paths)
 
