@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #if defined(__x86_64__)
@@ -20,7 +21,7 @@ struct ClockInfo {
   double read_overhead_ns = 0.0;  // median cost of one back-to-back read
   double read_overhead_min_ns = 0.0;
   int read_samples = 0;           // back-to-back pairs behind the two figures above
-  double resolution_ns = 1.0;     // smallest step the clock can show
+  double resolution_ns = 1.0;     // smallest step the clock moves in, as measured (never finer than nominal)
   double calibration_ms = 0.0;
   // System calls per read, measured with the raw_syscalls:sys_enter tracepoint: 0 for a vDSO or TSC read;
   // absent when the tracepoint cannot be counted here.
@@ -34,6 +35,9 @@ class Clock {
   static const ClockInfo& init(Source wanted = Source::automatic);
   static const ClockInfo& info();
   static bool tsc_usable(std::string* why);
+  // The step a clock moves in, from differences of its readings: their greatest common divisor (0 if all are 0).
+  // A clock whose reads take longer than its step still shows it, as long as the differences vary.
+  static std::uint64_t step_from(std::span<const std::uint64_t> deltas);
   // The same verdict from text: the cpuinfo "flags" line, available_clocksource and /proc/cmdline.
   static bool tsc_usable_from(const std::string& cpu_flags, const std::string& available_clocksources,
                               const std::string& kernel_cmdline, std::string* why);

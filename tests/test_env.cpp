@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "harness/clock.hpp"
 #include "harness/env.hpp"
@@ -248,6 +249,20 @@ TEST(EnvParse, TscVerdictFromText) {
   EXPECT_TRUE(Clock::tsc_usable_from("fpu tsc constant_tsc nonstop_tsc", "tsc hpet acpi_pm ", "", &why));
   EXPECT_FALSE(Clock::tsc_usable_from("constant_tsc nonstop_tsc", "tsc-early hpet", "", &why));
 #endif
+}
+
+// The step a clock moves in is the greatest common divisor of the differences between its readings, not the
+// smallest difference: reads slower than the step (an AMD TSC moving 26 ticks every 10 ns, read in 20 ns) never
+// show a single step.
+TEST(ClockStep, IsTheCommonDivisorOfReadingDifferences) {
+  const std::vector<std::uint64_t> amd_tsc{52, 52, 78, 52, 104, 0, 52};
+  EXPECT_EQ(Clock::step_from(amd_tsc), 26u);
+  const std::vector<std::uint64_t> fine{19, 20, 21, 20};
+  EXPECT_EQ(Clock::step_from(fine), 1u);
+  EXPECT_EQ(Clock::step_from(std::vector<std::uint64_t>{0, 0}), 0u);
+  // What the harness records is never finer than one tick of the clock it reads.
+  const ClockInfo& ci = Clock::info();
+  EXPECT_GE(ci.resolution_ns + 1e-9, ci.ns_per_tick);
 }
 
 // A host as describe_environment writes it, with every condition that distorts results.
