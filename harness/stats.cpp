@@ -18,6 +18,31 @@ double percentile_sorted(std::span<const double> sorted, double p) {
   return sorted[std::max<std::size_t>(rank, 1) - 1];
 }
 
+double mid_quantile_sorted(std::span<const double> sorted, double p) {
+  if (sorted.empty()) throw std::invalid_argument("quantile of an empty sample");
+  const auto n = static_cast<double>(sorted.size());
+  // The run of samples equal to sorted[i], and its mid-rank (in samples: first index + half its length).
+  struct Group {
+    double value, mid;
+    std::size_t lo, hi;
+  };
+  auto group_at = [&](std::size_t i) {
+    auto [lo, hi] = std::equal_range(sorted.begin(), sorted.end(), sorted[i]);
+    const auto l = static_cast<std::size_t>(lo - sorted.begin()), h = static_cast<std::size_t>(hi - sorted.begin());
+    return Group{sorted[i], (static_cast<double>(l) + static_cast<double>(h)) / 2.0, l, h};
+  };
+  const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * n;  // the mid-rank wanted
+  const Group g = group_at(std::min(static_cast<std::size_t>(rank), sorted.size() - 1));
+  if (rank >= g.mid) {
+    if (g.hi == sorted.size()) return g.value;
+    const Group next = group_at(g.hi);
+    return g.value + (next.value - g.value) * (rank - g.mid) / (next.mid - g.mid);
+  }
+  if (g.lo == 0) return g.value;
+  const Group prev = group_at(g.lo - 1);
+  return prev.value + (g.value - prev.value) * (rank - prev.mid) / (g.mid - prev.mid);
+}
+
 Summary summarize(std::vector<double>& values) {
   Summary s;
   s.count = values.size();
@@ -25,10 +50,10 @@ Summary summarize(std::vector<double>& values) {
   std::sort(values.begin(), values.end());
   s.min = values.front();
   s.max = values.back();
-  s.p50 = percentile_sorted(values, 50);
-  s.p90 = percentile_sorted(values, 90);
-  s.p99 = percentile_sorted(values, 99);
-  s.p999 = percentile_sorted(values, 99.9);
+  s.p50 = mid_quantile_sorted(values, 50);
+  s.p90 = mid_quantile_sorted(values, 90);
+  s.p99 = mid_quantile_sorted(values, 99);
+  s.p999 = mid_quantile_sorted(values, 99.9);
   // Welford: stable for millions of samples.
   double mean = 0, m2 = 0;
   std::size_t n = 0;

@@ -12,7 +12,15 @@ struct Summary {
 
 // Nearest-rank percentile of sorted data: the smallest value with at least p% of samples at or below it.
 double percentile_sorted(std::span<const double> sorted, double p);
-// Sorts `values` in place.
+// Mid-quantile of sorted data (Ma, Genton and Parzen, "Asymptotic properties of sample quantiles of discrete
+// distributions", 2011): each distinct value v sits at its mid-rank, (samples below v + half the samples equal to
+// v) / n, and a quantile is read by linear interpolation between neighbouring values' mid-ranks. Where every value
+// is distinct it is the Hazen quantile, within one sample of the nearest rank. Where a clock moves in steps (10 ns
+// on an AMD TSC) the samples pile up on a few values and the nearest rank jumps a whole step as half the samples
+// cross from one to the next; the mid-quantile moves with them, and recovers the median of a narrow distribution
+// read through a step-wise clock to well within a step (tests/test_stats.cpp).
+double mid_quantile_sorted(std::span<const double> sorted, double p);
+// Sorts `values` in place. Percentiles are mid-quantiles.
 Summary summarize(std::vector<double>& values);
 
 // Log-linear histogram (HDR style): values below 2^kSubBits ns get one bucket per nanosecond; above that,
