@@ -166,6 +166,24 @@ TEST(Apart, ADuplexRingLaysOutEveryMessageAsSlotseqDoes) {
   EXPECT_EQ(one_way.capacity_bytes / one_way.capacity_messages, 256u);
 }
 
+// Without --capacity, a ring that carries replies has two slots (one message in flight each way), a one-way ring
+// up to 64: round trips through many slots cost more than through few (transports/shm.cpp, default_capacity).
+TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingSixtyFour) {
+  TransportOptions o = Pair::options(Wait::spin);
+  o.capacity = 0;
+  for (std::size_t bytes : {8u, 64u, 4096u}) {
+    o.message_bytes = bytes;
+    o.duplex = true;
+    EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 2u) << bytes;
+    EXPECT_EQ(ShmRing<kRingNaive>(o).effective().capacity_messages, 2u) << bytes;
+    o.duplex = false;
+    EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 64u) << bytes;
+  }
+  o.capacity = 8;
+  o.duplex = true;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 8u) << "--capacity still decides";
+}
+
 // Packed slots share lines, apart slots prefetch only their payloads, and the batch a consumer prefetches can wrap
 // around the ring; bursts of every length up to the ring's (an odd capacity, so batches and wraps fall anywhere)
 // still arrive in order and intact. The consumer publishes its tail only every few messages or when it stops, as
