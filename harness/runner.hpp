@@ -25,8 +25,9 @@ namespace ipcbench {
 
 namespace detail {
 
-// Keeps payload reads from being optimised away. Atomic (relaxed: plain loads and stores on x86) because
-// in thread mode both sides add to it.
+// Keeps payload reads from being optimised away: each side sums what it reads in its own Ops and adds the sum
+// here once, when the Ops ends (per message, in thread mode, both sides would bounce this line between them).
+// Atomic because in thread mode both sides add to it.
 extern volatile std::atomic<std::uint64_t> g_sink;
 
 struct Usage {
@@ -256,6 +257,7 @@ class TransportOps {
         verify_(verify),
         ack_each_(ack_each) {}
   TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false) : TransportOps(t, bytes, bytes, verify, ack_each) {}
+  ~TransportOps() { g_sink.fetch_add(sink_, std::memory_order_relaxed); }
 
   void round_trip(std::uint64_t seq) {
     send_one(seq);
@@ -331,10 +333,11 @@ class TransportOps {
       payload::check_verified(from, seq);
       ++verified_;
     } else {
-      g_sink.store(g_sink.load(std::memory_order_relaxed) + payload::read_fast(from), std::memory_order_relaxed);
+      sink_ += payload::read_fast(from);
     }
   }
   T& t_;
+  std::uint64_t sink_ = 0;
   Buffer out_, in_;
   std::size_t send_bytes_, recv_bytes_;
   bool verify_;
