@@ -80,10 +80,10 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
 }
 
 // Up to 64 slots, at most 16 MiB of them, at least two. A duplex ring (ping-pong, rpc) carries one message in
-// flight each way and gets kDuplexSlots: round trips that cycle through many slots cost more than through few. On
-// the AMD EPYC VM (CPUs 0:1, shm, p50 over 10 repetitions in one run) 64 B round trips were 1.46x the cache-line
-// floor through 64 slots and 1.27-1.31x through one or two; 8 B 1.15x and 1.12-1.19x. Two, not one, so that a
-// sender never waits for its peer to release the slot it filled last.
+// flight each way and gets kDuplexSlots: round trips that cycle through many slots cost more than through few
+// (results/reference/ring-duplex-slots-tsc.json, AMD EPYC VM: 64 B round trips 1.34x the cache-line floor through 2
+// slots, 1.61x through 64; 8 B 1.18x and 1.28x). Two, not one, so that a sender never waits for its peer to
+// release the slot it filled last.
 constexpr std::size_t kDuplexSlots = 2;
 std::size_t default_capacity(std::size_t stride, bool duplex) {
   if (duplex) return kDuplexSlots;
