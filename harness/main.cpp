@@ -195,20 +195,25 @@ int main(int argc, char** argv) {
         j = to_json(r);
         failed |= j["status"] != "ok";
       } else {
-        // On a VM the core-to-core latency can change within seconds: each pingpong row gets its own short
-        // floor on the same CPU pair, measured just before it, so "x floor" compares like with like.
+        // On a VM the core-to-core latency can change within seconds, and every design's speed with it: each
+        // row gets its own short floor on the same CPU pair, measured just before it, so "x floor" compares
+        // like with like, and a stream row says which coherence regime it ran in (two designs measured in
+        // different regimes are not comparable; results/README.md). Not on one CPU: nothing crosses a cache.
         std::optional<RunResult> floor;
-        if (round_trip(planned.config.pattern))
+        const bool one_cpu = planned.config.cpus.producer == planned.config.cpus.consumer;
+        if (round_trip(planned.config.pattern) || !one_cpu)
           floor = measure_cacheline_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                           opt.spec.base.timeout_s);
         j = to_json(planned.config.pattern == Pattern::mailbox ? run_mailbox(planned.config)
                                                                : find_transport(planned.config.transport)->run(planned.config));
-        if (floor && floor->status == "ok" && j["status"] == "ok")
+        if (floor && floor->status == "ok" && j["status"] == "ok") {
           j["floor"] = {{"kind", "cacheline_pingpong"},
                         {"when", "just before this run"},
                         {"messages", floor->messages},
-                        {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}},
-                        {"p50_ratio", j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50}};
+                        {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}}};
+          if (round_trip(planned.config.pattern))
+            j["floor"]["p50_ratio"] = j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50;
+        }
         if (auto d = decomposition_json(j, context["floors"])) j["decomposition"] = *d;
         failed |= j["status"] != "ok";
       }

@@ -367,6 +367,16 @@ class Sweeps(SchemaCase):
             self.check_latency(f, "futex_pingpong")
             self.assertGreater(f["rtt_ns"]["p50"], floors["null_syscall"]["ns_per_call"])
         for r in doc["runs"]:
+            # Every row that crosses CPUs, and every round trip, has the floor measured just before it; a
+            # ratio to it only where the row has a round-trip time.
+            where = f"{r['transport']}/{r['wait']}/{r['pattern']}/{r['placement']}"
+            round_trip = r["pattern"] in ("pingpong", "rpc")
+            if r["status"] == "ok" and (round_trip or r["cpus"]["producer"] != r["cpus"]["consumer"]):
+                self.assertEqual(r["floor"]["when"], "just before this run", where)
+                self.assertGreater(r["floor"]["rtt_ns"]["p50"], 0, where)
+                self.assertEqual("p50_ratio" in r["floor"], round_trip, where)
+            else:
+                self.assertNotIn("floor", r, where)
             if r["status"] != "ok" or r["pattern"] != "pingpong":
                 self.assertNotIn("decomposition", r)
                 continue
