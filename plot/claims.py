@@ -52,6 +52,18 @@ trials (per_op_ns: over every process of every trial); with two or more trials t
 to the most favourable ends of the two min..max ranges (with 5 trials or fewer that range is also the bootstrap
 95% CI of the median: no resample's median can fall outside it); with one trial it is the point value.
 
+A claim with "b": null is about A alone: the metric's own value (the median over A's rows) against the factor,
+e.g. the ring at the hardware floor (plot/ring_targets.json):
+
+  {"id": "ring-at-the-floor", "metric": "p50_vs_floor", "a": {"transport": "shm", "wait": "spin"}, "b": null,
+   "where": {"pattern": "pingpong", "payload_bytes": 8, "placement": "cross-core"}, "relation": "<=", "factor": 1.1}
+
+Its interval: several files, the min..max of the per-file medians; one file with n >= 6 repetitions, the
+distribution-free 95% confidence interval of the median (order statistics: the k-th smallest to the k-th largest
+value, k from the binomial distribution, so it assumes nothing about the distribution, which on a VM is often
+bimodal); 2 to 5 repetitions, their min..max (it holds the median with probability 1 - 2^(1-n), 94 % at n = 5,
+and says so); one row, the point value.
+
 `vary` re-evaluates the claim with one or more conditions replaced (plain keys apply to both sides, "a.x"/"b.x"
 to one side), over every combination present in the data; the output says where the claim holds and where it
 flips.
@@ -87,6 +99,8 @@ def load_claims(path):
         if (c.get("source") == "multikernel") != (c["metric"] in ir.MULTIKERNEL_METRICS):
             raise ValueError(f"{path}: claim {c['id']!r}: the metrics {', '.join(ir.MULTIKERNEL_METRICS)} "
                              "are those of \"source\": \"multikernel\", and only they")
+        if c["b"] is None and c.get("source") == "multikernel":
+            raise ValueError(f"{path}: claim {c['id']!r}: a multikernel claim compares two points; \"b\" cannot be null")
         if c["relation"] not in (">=", "<="):
             raise ValueError(f"{path}: claim {c['id']!r}: relation must be '>=' or '<=', not {c['relation']!r}")
     return claims
@@ -189,6 +203,8 @@ def evaluate_one(files, metric, a, b, where, relation, factor, source="runs"):
     """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
     if source == "multikernel":
         return evaluate_points(files, metric, a, b, where, relation, factor)
+    if b is None:
+        return evaluate_level(files, metric, a, where, relation, factor)
     per_file = []
     for f in files:
         va, rows_a = _side_value(f, where, a, metric)
@@ -232,17 +248,59 @@ def evaluate_one(files, metric, a, b, where, relation, factor, source="runs"):
             "interval_kind": kind, "a_value": a_value, "b_value": b_value, "n": len(per_file)}
 
 
+def median_ci(values):
+    """(lo, hi, kind): the distribution-free 95% CI of the median of `values` from order statistics (the k-th
+    smallest to the k-th largest, the largest k with P(Binomial(n, 1/2) < k) <= 2.5 %); min..max, saying how
+    sure it is, when n is too small for 95 % (n <= 5)."""
+    x = sorted(values)
+    n = len(x)
+    k, below = 0, 0.0
+    while k < n:
+        below += math.comb(n, k) / 2 ** n  # P(fewer than k + 1 values below the median)
+        if below > 0.025:
+            break
+        k += 1
+    if k == 0:
+        sure = 1 - 2 ** (1 - n)
+        return x[0], x[-1], (f"min..max over {n} repetitions (holds the median with probability {sure:.0%}; "
+                             "6 or more give a 95% interval)" if n > 1 else "single run (point value only)")
+    return x[k - 1], x[n - k], f"distribution-free 95% CI of the median over {n} repetitions (order statistics)"
+
+
+def evaluate_level(files, metric, a, where, relation, factor):
+    """evaluate_one for a claim about A alone ("b": null): the median of the metric over A's rows against the
+    factor."""
+    per_file = []
+    for f in files:
+        rows = f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **a})
+        values = [v for v in (ir.metric(r, metric) for r in rows) if v is not None]
+        if values:
+            per_file.append(values)
+    if not per_file:
+        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+                "a_value": None, "b_value": None, "n": 0}
+    medians = [statistics.median(v) for v in per_file]
+    point = statistics.median(medians)
+    if len(per_file) >= 2:
+        lo, hi, kind = min(medians), max(medians), f"min..max of the medians of {len(per_file)} files"
+    else:
+        lo, hi, kind = median_ci(per_file[0])
+    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi),
+            "interval_kind": kind, "a_value": point, "b_value": None, "n": len(per_file)}
+
+
 def _split_vary(claim):
     """vary keys -> list of (dimension name, values)."""
     return [(k, v) for k, v in (claim.get("vary") or {}).items() if v]
 
 
 def _apply(claim, assignment):
-    a, b, where = dict(claim["a"]), dict(claim["b"]), dict(claim.get("where") or {})
+    a, where = dict(claim["a"]), dict(claim.get("where") or {})
+    b = dict(claim["b"]) if claim["b"] is not None else None
     for key, value in assignment.items():
         if key.startswith("a."):
             a[key[2:]] = value
-        elif key.startswith("b."):
+        elif key.startswith("b.") and b is not None:
             b[key[2:]] = value
         else:
             where[key] = value
@@ -257,7 +315,7 @@ def describe(a, b, where):
 
     cond = ", ".join(ir.fmt_size(v) if k == "payload_bytes" else f"{k}={v}" if k in ("k", "n") else f"{v}"
                      for k, v in where.items())
-    return f"{side(a)} vs {side(b)}" + (f"; {cond}" if cond else "")
+    return side(a) + (f" vs {side(b)}" if b is not None else "") + (f"; {cond}" if cond else "")
 
 
 def _resolve_largest(claim, files):
@@ -309,7 +367,7 @@ def headline_value(claim, dim):
     if dim.startswith("a."):
         return a.get(dim[2:])
     if dim.startswith("b."):
-        return b.get(dim[2:])
+        return b.get(dim[2:]) if b is not None else None
     return where.get(dim)
 
 
@@ -324,14 +382,19 @@ def flips(claim, dims, variants):
             continue
         shown = "; ".join(
             f"{ir.fmt_size(v['assignment'][dim]) if dim.endswith('payload_bytes') else v['assignment'][dim]}: "
-            f"{v['verdict']} ({fmt_ratio(v['ratio'])})" for v in row)
+            f"{v['verdict']} ({fmt_result(claim, v['ratio'])})" for v in row)
         lines.append(f"{dim}: {shown}")
     failing = [v for v in variants if v["verdict"] != SUPPORTED]
     if not lines and failing and len(failing) < len(variants):
-        shown = "; ".join(f"{v['conditions']}: {v['verdict']} ({fmt_ratio(v['ratio'])})" for v in failing[:4])
+        shown = "; ".join(f"{v['conditions']}: {v['verdict']} ({fmt_result(claim, v['ratio'])})" for v in failing[:4])
         more = f" and {len(failing) - 4} more" if len(failing) > 4 else ""
         lines.append(f"no single change flips it; combinations that do: {shown}{more}")
     return lines
+
+
+def fmt_result(claim, x):
+    """A claim's ratio, or for a claim about A alone ("b": null) the metric's value in its own unit."""
+    return ir.fmt_metric(claim["metric"], x) if claim["b"] is None else fmt_ratio(x)
 
 
 def fmt_ratio(x):
@@ -349,6 +412,11 @@ def summary_line(res):
         return f"no data: {res['missing']}"
     lo, hi = res["interval"]
     interval = fmt_ratio(lo) if lo == hi else f"{fmt_ratio(lo)}..{fmt_ratio(hi)}"
+    if c["b"] is None:  # the metric's own value: in its own unit
+        show = lambda v: ir.fmt_metric(metric, v)  # noqa: E731
+        interval = show(lo) if lo == hi else f"{show(lo)}..{show(hi)}"
+        return (f"A {show(res['a_value'])} (interval {interval}, {res['interval_kind']}); "
+                f"claimed {c['relation']} {show(float(c['factor']))}")
     return (f"A {ir.fmt_metric(metric, res['a_value'])}, B {ir.fmt_metric(metric, res['b_value'])}: "
             f"A's advantage {fmt_ratio(res['ratio'])} (interval {interval}, {res['interval_kind']}); "
             f"claimed {c['relation']} {fmt_ratio(float(c['factor']))}")

@@ -18,6 +18,7 @@ METRICS = {
     "cpu_ns_per_msg": ("CPU time per message, producer + consumer, user + system", "ns", True),
     "syscalls_per_msg": ("system calls per message", "calls", True),
     "full_waits_per_msg": ("sends that found the buffer full, per message (producer)", "waits", True),
+    "p50_vs_floor": ("p50 round-trip time in units of the cache-line floor measured just before the row", "x", True),
 }
 # Metrics of an `ipcbench multikernel` file's points[] (results/multikernel.schema.json), not of runs[].
 MULTIKERNEL_METRICS = {
@@ -219,6 +220,10 @@ def metric(row, name):
         # null where the transport cannot tell (a blocking call that slept in the kernel): no value, not 0
         waits = ((row.get("cpu") or {}).get("producer") or {}).get("full_waits")
         return waits / row["messages"] if waits is not None and row.get("messages") else None
+    if name == "p50_vs_floor":  # runs[].floor: pingpong and rpc rows since the floor existed; null without one
+        p50 = ((row.get("latency") or {}).get("rtt_ns") or {}).get("p50")
+        floor = ((row.get("floor") or {}).get("rtt_ns") or {}).get("p50")
+        return p50 / floor if p50 is not None and floor else None
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
@@ -299,6 +304,8 @@ def fmt_metric(name, value):
         return fmt_ns(value)
     if name == "msgs_per_s":
         return fmt_si(value, "msg/s")
+    if name == "p50_vs_floor":
+        return f"{value:.2f}x"
     if name == "updates_per_s":
         return fmt_si(value, "upd/s")
     if name == "bytes_per_s":

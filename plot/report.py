@@ -205,8 +205,8 @@ def claims_section(results, n_files):
         if not res["variants"]:
             continue
         vrows = [[v["verdict"], v["conditions"], ir.fmt_metric(res["claim"]["metric"], v["a_value"]),
-                  ir.fmt_metric(res["claim"]["metric"], v["b_value"]), Num(cl.fmt_ratio(v["ratio"])),
-                  Num(f"{cl.fmt_ratio(v['interval'][0])}..{cl.fmt_ratio(v['interval'][1])}")]
+                  ir.fmt_metric(res["claim"]["metric"], v["b_value"]), Num(cl.fmt_result(res["claim"], v["ratio"])),
+                  Num(f"{cl.fmt_result(res['claim'], v['interval'][0])}..{cl.fmt_result(res['claim'], v['interval'][1])}")]
                  for v in res["variants"]]
         out.append(f"<details><summary>{esc(res['claim']['id'])}: every combination of conditions "
                    f"({len(vrows)})</summary>")

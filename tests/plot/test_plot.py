@@ -974,6 +974,88 @@ class Claims(ClaimsCase):
         self.assertIn("placement: cross-core: supported", out)
         self.assertIn("same-core: refuted", out)
 
+    def at_floor(self, p50, floor, wait="spin", size=8):
+        r = row(0, "shm", wait, "pingpong", size, "cross-core", p50=p50, spread=1.01, tail=0.0)
+        r["floor"]["rtt_ns"]["p50"] = floor
+        r["floor"]["p50_ratio"] = r["latency"]["rtt_ns"]["p50"] / floor
+        return r
+
+    def test_one_sided_claim_judges_the_value_itself(self):
+        c = {"id": "floor", "text": "floor", "metric": "p50_vs_floor", "a": {"transport": "shm", "wait": "spin"},
+             "b": None, "where": {"pattern": "pingpong", "payload_bytes": 8, "placement": "cross-core"},
+             "relation": "<=", "factor": 1.1}
+        # ten repetitions at 1.00-1.09x the floor each measured before them (floors differ row to row)
+        near = [self.at_floor(130 * (1 + i / 100), 130 + 5 * (i % 2)) for i in range(10)]
+        v, out = self.verdicts([c], self.crafted("near.json", near))
+        self.assertEqual(v["floor"]["verdict"], "supported")
+        ratios = sorted(r["latency"]["rtt_ns"]["p50"] / r["floor"]["rtt_ns"]["p50"] for r in near)
+        self.assertAlmostEqual(v["floor"]["ratio"], (ratios[4] + ratios[5]) / 2)
+        self.assertIsNone(v["floor"]["b_value"])
+        # n = 10: the order-statistics 95% CI of the median runs from the 2nd smallest to the 2nd largest
+        self.assertEqual(v["floor"]["interval"], [ratios[1], ratios[8]])
+        self.assertIn("distribution-free 95% CI of the median over 10 repetitions", v["floor"]["interval_kind"])
+        self.assertIn("shm/spin; pingpong, 8 B, cross-core", out)
+        self.assertNotIn(" vs ", out.split("\n")[1])
+        # the same p50s against a floor 20 % lower: every row above 1.10x
+        far = [self.at_floor(130 * (1 + i / 100), 104) for i in range(10)]
+        v, _ = self.verdicts([c], self.crafted("far.json", far))
+        self.assertEqual(v["floor"]["verdict"], "refuted")
+        # half near, half far (a bimodal VM): the interval straddles 1.10x
+        v, _ = self.verdicts([c], self.crafted("mixed.json", near[:5] + far[:5]))
+        self.assertEqual(v["floor"]["verdict"], "inconclusive")
+        # two repetitions: min..max, and how sure that is
+        v, _ = self.verdicts([c], self.crafted("two.json", near[:2]))
+        self.assertIn("min..max over 2 repetitions (holds the median with probability 50%", v["floor"]["interval_kind"])
+        # rows without a floor (files from before runs[].floor): no data, not a ratio against nothing
+        bare = [self.at_floor(130, 130) for _ in range(3)]
+        for r in bare:
+            del r["floor"]
+        v, out = self.verdicts([dict(c, missing_data="needs runs[].floor")], self.crafted("bare.json", bare))
+        self.assertEqual(v["floor"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs runs[].floor", out)
+
+    def test_one_sided_claim_over_files_and_variants(self):
+        c = {"id": "calls", "text": "calls", "metric": "syscalls_per_msg", "a": {"transport": "shm", "wait": "block"},
+             "b": None, "where": {"pattern": "pingpong", "payload_bytes": 8, "placement": "cross-core"},
+             "relation": "<=", "factor": 4, "vary": {"payload_bytes": [8, 64]}}
+
+        def calls(per_rt, size=8):
+            r = row(0, "shm", "block", "pingpong", size, "cross-core", p50=20000, tail=0.0)
+            r["syscalls"] = {"per": "round_trip", "per_msg": per_rt}
+            return r
+        a = self.crafted("a.json", [calls(3.98), calls(4.4, size=64)])
+        b = self.crafted("b.json", [calls(3.99), calls(4.5, size=64)])
+        v, out = self.verdicts([c], a, b)
+        self.assertEqual(v["calls"]["verdict"], "supported")
+        self.assertEqual(v["calls"]["interval_kind"], "min..max of the medians of 2 files")
+        self.assertEqual({x["assignment"]["payload_bytes"]: x["verdict"] for x in v["calls"]["variants"]},
+                         {8: "supported", 64: "refuted"})
+        self.assertIn("A 3.99 (interval 3.98..3.99, min..max of the medians of 2 files); claimed <= 4", out)
+        self.assertIn("8 B: supported (3.99); 64 B: refuted (4.45)", out)  # values in their unit, not "x"
+
+    def test_median_ci_order_statistics(self):
+        sys.path.insert(0, PLOT_DIR)
+        import claims as cl
+        values = list(range(1, 16))  # n = 15: P(Bin(15, 1/2) <= 3) = 1.8 %, <= 4 = 5.9 %: 4th to 12th
+        self.assertEqual(cl.median_ci(values)[:2], (4, 12))
+        self.assertEqual(cl.median_ci(list(range(1, 11)))[:2], (2, 9))  # n = 10: 2nd to 9th
+        self.assertEqual(cl.median_ci([5, 1, 3, 4, 2, 6])[:2], (1, 6))  # n = 6: min..max already 97 %
+        lo, hi, kind = cl.median_ci([3, 1, 2, 5, 4])
+        self.assertEqual((lo, hi), (1, 5))
+        self.assertIn("94%", kind)
+        self.assertEqual(cl.median_ci([7])[:2], (7, 7))
+
+    def test_ring_targets_file_loads_and_names_its_data(self):
+        """plot/ring_targets.json: every claim loads, and on a file without the ring's sweeps each says what to run."""
+        sys.path.insert(0, PLOT_DIR)
+        import claims as cl
+        targets = cl.load_claims(os.path.join(PLOT_DIR, "ring_targets.json"))
+        self.assertGreaterEqual(len(targets), 5)
+        res = self.crafted("pipe.json", [self.pp("pipe", "block", 20000)])
+        r = script("claims.py", os.path.join(PLOT_DIR, "ring_targets.json"), res)
+        self.assertEqual(r.stdout.count("[inconclusive]"), len(targets))
+        self.assertEqual(r.stdout.count("README.md (Ring targets on your machine)"), len(targets))
+
 
 def mk_point(method, k, n, ups, lo=None, hi=None, samples=3, degenerate=False):
     """One multikernel point with updates_per_s {median, min, max} over `samples` trials."""
