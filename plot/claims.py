@@ -64,6 +64,13 @@ value, k from the binomial distribution, so it assumes nothing about the distrib
 bimodal); 2 to 5 repetitions, their min..max (it holds the median with probability 1 - 2^(1-n), 94 % at n = 5,
 and says so); one row, the point value.
 
+On a VM the core-to-core latency can jump between regimes within minutes (62, 130 and 210 ns here), and every
+row's speed with it. A claim with "same_regime": true compares like with like: it keeps only the rows whose own
+cache-line floor (runs[].floor, measured just before each row) lies within +-20 % of the median floor of all the
+rows it compares, says how many it left out, and takes the interval from the distribution-free CIs of the medians
+of what is left (order statistics, as above; the least to the most favourable ends of the two for a ratio).
+Rows without a floor (files from before it existed) are all kept, and the output says the regime was not checked.
+
 `vary` re-evaluates the claim with one or more conditions replaced (plain keys apply to both sides, "a.x"/"b.x"
 to one side), over every combination present in the data; the output says where the claim holds and where it
 flips.
@@ -99,6 +106,8 @@ def load_claims(path):
         if (c.get("source") == "multikernel") != (c["metric"] in ir.MULTIKERNEL_METRICS):
             raise ValueError(f"{path}: claim {c['id']!r}: the metrics {', '.join(ir.MULTIKERNEL_METRICS)} "
                              "are those of \"source\": \"multikernel\", and only they")
+        if c.get("same_regime") and c.get("source") == "multikernel":
+            raise ValueError(f"{path}: claim {c['id']!r}: same_regime needs rows with runs[].floor, not multikernel points")
         if c["b"] is None and c.get("source") == "multikernel":
             raise ValueError(f"{path}: claim {c['id']!r}: a multikernel claim compares two points; \"b\" cannot be null")
         if c["relation"] not in (">=", "<="):
@@ -199,10 +208,12 @@ def evaluate_points(files, metric, a, b, where, relation, factor):
             "b_value": statistics.median(x[1]["median"] for x in per_file), "n": len(per_file)}
 
 
-def evaluate_one(files, metric, a, b, where, relation, factor, source="runs"):
+def evaluate_one(files, metric, a, b, where, relation, factor, source="runs", same_regime=False):
     """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
     if source == "multikernel":
         return evaluate_points(files, metric, a, b, where, relation, factor)
+    if same_regime:
+        return evaluate_in_regime(files, metric, a, b, where, relation, factor)
     if b is None:
         return evaluate_level(files, metric, a, where, relation, factor)
     per_file = []
@@ -265,6 +276,66 @@ def median_ci(values):
         return x[0], x[-1], (f"min..max over {n} repetitions (holds the median with probability {sure:.0%}; "
                              "6 or more give a 95% interval)" if n > 1 else "single run (point value only)")
     return x[k - 1], x[n - k], f"distribution-free 95% CI of the median over {n} repetitions (order statistics)"
+
+
+REGIME_BAND = 0.2  # same_regime: rows whose floor is within this fraction of the median floor
+
+
+def _floor_p50(row):
+    return ((row.get("floor") or {}).get("rtt_ns") or {}).get("p50")
+
+
+def in_regime(sides):
+    """same_regime: (the sides' rows whose floor is within REGIME_BAND of the median floor of all of them, how many
+    were left out, that median floor or None when no row has a floor: then every row is kept)."""
+    floors = [f for side in sides for f in (_floor_p50(r) for r in side) if f]
+    if not floors:
+        return sides, 0, None
+    mid = statistics.median(floors)
+    kept = [[r for r in side if _floor_p50(r) and abs(_floor_p50(r) / mid - 1) <= REGIME_BAND] for side in sides]
+    return kept, sum(map(len, sides)) - sum(map(len, kept)), mid
+
+
+def evaluate_in_regime(files, metric, a, b, where, relation, factor):
+    """evaluate_one for a claim with "same_regime": only rows measured in the common coherence regime."""
+    per_file, left_out, floors = [], 0, []
+    for f in files:
+        sides = [f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **s}) for s in (a, b) if s is not None]
+        kept, dropped, mid = in_regime(sides)
+        values = [[v for v in (ir.metric(r, metric) for r in side) if v is not None] for side in kept]
+        if all(values):
+            per_file.append(values)
+            left_out += dropped
+            floors.append(mid)
+    if not per_file:
+        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+                "a_value": None, "b_value": None, "n": 0}
+    if b is None:
+        points = [statistics.median(v[0]) for v in per_file]
+    else:
+        points = [_advantage(metric, statistics.median(va), statistics.median(vb)) for va, vb in per_file]
+    point = statistics.median(points)
+    if len(per_file) >= 2:
+        lo, hi, kind = min(points), max(points), f"min..max over {len(per_file)} files"
+    elif b is None:
+        lo, hi, kind = median_ci(per_file[0][0])
+    else:
+        (alo, ahi, _), (blo, bhi, _) = (median_ci(v) for v in per_file[0])
+        ends = [_advantage(metric, x, y) for x in (alo, ahi) for y in (blo, bhi)]
+        lo, hi = min(ends), max(ends)
+        na, nb = (len(v) for v in per_file[0])
+        kind = (f"distribution-free 95% CIs of both medians over {na} and {nb} repetitions (order statistics)"
+                if min(na, nb) >= 6 else f"from both sides' min..max over {na} and {nb} repetitions (below 6, not 95%)")
+    if any(m is None for m in floors):
+        kind += "; regime not checked (rows without runs[].floor)"
+    else:
+        shown = ", ".join(f"{m:.0f}" for m in floors)
+        kind += (f"; rows within +-{REGIME_BAND:.0%} of the median cache-line floor ({shown} ns), "
+                 f"{left_out} measured in another regime left out")
+    side_median = lambda i: statistics.median(statistics.median(v[i]) for v in per_file)  # noqa: E731
+    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi), "interval_kind": kind,
+            "a_value": side_median(0), "b_value": side_median(1) if b is not None else None, "n": len(per_file),
+            "left_out": left_out}
 
 
 def evaluate_level(files, metric, a, where, relation, factor):
@@ -340,7 +411,8 @@ def evaluate(claim, files):
     metric, relation, factor = claim["metric"], claim["relation"], float(claim["factor"])
     source = claim.get("source", "runs")
     a, b, where = _apply(claim, {})
-    head = evaluate_one(files, metric, a, b, where, relation, factor, source)
+    regime = bool(claim.get("same_regime"))
+    head = evaluate_one(files, metric, a, b, where, relation, factor, source, regime)
     result = {"claim": shown, "conditions": describe(a, b, where), **head}
     if head["n"] == 0:
         result["missing"] = claim.get("missing_data") or (
@@ -354,7 +426,7 @@ def evaluate(claim, files):
             va, vb, vw = _apply(claim, assignment)
             if va == vb:
                 continue
-            r = evaluate_one(files, metric, va, vb, vw, relation, factor, source)
+            r = evaluate_one(files, metric, va, vb, vw, relation, factor, source, regime)
             if r["n"]:
                 variants.append({"assignment": assignment, "conditions": describe(va, vb, vw), **r})
     result["variants"] = variants

@@ -1033,6 +1033,42 @@ class Claims(ClaimsCase):
         self.assertIn("A 3.99 (interval 3.98..3.99, min..max of the medians of 2 files); claimed <= 4", out)
         self.assertIn("8 B: supported (3.99); 64 B: refuted (4.45)", out)  # values in their unit, not "x"
 
+    def test_same_regime_leaves_out_rows_of_another_floor(self):
+        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
+        c = {"id": "ring", "text": "ring", "metric": "msgs_per_s", "a": {"transport": "fast", "wait": "spin"},
+             "b": {"transport": "naive", "wait": "spin"}, "where": where, "relation": ">=", "factor": 2,
+             "same_regime": True}
+
+        def stream(transport, rate, floor):
+            r = row(0, transport, "spin", "stream", 64, "cross-core", msgs_per_s=rate)
+            r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
+                          "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
+            return r
+        # In the usual regime (130 ns) the ring is 3x the naive one; in excursions to 250 ns the ring falls to the
+        # naive one's level and the naive ring's own excursions to 66 ns make it look fast. With every row the
+        # medians give 0.4x; within the regime, 3x.
+        runs = [stream("fast", 60e6 + i * 1e5, 128 + i % 3) for i in range(7)] + \
+               [stream("naive", 20e6 + i * 1e5, 129 + i % 3) for i in range(7)] + \
+               [stream("fast", 20e6, 250) for _ in range(8)] + [stream("naive", 50e6, 66) for _ in range(8)]
+        res = self.crafted("regimes.json", runs)
+        v, out = self.verdicts([c, dict(c, id="all", same_regime=False)], res)
+        self.assertEqual(v["ring"]["verdict"], "supported")
+        self.assertAlmostEqual(v["ring"]["ratio"], 60.3e6 / 20.3e6, places=6)
+        self.assertEqual(v["ring"]["left_out"], 16)
+        self.assertIn("16 measured in another regime left out", v["ring"]["interval_kind"])
+        self.assertIn("distribution-free 95% CIs of both medians over 7 and 7 repetitions", v["ring"]["interval_kind"])
+        lo, hi = v["ring"]["interval"]
+        self.assertAlmostEqual(lo, 60.0e6 / 20.6e6, places=6)  # the n = 7 CI of a median: 1st to 7th value
+        self.assertAlmostEqual(hi, 60.6e6 / 20.0e6, places=6)
+        self.assertAlmostEqual(v["all"]["ratio"], 20e6 / 50e6)
+        self.assertNotEqual(v["all"]["verdict"], "supported")
+        # rows from before runs[].floor: nothing to tell the regimes apart with, so every row counts, and it says so
+        for r in runs:
+            del r["floor"]
+        v, _ = self.verdicts([c], self.crafted("old.json", runs))
+        self.assertIn("regime not checked", v["ring"]["interval_kind"])
+        self.assertEqual(v["ring"]["left_out"], 0)
+
     def test_median_ci_order_statistics(self):
         sys.path.insert(0, PLOT_DIR)
         import claims as cl
