@@ -64,7 +64,7 @@ value, k from the binomial distribution, so it assumes nothing about the distrib
 bimodal); 2 to 5 repetitions, their min..max (it holds the median with probability 1 - 2^(1-n), 94 % at n = 5,
 and says so); one row, the point value.
 
-On a VM the core-to-core latency can jump between regimes within minutes (62, 130 and 210 ns here), and every
+On a VM the core-to-core latency can jump between regimes within minutes (66, 130 and 210-250 ns here), and every
 row's speed with it. A claim with "same_regime": true compares like with like: it keeps only the rows whose own
 cache-line floor (runs[].floor, measured just before each row) lies within +-20 % of the median floor of all the
 rows it compares, says how many it left out, and takes the interval from the distribution-free CIs of the medians
