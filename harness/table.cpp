@@ -1,5 +1,6 @@
 #include "harness/table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -30,6 +31,29 @@ std::string format_rate(double v) {
   else std::snprintf(b, sizeof b, "%.0f", v);
   return b;
 }
+
+std::optional<std::pair<double, double>> floor_range(const json& runs, const json& run_ids) {
+  std::optional<std::pair<double, double>> out;
+  for (const auto& id : run_ids) {
+    const auto i = id.get<std::size_t>();
+    if (i >= runs.size() || runs[i].value("status", "") != "ok" || !runs[i].contains("floor")) continue;
+    const double p50 = runs[i]["floor"]["rtt_ns"]["p50"].get<double>();
+    if (!out) out = {p50, p50};
+    out->first = std::min(out->first, p50);
+    out->second = std::max(out->second, p50);
+  }
+  return out;
+}
+
+std::string floor_range_text(const std::pair<double, double>& range) {
+  const std::string lo = format_ns(range.first), hi = format_ns(range.second);
+  if (lo == hi) return lo;
+  // "66-255 ns" when both have the same unit, else both in full
+  const auto unit = [](const std::string& s) { return s.substr(s.find(' ')); };
+  return unit(lo) == unit(hi) ? lo.substr(0, lo.find(' ')) + "-" + hi : lo + "-" + hi;
+}
+
+bool regimes_mixed(const std::pair<double, double>& range) { return range.second > 1.2 * range.first; }
 
 namespace {
 std::string pair_of(const json& cpus) {
@@ -272,28 +296,35 @@ void print_repeated_tables(std::ostream& out, const json& report) {
     c.push_back(summary_notes(e, runs));
     row(out, c, wl);
   }
-  const std::vector<int> ws = {9, 6, 5, 5, 11, 14, 10, 6, 4, 0};
+  const std::vector<int> ws = {9, 6, 5, 5, 11, 14, 10, 6, 13, 4, 0};
   out << "\nStream: one-way throughput, median across repetitions \u00b1 half-width of its bootstrap 95% CI\n";
-  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "CV", "reps", "notes"}, ws);
+  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "CV", "floors", "reps", "notes"}, ws);
   for (const auto& e : report["summary"]) {
     if (e["pattern"] != "stream") continue;
     std::vector<std::string> c = {e["transport"], e["wait"], format_size(e["payload_bytes"].get<std::size_t>()),
                                   pair_of(e["cpus"]), e["placement"]};
     const auto& m = e["metrics"]["msgs_per_s"];
+    const auto floors = floor_range(runs, e["run_ids"]);
     if (e["ok_repetitions"].get<std::size_t>() > 0)
       c.insert(c.end(), {with_ci(m, true),
-                         format_rate(m["median"].get<double>() * e["payload_bytes"].get<double>()) + "B", cv_text(m)});
+                         format_rate(m["median"].get<double>() * e["payload_bytes"].get<double>()) + "B", cv_text(m),
+                         floors ? floor_range_text(*floors) : ""});
     else
-      c.insert(c.end(), {"-", "-", ""});
+      c.insert(c.end(), {"-", "-", "", ""});
     c.push_back(std::to_string(e["ok_repetitions"].get<std::size_t>()) + "/" +
                 std::to_string(e["repetitions"].get<std::size_t>()));
-    c.push_back(summary_notes(e, runs));
+    std::string n = summary_notes(e, runs);
+    if (floors && regimes_mixed(*floors))
+      n += std::string(n.empty() ? "" : "; ") + "floors differ by more than 20%: repetitions from different regimes";
+    c.push_back(n);
     row(out, c, ws);
   }
   out << "\n! = unstable: the headline metric (p50 for ping-pong, msgs/s for stream) has a CV above 5% or a 95% CI\n"
          "wider than \u00b15% of its median. Usual causes: other load on the same CPUs, CPU frequency scaling or\n"
          "boost, the hypervisor moving or descheduling vCPUs, too few samples per run (raise --duration).\n"
          "vs floor: median over repetitions of p50 / the cache-line floor measured just before each run.\n"
+         "floors: lowest-highest p50 of the cache-line floor measured just before each repetition; a stream's rate\n"
+         "moves with it on a VM, so compare designs within one regime (plot/claims.py same_regime).\n"
          "runs[] in the JSON holds every repetition; summary[] the medians, CIs and CVs shown here.\n";
 }
 // One row per mailbox run: aggregate throughput, one-way latency and each consumer's share.
@@ -372,10 +403,10 @@ void print_tables(std::ostream& out, const json& report) {
     row(out, c, wl);
   }
 
-  const std::vector<int> ws = {9, 6, 5, 5, 11, 10, 10, 11, 11, 9, 0};
+  const std::vector<int> ws = {9, 6, 5, 5, 11, 10, 10, 8, 11, 11, 9, 0};
   out << "\nStream: one-way throughput, first send until the consumer confirmed the last byte\n";
-  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "prod CPU", "cons CPU", "syscalls",
-            "notes"},
+  row(out, {"transport", "wait", "size", "cpus", "placement", "msgs/s", "bytes/s", "floor", "prod CPU", "cons CPU",
+            "syscalls", "notes"},
       ws);
   for (const auto& r : report["runs"]) {
     if (r["pattern"] != "stream") continue;
@@ -383,15 +414,17 @@ void print_tables(std::ostream& out, const json& report) {
                                   pair_of(r["cpus"]), r["placement"]};
     if (r["status"] == "ok") {
       c.insert(c.end(), {format_rate(r["throughput"]["msgs_per_s"]), format_rate(r["throughput"]["bytes_per_s"]) + "B",
+                         r.contains("floor") ? format_ns(r["floor"]["rtt_ns"]["p50"].get<double>()) : "",
                          cpu_cost(r["cpu"]["producer"]), cpu_cost(r["cpu"]["consumer"]), syscalls_cell(r["cpu"])});
     } else {
-      c.insert(c.end(), {"-", "-", "", "", ""});
+      c.insert(c.end(), {"-", "-", "", "", "", ""});
     }
     c.push_back(notes(r));
     row(out, c, ws);
   }
   print_mailbox_table(out, report["runs"]);
   out << "\nvs floor: pingpong p50 / p50 of the cache-line floor measured on the same CPUs just before the row.\n"
+         "floor (stream): that floor's p50 for a stream row, which says the coherence regime it ran in.\n"
          "runs[].decomposition in the JSON splits each pingpong p50 into that floor + system calls x null syscall\n"
          "+ the rest (a model; see results/README.md).\n"
          "CPU columns: user+system CPU time per message in ns for each side (spinning shows up here).\n"

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ipcbench {
@@ -20,5 +22,11 @@ std::vector<std::string> pair_floor_lines(const nlohmann::json& floors);  // one
 std::map<std::string, double> floor_p50_by_pair(const nlohmann::json& floors);
 // One warning per pair whose floor moved by more than 25% between before and after.
 std::vector<std::string> floor_drift_warnings(const nlohmann::json& floors);
+// The lowest and highest p50 of the floors measured just before the given runs (runs[].floor), if any has one.
+std::optional<std::pair<double, double>> floor_range(const nlohmann::json& runs, const nlohmann::json& run_ids);
+// "130 ns" or "66-255 ns"; and whether such a range spans more than one coherence regime (the highest more than
+// 1.2x the lowest, the band of plot/claims.py's same_regime).
+std::string floor_range_text(const std::pair<double, double>& range);
+bool regimes_mixed(const std::pair<double, double>& range);
 
 }  // namespace ipcbench

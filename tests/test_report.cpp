@@ -11,6 +11,7 @@
 #include <string>
 
 #include "harness/report.hpp"
+#include "harness/table.hpp"
 
 namespace ipcbench {
 namespace {
@@ -236,6 +237,30 @@ TEST(ReportFile, UnwritableDirectoryThrowsNamingThePath) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find(dir.path() + "/missing"), std::string::npos) << e.what();
   }
+}
+
+// The console's "floors" column: the spread of the floors measured just before a configuration's repetitions,
+// which says when a stream's repetitions come from different coherence regimes.
+TEST(FloorRange, SpansTheRepetitionsFloorsAndTellsRegimesApart) {
+  auto with_floor = [](const char* status, double p50) {
+    return json{{"status", status}, {"floor", {{"rtt_ns", {{"p50", p50}, {"p99", p50 * 1.2}}}}}};
+  };
+  const json runs = json::array({with_floor("ok", 128), with_floor("ok", 131), json{{"status", "ok"}},
+                                 with_floor("error", 300), with_floor("ok", 250)});
+  const auto usual = floor_range(runs, json::array({0, 1, 2}));
+  ASSERT_TRUE(usual.has_value());
+  EXPECT_EQ(*usual, std::make_pair(128.0, 131.0));
+  EXPECT_FALSE(regimes_mixed(*usual));
+  EXPECT_EQ(floor_range_text(*usual), "128-131 ns");
+  const auto mixed = floor_range(runs, json::array({0, 1, 3, 4}));  // the failed run's floor does not count
+  ASSERT_TRUE(mixed.has_value());
+  EXPECT_EQ(*mixed, std::make_pair(128.0, 250.0));
+  EXPECT_TRUE(regimes_mixed(*mixed));
+  EXPECT_FALSE(floor_range(runs, json::array({2, 3})).has_value());  // none with a floor
+  EXPECT_TRUE(regimes_mixed({100.0, 120.5}));
+  EXPECT_FALSE(regimes_mixed({100.0, 120.0}));
+  EXPECT_EQ(floor_range_text({130.2, 129.8}), "130 ns");
+  EXPECT_EQ(floor_range_text({9990.0, 12000.0}), "9990 ns-12.0 us");
 }
 
 }  // namespace
