@@ -51,6 +51,22 @@ TEST(Slip, LookaheadIsSixteenSlotsAndAtMostOneMebibyteOfThem) {
   EXPECT_EQ(ring_lookahead(kRingTwoSeq, 64, 64), 1u);    // only the slip design trails
 }
 
+// shm trails by half the ring (at most 32 slots) where the payload sits apart from its word (57 B to 1 KiB), a quarter
+// (at most 16) elsewhere; shm-quarter by a quarter everywhere; a duplex ring never trails.
+TEST(Slip, ShmTrailsHalfTheRingWhereThePayloadSitsApartFromItsWord) {
+  EXPECT_EQ(ring_lookahead(kRingShm, 64, 64), 32u);
+  EXPECT_EQ(ring_lookahead(kRingShm, 1000, 64), 32u);
+  EXPECT_EQ(ring_lookahead(kRingShm, 64, 8), 4u);       // half of a small ring
+  EXPECT_EQ(ring_lookahead(kRingShm, 64, 256), 32u);    // at most 32 slots
+  EXPECT_EQ(ring_lookahead(kRingShm, 8, 64), 16u);      // packed next to its word: a quarter
+  EXPECT_EQ(ring_lookahead(kRingShm, 56, 64), 16u);
+  EXPECT_EQ(ring_lookahead(kRingShm, 4096, 64), 16u);   // from 1 KiB the payload is on the word's next line
+  EXPECT_EQ(ring_lookahead(kRingShm, 65536, 64), 15u);  // and 1 MiB of slots at most
+  EXPECT_EQ(ring_lookahead(kRingQuarter, 64, 64), 16u);
+  EXPECT_EQ(ring_lookahead(kRingAdjacent, 64, 64), 16u);  // the adjacent toggle keeps the quarter it was measured with
+  EXPECT_EQ(ring_lookahead(ring_laid_out(kRingShm, true), 64, 64), 16u);  // duplex: the slotseq layout, no apart
+}
+
 TEST(Slip, PingPongStyleSendsNeverMakeTheConsumerTrail) {
   Pair p;
   for (std::uint64_t i = 0; i < 200; ++i) {
@@ -91,7 +107,7 @@ TEST(Slip, ABurstIsReadBehindTheLookaheadAndAStopEndsTheTrailingWait) {
   p.producer.flush();
   p.expect(0);
   for (int i = 0; i < 40; ++i) p.send(seq++);  // 1..40, each after the previous without a stop
-  // 1..5 from their slots (2..5 marked: a streak), then 6..21 and 22..37 behind the lookahead, no wait.
+  // 1..5 from their slots (2..5 marked: a streak), then 6..37 behind the lookahead (32 slots at 64 B), no wait.
   for (std::uint64_t i = 1; i <= 32; ++i) p.expect(i);
   EXPECT_EQ(p.trailing(), 0u);
   p.producer.flush();  // publishes head = 41

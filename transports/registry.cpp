@@ -43,6 +43,8 @@ constexpr TransportEntry kTable[] = {
                           "and the tail published per 16 messages"),
     ring<kRingPrefetch>("shm-prefetch", "ring ablation: slip-packed + a trailing consumer prefetches the batch it found "
                         "complete"),
+    ring<kRingQuarter>("shm-quarter", "ring ablation: shm with a trailing consumer a quarter of the ring (at most 16 "
+                       "slots) behind at every size, as shm was before 2026-12-04"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
     ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm with a payload of 57 B or more on the line right after its "
@@ -58,7 +60,7 @@ std::vector<std::string> transport_group(std::string_view group) {
   std::vector<std::string> out;
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
     for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
-                   "shm-slip-packed", "shm-prefetch", "shm", "shm-packed", "shm-zerocopy",
+                   "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm", "shm-packed", "shm-zerocopy",
                    "shm-adjacent", "shm-rawcopy"})
       out.emplace_back(n);
     return out;

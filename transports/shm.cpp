@@ -120,7 +120,10 @@ std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes) 
 std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std::size_t capacity) {
   if (!d.slip) return 1;
   const std::uint64_t by_bytes = kSlipBytes / slot_stride(d, message_bytes);
-  return std::clamp<std::uint64_t>(std::min<std::uint64_t>({kSlipSlots, capacity / 4, by_bytes}), 1, kSlipSlots);
+  // trail_half: where the payload sits apart from its word (57 B to 1 KiB), half the ring, up to 32 slots (shm.hpp)
+  const bool half = d.trail_half && d.seq_apart != 0 && payload_offset(d, message_bytes) == d.seq_apart * kLine;
+  const std::uint64_t most = half ? 2 * kSlipSlots : kSlipSlots;
+  return std::clamp<std::uint64_t>(std::min<std::uint64_t>({most, capacity / (half ? 2 : 4), by_bytes}), 1, most);
 }
 
 template <const RingDesign& D>
@@ -479,6 +482,7 @@ template class ShmRing<kRingTwoSeq>;
 template class ShmRing<kRingSlip>;
 template class ShmRing<kRingSlipPacked>;
 template class ShmRing<kRingPrefetch>;
+template class ShmRing<kRingQuarter>;
 template class ShmRing<kRingShm>;
 template class ShmRing<kRingAdjacent>;
 

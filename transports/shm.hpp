@@ -47,7 +47,14 @@
 //            its slots as slotseq does instead, the payload right after its word on one pair, and polls only the
 //            word: reading a second line eagerly with every poll (2seq's idea) put 64 B round trips at
 //            1.35-1.5x the floor in most runs here, slotseq's way at 1.0-1.1x. The same ring may not stream
-//            as fast, but a request/reply ring is there for its latency.
+//            as fast, but a request/reply ring is there for its latency. A trailing consumer of a one-way ring whose
+//            payloads sit apart from their words stays up to half the ring behind (at most 32 slots), not a quarter
+//            (16): at 64 B, 16 slots (4 KiB) behind, the stream fell into a state where the consumer kept catching up
+//            and the producer spent 40 ns per message instead of 12-19 (24-26 against 52-81 M msgs/s), in a third
+//            to half of the runs of a sweep; 32 slots behind, the median rose 1.11-2.0x over four sweeps
+//            (results/reference/ring-trail-half.json has the side-by-side runs). At 8 B (packed slots) it was
+//            0.88-1.07x, so those keep a quarter; at 256 B it made no difference.
+//   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
 // Toggle on `shm`: `adjacent` puts the payload on the line right after its word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
@@ -83,6 +90,7 @@ struct RingDesign {
                            // (small slots only)
   std::uint32_t seq_apart = 0;  // slotseq: lines from a sequence word to a payload that does not fit next to it
                                 // (0: the payload follows the word; see ring_payload_offset)
+  bool trail_half = false;      // slip, a payload apart from its word: trail by up to half the ring, not a quarter
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring. A slot-sequence
@@ -127,8 +135,10 @@ inline constexpr RingDesign kRingSlipPacked{"slotseq-2seq-slip-packed", false, t
                                             true};
 inline constexpr RingDesign kRingPrefetch{"slotseq-2seq-slip-packed-prefetch", false, true, 16, true, true, false, true,
                                           true, true, true};
-inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart", false, true, 16, true, true, false, false,
-                                     true, true, true, 2};
+inline constexpr RingDesign kRingQuarter{"slotseq-slip-packed-prefetch-apart", false, true, 16, true, true, false, false,
+                                         true, true, true, 2};
+inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart-half", false, true, 16, true, true, false, false,
+                                     true, true, true, 2, true};
 inline constexpr RingDesign kRingAdjacent{"slotseq-slip-packed-prefetch-adjacent", false, true, 16, true, true, false,
                                           false, true, true, true, 1};
 
@@ -231,6 +241,7 @@ extern template class ShmRing<kRingTwoSeq>;
 extern template class ShmRing<kRingSlip>;
 extern template class ShmRing<kRingSlipPacked>;
 extern template class ShmRing<kRingPrefetch>;
+extern template class ShmRing<kRingQuarter>;
 extern template class ShmRing<kRingShm>;
 extern template class ShmRing<kRingAdjacent>;
 
