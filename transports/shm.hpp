@@ -51,9 +51,11 @@
 //            payloads sit apart from their words stays up to half the ring behind (at most 32 slots), not a quarter
 //            (16): at 64 B, 16 slots (4 KiB) behind, the stream fell into a state where the consumer kept catching up
 //            and the producer spent 40 ns per message instead of 12-19 (24-26 against 52-81 M msgs/s), in a third
-//            to half of the runs of a sweep; 32 slots behind, the median rose 1.11-2.0x over four sweeps
-//            (results/reference/ring-trail-half.json has the side-by-side runs). At 8 B (packed slots) it was
-//            0.88-1.07x, so those keep a quarter; at 256 B it made no difference.
+//            to half of the runs of some sweeps. 32 slots behind, four development sweeps gave 1.11-2.0x the
+//            median; the two kept ones, measured later with this build (results/reference/ring-trail-half.json
+//            and -b), 1.00x and 0.96x, with slow trailing rows in both designs: it helps in the periods where
+//            trailing a quarter behind is slow and costs nothing measurable in the others. At 8 B (packed slots)
+//            it was 0.88-1.07x, so those keep a quarter; at 256 B it made no difference.
 //   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
 // Toggle on `shm`: `adjacent` puts the payload on the line right after its word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
