@@ -47,8 +47,8 @@ constexpr TransportEntry kTable[] = {
                        "slots) behind at every size, as shm was before 2026-12-04"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
-    ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm with a payload of 57 B or more on the line right after its "
-                        "sequence word (one 128-byte pair), not two lines on"),
+    ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm-quarter with a payload of 57 B or more on the line right "
+                        "after its sequence word (one 128-byte pair), not two lines on"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
 };

@@ -57,7 +57,8 @@
 //            trailing a quarter behind is slow and costs nothing measurable in the others. At 8 B (packed slots)
 //            it was 0.88-1.07x, so those keep a quarter; at 256 B it made no difference.
 //   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
-// Toggle on `shm`: `adjacent` puts the payload on the line right after its word (one 128-byte pair).
+// Toggle on `quarter` (the `shm` it was measured against): `adjacent` puts the payload on the line right after its
+// word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
