@@ -55,6 +55,11 @@ std::size_t payload_offset(const RingDesign& d, std::size_t message_bytes) {
   return d.aligned_payload && message_bytes >= kAlignedFrom ? kLine : kSeqBytes;
 }
 
+// Does this message's payload sit apart from its sequence word (seq_apart lines on)?
+bool payload_apart(const RingDesign& d, std::size_t message_bytes) {
+  return d.seq_apart != 0 && payload_offset(d, message_bytes) == d.seq_apart * kLine;
+}
+
 // Where a slot's second sequence word goes, or 0 for none: in the 2seq design a message that does not fit on
 // its first cache line next to the leading sequence word gets one right after its payload as well. A consumer
 // that has waited kEagerAfterPolls polls reads both words at once, so the first and the last line of the
@@ -72,7 +77,7 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
   if (!d.slot_seq) return round_up(std::max<std::size_t>(message_bytes, 1), kLine);
   const std::size_t end = payload_offset(d, message_bytes) + message_bytes;
   if (ring_packs(d, message_bytes) && d.slip) return std::bit_ceil(end);
-  if (d.seq_apart != 0 && payload_offset(d, message_bytes) == d.seq_apart * kLine)  // whole pairs: the next
+  if (payload_apart(d, message_bytes))  // whole pairs: the next
     return round_up(end, d.seq_apart * kLine);  // slot's word never shares a pair with this payload
   const std::size_t to = ring_packs(d, message_bytes) ? kSeqBytes : kLine;
   if (auto t = trailing_seq_offset(d, message_bytes)) return round_up(t + kSeqBytes, to);
@@ -121,7 +126,7 @@ std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std
   if (!d.slip) return 1;
   const std::uint64_t by_bytes = kSlipBytes / slot_stride(d, message_bytes);
   // trail_half: where the payload sits apart from its word (57 B to 1 KiB), half the ring, up to 32 slots (shm.hpp)
-  const bool half = d.trail_half && d.seq_apart != 0 && payload_offset(d, message_bytes) == d.seq_apart * kLine;
+  const bool half = d.trail_half && payload_apart(d, message_bytes);
   const std::uint64_t most = half ? 2 * kSlipSlots : kSlipSlots;
   return std::clamp<std::uint64_t>(std::min<std::uint64_t>({most, capacity / (half ? 2 : 4), by_bytes}), 1, most);
 }
@@ -140,7 +145,7 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   layout_.stride = slot_stride(d, options.largest_message());
   layout_.trailing_seq = trailing_seq_offset(d, options.largest_message());
   layout_.payload = payload_offset(d, options.largest_message());
-  if (d.seq_apart != 0 && layout_.payload == d.seq_apart * kLine) layout_.touch = layout_.payload;
+  if (payload_apart(d, options.largest_message())) layout_.touch = layout_.payload;
   layout_.capacity = options.capacity != 0 ? options.capacity : default_capacity(layout_.stride, options.duplex);
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity, options.wait);
