@@ -212,10 +212,8 @@ def evaluate_one(files, metric, a, b, where, relation, factor, source="runs", sa
     """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
     if source == "multikernel":
         return evaluate_points(files, metric, a, b, where, relation, factor)
-    if same_regime:
-        return evaluate_in_regime(files, metric, a, b, where, relation, factor)
-    if b is None:
-        return evaluate_level(files, metric, a, where, relation, factor)
+    if same_regime or b is None:
+        return evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime)
     per_file = []
     for f in files:
         va, rows_a = _side_value(f, where, a, metric)
@@ -296,13 +294,16 @@ def in_regime(sides):
     return kept, sum(map(len, sides)) - sum(map(len, kept)), mid
 
 
-def evaluate_in_regime(files, metric, a, b, where, relation, factor):
-    """evaluate_one for a claim with "same_regime": only rows measured in the common coherence regime."""
+def evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime):
+    """evaluate_one for a claim about A alone ("b": null) or with "same_regime": medians of the rows themselves,
+    with order-statistic CIs; with same_regime, only the rows measured in the common coherence regime."""
     per_file, left_out, floors = [], 0, []
     for f in files:
         sides = [f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **s}) for s in (a, b) if s is not None]
-        kept, dropped, mid = in_regime(sides)
-        values = [[v for v in (ir.metric(r, metric) for r in side) if v is not None] for side in kept]
+        mid, dropped = None, 0
+        if same_regime:
+            sides, dropped, mid = in_regime(sides)
+        values = [[v for v in (ir.metric(r, metric) for r in side) if v is not None] for side in sides]
         if all(values):
             per_file.append(values)
             left_out += dropped
@@ -316,7 +317,8 @@ def evaluate_in_regime(files, metric, a, b, where, relation, factor):
         points = [_advantage(metric, statistics.median(va), statistics.median(vb)) for va, vb in per_file]
     point = statistics.median(points)
     if len(per_file) >= 2:
-        lo, hi, kind = min(points), max(points), f"min..max over {len(per_file)} files"
+        lo, hi = min(points), max(points)
+        kind = f"min..max {'of the medians of' if b is None else 'over'} {len(per_file)} files"
     elif b is None:
         lo, hi, kind = median_ci(per_file[0][0])
     else:
@@ -326,38 +328,18 @@ def evaluate_in_regime(files, metric, a, b, where, relation, factor):
         na, nb = (len(v) for v in per_file[0])
         kind = (f"distribution-free 95% CIs of both medians over {na} and {nb} repetitions (order statistics)"
                 if min(na, nb) >= 6 else f"from both sides' min..max over {na} and {nb} repetitions (below 6, not 95%)")
-    if any(m is None for m in floors):
-        kind += "; regime not checked (rows without runs[].floor)"
-    else:
-        shown = ", ".join(f"{m:.0f}" for m in floors)
-        kind += (f"; rows within +-{REGIME_BAND:.0%} of the median cache-line floor ({shown} ns), "
-                 f"{left_out} measured in another regime left out")
     side_median = lambda i: statistics.median(statistics.median(v[i]) for v in per_file)  # noqa: E731
-    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi), "interval_kind": kind,
-            "a_value": side_median(0), "b_value": side_median(1) if b is not None else None, "n": len(per_file),
-            "left_out": left_out}
-
-
-def evaluate_level(files, metric, a, where, relation, factor):
-    """evaluate_one for a claim about A alone ("b": null): the median of the metric over A's rows against the
-    factor."""
-    per_file = []
-    for f in files:
-        rows = f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **a})
-        values = [v for v in (ir.metric(r, metric) for r in rows) if v is not None]
-        if values:
-            per_file.append(values)
-    if not per_file:
-        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
-                "a_value": None, "b_value": None, "n": 0}
-    medians = [statistics.median(v) for v in per_file]
-    point = statistics.median(medians)
-    if len(per_file) >= 2:
-        lo, hi, kind = min(medians), max(medians), f"min..max of the medians of {len(per_file)} files"
-    else:
-        lo, hi, kind = median_ci(per_file[0])
-    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi),
-            "interval_kind": kind, "a_value": point, "b_value": None, "n": len(per_file)}
+    out = {"verdict": _verdict(relation, factor, lo, hi), "ratio": point, "interval": (lo, hi), "interval_kind": kind,
+           "a_value": side_median(0), "b_value": side_median(1) if b is not None else None, "n": len(per_file)}
+    if same_regime:
+        if any(m is None for m in floors):
+            out["interval_kind"] += "; regime not checked (rows without runs[].floor)"
+        else:
+            shown = ", ".join(f"{m:.0f}" for m in floors)
+            out["interval_kind"] += (f"; rows within +-{REGIME_BAND:.0%} of the median cache-line floor ({shown} ns), "
+                                     f"{left_out} measured in another regime left out")
+        out["left_out"] = left_out
+    return out
 
 
 def _split_vary(claim):
