@@ -35,6 +35,7 @@ class CachelineOps {
   void recv_one(std::uint64_t) {}
   [[nodiscard]] TransportCounters counters() const { return counters_; }
   [[nodiscard]] std::uint64_t verified() const { return 0; }
+  [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
 
  private:
   void await(std::uint64_t v) {
@@ -61,6 +62,7 @@ class FutexOps {
   void recv_one(std::uint64_t) {}
   [[nodiscard]] TransportCounters counters() const { return counters_; }
   [[nodiscard]] std::uint64_t verified() const { return 0; }
+  [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
 
  private:
   void post(std::atomic<std::uint32_t>& word, std::uint32_t v) {

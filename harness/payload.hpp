@@ -39,6 +39,24 @@ inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
   return sum + static_cast<std::uint64_t>(p[n - 1]);
 }
 
+// Does a message written by fill_fast(buf, seq) read back as seq? Its first and last words (each line's first
+// word holds seq ^ its offset, and the last byte seq's low byte; a send stamp never covers them), or its last
+// byte below 8 bytes. Cheap enough for every message of every run: it tells a baseline that copies out other
+// laps' data (shm-rawcopy) from one that moves each message.
+inline bool carries(std::span<const std::byte> buf, std::uint64_t seq) noexcept {
+  const std::byte* p = buf.data();
+  const std::size_t n = buf.size();
+  if (n < 8) return n == 0 || p[n - 1] == static_cast<std::byte>(seq);
+  auto holds = [&](std::size_t off) {  // the word fill_fast left at `off`
+    std::byte want[8];
+    const std::uint64_t w = seq ^ off;
+    std::memcpy(want, &w, 8);
+    if (n - 1 - off < 8) want[n - 1 - off] = static_cast<std::byte>(seq);
+    return std::memcmp(p + off, want, 8) == 0;
+  };
+  return holds(0) && holds((n - 8) / kLine * kLine);
+}
+
 void fill_verified(std::span<std::byte> buf, std::uint64_t seq) noexcept;
 
 // A send stamp (rate, one-way latency; harness/open_loop.hpp) in bytes [16, 24), after the --verify header.

@@ -58,6 +58,7 @@ json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_count
             {"syscalls_per_msg", static_cast<double>(s.counters.syscalls) / n},
             {"trailing_waits", s.counters.trailing_waits},
             {"verified_messages", s.verified}};
+  if (s.in_sequence) j["in_sequence_messages"] = *s.in_sequence;
   if (auto k = s.kernel_syscalls())
     j["kernel_syscalls"] = {{"count", *k},
                             {"per_msg", static_cast<double>(*k) / n},

@@ -107,6 +107,11 @@ struct SideStats {
   std::int64_t vol_ctx_switches = 0, invol_ctx_switches = 0;
   TransportCounters counters;      // measured phase only
   std::uint64_t verified = 0;      // messages checked (seq + checksum) with --verify, warm-up included
+  // Messages received in the measured phase whose payload carried the sequence number this side expected
+  // (payload::carries; every message is checked, with or without --verify). Equal to the messages received for
+  // every transport; a baseline whose producer never waits (shm-rawcopy) may read other laps' data. Absent
+  // on a side that receives nothing (a stream's producer) and for the floors.
+  std::optional<std::uint64_t> in_sequence;
   os::PerfReading perf;            // measured phase only; a value is absent where this machine cannot count it
   // System calls the harness itself makes inside the measured phase (stopping the counters, the stream's
   // "done" message, clock reads where they are system calls): in perf's syscall count, not the transport's.

@@ -106,7 +106,8 @@ std::uint64_t measured_count(const RunConfig& cfg, std::uint64_t warmup_ticks, s
 }
 
 SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified,
-                     const os::PerfReading& perf, std::uint64_t harness_syscalls) {
+                     std::optional<std::uint64_t> in_sequence, const os::PerfReading& perf,
+                     std::uint64_t harness_syscalls) {
   SideStats s;
   s.cpu = cpu;
   s.user_ns = u.user_ns;
@@ -115,6 +116,7 @@ SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::u
   s.invol_ctx_switches = u.invol;
   s.counters = c;
   s.verified = verified;
+  s.in_sequence = in_sequence;
   s.perf = perf;
   s.harness_syscalls = harness_syscalls;
   s.cpu_after = ::sched_getcpu();  // each side calls this on itself, right after its measured phase
@@ -147,6 +149,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.syscalls);
   field(s.counters.trailing_waits);
   field(s.verified);
+  field(s.in_sequence);
   field(s.harness_syscalls);
   field(s.cpu_after);
   for (auto& v : s.perf.values) field(v);

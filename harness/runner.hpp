@@ -65,7 +65,15 @@ void run_thread_pair(const RunConfig& cfg, RunResult& res, const std::function<v
 
 // One side's figures for the measured phase, the same for producer and consumer.
 SideStats side_stats(int cpu, const Usage& u, const TransportCounters& c, std::uint64_t verified,
-                     const os::PerfReading& perf, std::uint64_t harness_syscalls);
+                     std::optional<std::uint64_t> in_sequence, const os::PerfReading& perf,
+                     std::uint64_t harness_syscalls);
+// ops.in_sequence() now minus its value `from` the start of the measured phase (absent if either is).
+template <class Ops>
+std::optional<std::uint64_t> in_sequence_since(const Ops& ops, std::optional<std::uint64_t> from) {
+  const std::optional<std::uint64_t> now = ops.in_sequence();
+  if (!now || !from) return std::nullopt;
+  return *now - *from;
+}
 // System calls the harness makes between ThreadCounters::start() and stop() on each side, which the
 // syscall tracepoint counts and the transport does not: the counter's own stop, and on the producer's side
 // its clock reads if they are system calls here plus, for stream, the control-channel recv of "done".
@@ -164,6 +172,7 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
 
   const auto harness_syscalls = producer_harness_syscalls(cfg.pattern, n);
   const auto c0 = ops.counters();
+  const auto q0 = ops.in_sequence();
   const auto u0 = Usage::now();
   perf.start();
   const auto t_start = Clock::now();
@@ -195,7 +204,8 @@ void produce(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunResult&
   res.warmup = cfg.warmup;
   res.elapsed_ns = Clock::to_ns(t_end - t_start);
   res.producer =
-      side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(), perf.read(), harness_syscalls);
+      side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(),
+                 pingpong ? in_sequence_since(ops, q0) : std::nullopt, perf.read(), harness_syscalls);
   read_report(ctl, res.consumer);
   finish(res, ticks);
 }
@@ -211,6 +221,7 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
   consumer_warm_up(ops, cfg, ctl, cpu, seq, pingpong);
   const std::uint64_t n = ctl.receive(os::ControlMessage::measure).count;
   const auto c0 = ops.counters();
+  const auto q0 = ops.in_sequence();
   const auto u0 = Usage::now();
   perf.start();
   for (std::uint64_t end = seq + n; seq < end; ++seq) {
@@ -225,8 +236,8 @@ void consume(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int cpu) {
     m.type = os::ControlMessage::done;
     ctl.send(m);
   }
-  send_report(ctl, side_stats(cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified(), perf.read(),
-                              kConsumerHarnessSyscalls));
+  send_report(ctl, side_stats(cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified(),
+                              in_sequence_since(ops, q0), perf.read(), kConsumerHarnessSyscalls));
 }
 
 // Binds a transport and the payload discipline into the Ops the loops above expect. A zero-copy
@@ -322,6 +333,7 @@ class TransportOps {
   }
   TransportCounters counters() const { return t_.counters(); }
   std::uint64_t verified() const { return verified_; }
+  std::optional<std::uint64_t> in_sequence() const { return in_sequence_; }
 
  private:
   void put(std::span<std::byte> to, std::uint64_t seq) {
@@ -330,10 +342,12 @@ class TransportOps {
   }
   void take(std::span<const std::byte> from, std::uint64_t seq) {
     if (verify_) {
-      payload::check_verified(from, seq);
+      payload::check_verified(from, seq);  // throws unless it is the message sent
       ++verified_;
+      ++in_sequence_;
     } else {
       sink_ += payload::read_fast(from);
+      in_sequence_ += payload::carries(from, seq) ? 1 : 0;
     }
   }
   T& t_;
@@ -343,6 +357,7 @@ class TransportOps {
   bool verify_;
   bool ack_each_;
   std::uint64_t verified_ = 0;
+  std::uint64_t in_sequence_ = 0;
 };
 
 }  // namespace detail

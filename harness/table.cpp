@@ -55,6 +55,22 @@ std::string floor_range_text(const std::pair<double, double>& range) {
 
 bool regimes_mixed(const std::pair<double, double>& range) { return range.second > 1.2 * range.first; }
 
+std::string in_sequence_note(const json& runs, const json& run_ids) {
+  double read = 0, in_sequence = 0;
+  for (const auto& id : run_ids) {
+    const auto i = id.get<std::size_t>();
+    if (i >= runs.size() || runs[i]["status"] != "ok" || !runs[i].contains("cpu")) continue;
+    const auto& consumer = runs[i]["cpu"]["consumer"];
+    if (!consumer.contains("in_sequence_messages")) continue;
+    read += runs[i]["messages"].get<double>();
+    in_sequence += consumer["in_sequence_messages"].get<double>();
+  }
+  if (in_sequence >= read) return "";
+  char b[96];
+  std::snprintf(b, sizeof b, "only %.1f%% of the messages read were the ones sent", 100 * in_sequence / read);
+  return b;
+}
+
 namespace {
 std::string pair_of(const json& cpus) {
   return std::to_string(cpus["producer"].get<int>()) + ":" + std::to_string(cpus["consumer"].get<int>());
@@ -116,6 +132,7 @@ std::string notes(const json& r) {
   const auto& full = r.contains("cpu") ? r["cpu"]["producer"]["full_waits"] : json();
   if (full.is_number() && full.get<std::uint64_t>() > 0) add("sender found it full " + std::to_string(full.get<std::uint64_t>()) + "x");
   if (r.value("verify", false)) add("verified");
+  if (auto s = in_sequence_note(json::array({r}), json::array({0})); !s.empty()) add(s);
   return n;
 }
 
@@ -263,6 +280,7 @@ std::string summary_notes(const json& e, const json& runs) {
     return "no result";
   }
   for (const auto& r : e["unstable_reasons"]) n += (n.empty() ? "unstable: " : "; ") + r.get<std::string>();
+  if (auto s = in_sequence_note(runs, e["run_ids"]); !s.empty()) n += (n.empty() ? "" : "; ") + s;
   return n;
 }
 

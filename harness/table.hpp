@@ -28,5 +28,9 @@ std::optional<std::pair<double, double>> floor_range(const nlohmann::json& runs,
 // 1.2x the lowest, the band of plot/claims.py's same_regime).
 std::string floor_range_text(const std::pair<double, double>& range);
 bool regimes_mixed(const std::pair<double, double>& range);
+// "" when every message the consumers of the given runs read carried its own sequence number
+// (cpu.consumer.in_sequence_messages equals messages, or is absent); else "only 0.9% of the messages read were
+// the ones sent": a baseline whose producer never waits copying out other laps' data, or a broken transport.
+std::string in_sequence_note(const nlohmann::json& runs, const nlohmann::json& run_ids);
 
 }  // namespace ipcbench

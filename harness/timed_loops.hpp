@@ -81,6 +81,7 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
   std::uint64_t clock_reads = 0, sleeps = 0, yields = 0, max_lag = 0, last_lag = 0;
   const bool share_cpu = cfg.cpus.producer == cfg.cpus.consumer;
   const auto c0 = ops.counters();
+  const auto q0 = ops.in_sequence();
   const auto u0 = Usage::now();
   perf.start();
   const auto t_start = Clock::now();
@@ -135,7 +136,8 @@ void produce_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, RunR
                                 static_cast<std::uint64_t>(Clock::info().syscalls_per_read.value_or(0.0) *
                                                            static_cast<double>(clock_reads));
   res.producer =
-      side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(), perf.read(), harness_syscalls);
+      side_stats(res.producer.cpu, u, minus(ops.counters(), c0), ops.verified(),
+                 rate ? std::nullopt : in_sequence_since(ops, q0), perf.read(), harness_syscalls);
   read_report(ctl, res.consumer);
   finish(res, ticks);
   const auto* d = reinterpret_cast<const std::int64_t*>(deltas.data());
@@ -172,6 +174,7 @@ void consume_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int 
   auto* d = reinterpret_cast<std::int64_t*>(deltas.data());
   if (n * sizeof(std::int64_t) > deltas.size()) throw std::logic_error("more measured messages than delta slots");
   const auto c0 = ops.counters();
+  const auto q0 = ops.in_sequence();
   const auto u0 = Usage::now();
   perf.start();
   for (std::uint64_t i = 0; i < n; ++i, ++seq) {
@@ -188,8 +191,8 @@ void consume_timed(Ops& ops, const RunConfig& cfg, os::ControlChannel& ctl, int 
   // One clock read per message on this side: system calls where the clock's reads are.
   const auto clock_calls =
       static_cast<std::uint64_t>(Clock::info().syscalls_per_read.value_or(0.0) * static_cast<double>(n));
-  send_report(ctl, side_stats(cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified(), perf.read(),
-                              kConsumerHarnessSyscalls + clock_calls));
+  send_report(ctl, side_stats(cpu, Usage::now() - u0, minus(ops.counters(), c0), ops.verified(),
+                              in_sequence_since(ops, q0), perf.read(), kConsumerHarnessSyscalls + clock_calls));
 }
 
 }  // namespace ipcbench::detail

@@ -116,5 +116,31 @@ TEST(Payload, OneByteMessageWrapsAfter256) {
   EXPECT_TRUE(verify_error(buf, 5 + 256).empty());
 }
 
+// payload::carries, checked on every message read without --verify: a message written by fill_fast for one
+// sequence number reads back as that number and no other (below 8 bytes, no other with its low byte), a send stamp does not disturb it, and a message
+// whose first or last line is another one's (a torn or stale copy) does not pass.
+TEST(Carries, AFastMessageReadsBackAsItsOwnSequenceNumberOnly) {
+  for (std::size_t n : {1, 7, 8, 9, 23, 24, 63, 64, 72, 73, 136, 4096, 65536}) {
+    std::vector<std::byte> buf(n), other(n);
+    payload::fill_fast(buf, 1000);
+    payload::fill_fast(other, 1001);
+    EXPECT_TRUE(payload::carries(buf, 1000)) << n;
+    EXPECT_FALSE(payload::carries(buf, 1001)) << n;
+    if (n >= 8) {
+      EXPECT_FALSE(payload::carries(buf, 1000 + 256)) << n << ": not only the low byte";
+    }
+    if (n >= 24) {
+      payload::put_stamp(buf, 0x1234567890abcdef, false);
+      EXPECT_TRUE(payload::carries(buf, 1000)) << n << " with a send stamp";
+    }
+    if (n >= 8) {  // the first line from one message, the rest from the next
+      std::vector<std::byte> torn = other;
+      std::copy(buf.begin(), buf.begin() + std::min<std::size_t>(n, 64), torn.begin());
+      EXPECT_EQ(payload::carries(torn, 1000), n <= 64) << n;
+      EXPECT_FALSE(payload::carries(torn, 1001)) << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ipcbench

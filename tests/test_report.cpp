@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -261,6 +262,22 @@ TEST(FloorRange, SpansTheRepetitionsFloorsAndTellsRegimesApart) {
   EXPECT_FALSE(regimes_mixed({100.0, 120.0}));
   EXPECT_EQ(floor_range_text({130.2, 129.8}), "130 ns");
   EXPECT_EQ(floor_range_text({9990.0, 12000.0}), "9990 ns-12.0 us");
+}
+
+// The console's note when a consumer read messages other than the ones sent (a baseline whose producer never
+// waits): summed over a configuration's repetitions, silent when every message was in sequence or uncounted.
+TEST(InSequenceNote, SaysWhatShareOfTheMessagesReadWereTheOnesSent) {
+  auto run = [](const char* status, double messages, std::optional<double> in_sequence) {
+    json consumer = {{"cpu", 1}};
+    if (in_sequence) consumer["in_sequence_messages"] = *in_sequence;
+    return json{{"status", status}, {"messages", messages}, {"cpu", {{"producer", {{"cpu", 0}}}, {"consumer", consumer}}}};
+  };
+  const json runs = json::array({run("ok", 1000, 1000), run("ok", 1000, std::nullopt), run("ok", 3000, 9),
+                                 run("ok", 1000, 1), run("error", 1000, 0)});
+  EXPECT_EQ(in_sequence_note(runs, json::array({0, 1, 4})), "");  // the failed run does not count
+  EXPECT_EQ(in_sequence_note(runs, json::array({2})), "only 0.3% of the messages read were the ones sent");
+  EXPECT_EQ(in_sequence_note(runs, json::array({3, 1})), "only 0.1% of the messages read were the ones sent");
+  EXPECT_EQ(in_sequence_note(runs, json::array({0, 2})), "only 25.2% of the messages read were the ones sent");
 }
 
 }  // namespace

@@ -331,6 +331,13 @@ class Sweeps(SchemaCase):
             self.assertEqual(r["cpu"]["consumer"]["cpu"], r["cpus"]["consumer"], where)
             if r["pattern"] == "pingpong":
                 self.assertEqual(r["latency"]["rtt_ns"]["count"], 300, where)
+            # Every message a side read in the measured phase carried its own sequence number; a stream's
+            # producer reads nothing and has no count.
+            self.assertEqual(r["cpu"]["consumer"]["in_sequence_messages"], 300, where)
+            if r["pattern"] == "pingpong":
+                self.assertEqual(r["cpu"]["producer"]["in_sequence_messages"], 300, where)
+            else:
+                self.assertNotIn("in_sequence_messages", r["cpu"]["producer"], where)
             if verify:
                 # The receiving side checks every message, warm-up included.
                 self.assertEqual(r["cpu"]["consumer"]["verified_messages"], 350, where)
