@@ -128,7 +128,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   bool list = false, verify = false, threads = false, matrix = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
-                 "the raw-copy baseline), all (see --list)");
+                 "the raw-copy baselines), all (see --list)");
   app.add_option("--patterns", patterns, "pingpong,stream,rpc,mailbox,rate (default: pingpong,stream)");
   std::string rates, loads;
   bool one_way = false;

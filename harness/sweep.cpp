@@ -143,13 +143,16 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
                 runs.push_back(std::move(r));
                 continue;
               }
-              // A baseline does not synchronise: it has no round trip, nothing to verify, and two threads on it
-              // would be a data race. Such rows are skipped with the reason, so that a group like `ablation`
+              // A baseline's producer never waits for its consumer: it has no round trip, nothing to verify (a
+              // slot may be overwritten unread), and two threads on it would be a data race. Such rows are skipped with the reason, so that a group like `ablation`
               // still runs with --verify or --threads.
               if (r.skip_reason.empty() && entry->kind == EntryKind::baseline) {
                 if (round_trip(p)) r.skip_reason = name + " is a stream-only baseline (no round trip)";
-                else if (r.config.verify) r.skip_reason = name + " is a baseline without synchronisation: nothing to verify";
-                else if (r.config.threads) r.skip_reason = name + " is a baseline without synchronisation: no thread mode";
+                else if (r.config.verify)
+                  r.skip_reason = name + " is a baseline whose producer never waits (a slot may be overwritten "
+                                         "unread): nothing to verify";
+                else if (r.config.threads)
+                  r.skip_reason = name + " is a baseline whose producer never waits: no thread mode (a data race)";
                 if (!r.skip_reason.empty()) {
                   runs.push_back(std::move(r));
                   continue;

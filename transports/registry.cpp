@@ -51,6 +51,9 @@ constexpr TransportEntry kTable[] = {
                         "after its sequence word (one 128-byte pair), not two lines on"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
+    {"shm-rawcopy-follow", "baseline, not a transport: shm-rawcopy whose consumer copies out a slot only once the "
+     "producer's count (stored after each copy, never waited on by the producer) covers it (stream only)",
+     &ShmFollowCopy::capabilities, &run_transport<ShmFollowCopy>, EntryKind::baseline, nullptr},
 };
 }  // namespace
 
@@ -61,7 +64,7 @@ std::vector<std::string> transport_group(std::string_view group) {
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
     for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
                    "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm", "shm-packed", "shm-zerocopy",
-                   "shm-adjacent", "shm-rawcopy"})
+                   "shm-adjacent", "shm-rawcopy", "shm-rawcopy-follow"})
       out.emplace_back(n);
     return out;
   }

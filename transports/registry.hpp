@@ -14,8 +14,8 @@ namespace ipcbench {
 struct RingDesign;
 
 // transport: part of the default suite. ring-variant: a step of the shm ring ablation (--transports
-// ablation). baseline: not a transport at all (no synchronisation, stream only, no --verify), a ceiling
-// to compare transports with.
+// ablation). baseline: not a transport at all (a producer that never waits for its consumer, stream only, no
+// --verify), a ceiling to compare transports with.
 enum class EntryKind { transport, ring_variant, baseline };
 
 struct TransportEntry {

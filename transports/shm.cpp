@@ -491,36 +491,61 @@ template class ShmRing<kRingQuarter>;
 template class ShmRing<kRingShm>;
 template class ShmRing<kRingAdjacent>;
 
-Capabilities ShmRawCopy::capabilities() {
-  return {std::size_t{1} << 30, "shm-rawcopy: messages are limited to 1 GiB by ipcbench, not by the kernel", 0, ""};
+template <bool kFollow>
+Capabilities ShmCopyBaseline<kFollow>::capabilities() {
+  return {std::size_t{1} << 30,
+          std::string(kFollow ? "shm-rawcopy-follow" : "shm-rawcopy") +
+              ": messages are limited to 1 GiB by ipcbench, not by the kernel",
+          0, ""};
 }
 
-ShmRawCopy::ShmRawCopy(const TransportOptions& options) {
+template <bool kFollow>
+ShmCopyBaseline<kFollow>::ShmCopyBaseline(const TransportOptions& options) {
   // The same slot count as the rings' default, each slot just the message rounded up to whole cache lines:
-  // the ceiling for moving the payload alone, without any control word.
+  // the ceiling for moving the payload alone, without any control word in the slots.
   stride_ = slot_stride(kRingPadded, options.message_bytes);
   capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_, false);
-  mapping_ = os::Mapping::shared_anonymous(capacity_ * stride_);
+  spin_budget_ = options.spin_budget;
+  const std::size_t counter_pair = kFollow ? 2 * kLine : 0;
+  mapping_ = os::Mapping::shared_anonymous(capacity_ * stride_ + counter_pair);
   slots_ = mapping_.data();
+  if constexpr (kFollow) written_ = new (slots_ + capacity_ * stride_) std::atomic<std::uint64_t>(0);
 }
 
-ShmRawCopy ShmRawCopy::split_consumer() const {
-  ShmRawCopy view;
+template <bool kFollow>
+ShmCopyBaseline<kFollow> ShmCopyBaseline<kFollow>::split_consumer() const {
+  ShmCopyBaseline view;
   view.stride_ = stride_;
   view.capacity_ = capacity_;
   view.slots_ = slots_;
+  view.written_ = written_;
+  view.spin_budget_ = spin_budget_;
   return view;
 }
 
 // Slot addresses advance as in the rings (no division per message), so the ceiling is not handicapped.
-void ShmRawCopy::send(std::span<const std::byte> msg) {
+template <bool kFollow>
+void ShmCopyBaseline<kFollow>::send(std::span<const std::byte> msg) {
   std::memcpy(slots_ + tx_ * stride_, msg.data(), msg.size());
   if (++tx_ == capacity_) tx_ = 0;
+  if constexpr (kFollow) written_->store(++sent_, std::memory_order_release);
 }
 
-void ShmRawCopy::recv(std::span<std::byte> msg) {
+template <bool kFollow>
+void ShmCopyBaseline<kFollow>::recv(std::span<std::byte> msg) {
+  if constexpr (kFollow) {
+    // Spin whatever --wait says (a baseline has no sleeping side); with both ends on one CPU, the spin
+    // budget's sched_yield lets the producer run.
+    if (seen_ <= received_)
+      wait_until(Wait::spin, spin_budget_, counters_,
+                 [&] { return (seen_ = written_->load(std::memory_order_acquire)) > received_; }, [] {});
+    ++received_;
+  }
   std::memcpy(msg.data(), slots_ + rx_ * stride_, msg.size());
   if (++rx_ == capacity_) rx_ = 0;
 }
+
+template class ShmCopyBaseline<false>;
+template class ShmCopyBaseline<true>;
 
 }  // namespace ipcbench

@@ -250,26 +250,41 @@ extern template class ShmRing<kRingAdjacent>;
 
 using ShmTransport = ShmRing<kRingShm>;
 
-// Not a transport: the producer copies each message into the next slot and the consumer copies one out,
-// with no synchronisation at all (the consumer may read a slot while it is being written). Stream only,
-// no --verify; its throughput is the copy-in/copy-out ceiling a ring of the same slot count could reach.
-class ShmRawCopy {
+// Not transports: the copy-in/copy-out ceilings of a ring with the same slot count (stream only, no --verify).
+//   shm-rawcopy (kFollow false): the producer copies each message into the next slot and the consumer copies
+//     one out, with no synchronisation at all. Nothing keeps the consumer behind the producer: it may read a slot
+//     before or while it is written, and in practice runs ahead and copies out old laps (lines the producer has
+//     not written since, which cross no cache boundary); `in_sequence_messages` in the JSON shows how few of the
+//     messages it read were the ones sent.
+//   shm-rawcopy-follow (kFollow true): the same copies, and the producer stores its count of messages after each
+//     copy; the consumer copies out a slot only once that count covers it. The producer still never waits (it
+//     may overwrite a slot the consumer has not read: `in_sequence_messages` counts what arrived intact), so
+//     this is a copy that moves each payload across with the least coordination there is: one word written
+//     per message, read only when the consumer has caught up.
+template <bool kFollow>
+class ShmCopyBaseline {
  public:
-  explicit ShmRawCopy(const TransportOptions& options);
-  ShmRawCopy split_consumer() const;
+  explicit ShmCopyBaseline(const TransportOptions& options);
+  ShmCopyBaseline split_consumer() const;
   void open(Role) {}
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
-  [[nodiscard]] TransportCounters counters() const { return {}; }
+  [[nodiscard]] TransportCounters counters() const { return counters_; }
   [[nodiscard]] Effective effective() const { return {capacity_, capacity_ * stride_}; }
   static Capabilities capabilities();
 
  private:
-  ShmRawCopy() = default;
+  ShmCopyBaseline() = default;
   std::size_t stride_ = 0, capacity_ = 0;
   os::Mapping mapping_;
   std::byte* slots_ = nullptr;
-  std::size_t tx_ = 0, rx_ = 0;  // slot indices
+  std::atomic<std::uint64_t>* written_ = nullptr;  // follow: messages copied in so far, on a 128-byte pair of its own
+  std::size_t tx_ = 0, rx_ = 0;                     // slot indices
+  std::uint64_t sent_ = 0, received_ = 0, seen_ = 0;  // follow: counts, and the last value of *written_ read
+  std::uint32_t spin_budget_ = 0;
+  TransportCounters counters_;
 };
+using ShmRawCopy = ShmCopyBaseline<false>;
+using ShmFollowCopy = ShmCopyBaseline<true>;
 
 }  // namespace ipcbench

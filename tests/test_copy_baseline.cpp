@@ -1,0 +1,71 @@
+// The copy-in/copy-out ceilings (transports/shm.hpp): shm-rawcopy copies with no synchronisation at all, so its
+// consumer reads whatever a slot holds; shm-rawcopy-follow's consumer copies out a slot only once the producer's
+// count covers it, so a producer slower than its consumer still gets every message across, in order.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "harness/payload.hpp"
+#include "transports/shm.hpp"
+
+namespace ipcbench {
+namespace {
+
+template <class Baseline>
+struct Pair {
+  explicit Pair(std::size_t size) : bytes(size), producer(options(size)), consumer(producer.split_consumer()) {
+    producer.open(Role::producer);
+    consumer.open(Role::consumer);
+  }
+  static TransportOptions options(std::size_t bytes) {
+    TransportOptions o;
+    o.message_bytes = bytes;
+    o.wait = Wait::spin;
+    o.duplex = false;
+    return o;
+  }
+  void send(std::uint64_t seq) {
+    std::vector<std::byte> m(bytes);
+    payload::fill_fast(m, seq);
+    producer.send(m);
+  }
+  bool receive(std::uint64_t seq) {
+    std::vector<std::byte> m(bytes);
+    consumer.recv(m);
+    return payload::carries(m, seq);
+  }
+  std::size_t bytes;
+  Baseline producer, consumer;
+};
+
+// Sequence numbers from 1000: an all-zero slot reads as message 0 (fill_fast writes zeros for it).
+TEST(CopyBaseline, RawCopyReadsWhateverItsSlotHoldsWithoutWaiting) {
+  Pair<ShmRawCopy> p(64);
+  EXPECT_FALSE(p.receive(1000)) << "nothing sent yet, and the consumer read message 1000 anyway?";
+  p.send(1000);  // into slot 0, which the consumer has passed
+  p.send(1001);  // slot 1
+  EXPECT_TRUE(p.receive(1001)) << "the consumer reads slot 1 whatever it expects";
+}
+
+TEST(CopyBaseline, FollowCopiesOutOnlyWhatThePayloadsCountCovers) {
+  for (std::size_t bytes : {8, 64, 4096, 65536}) {
+    Pair<ShmFollowCopy> p(bytes);
+    constexpr std::uint64_t kMessages = 20;  // fewer than the 64 slots: the producer never laps the consumer
+    std::thread producer([&] {
+      for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));  // far slower than the consumer
+        p.send(i);
+      }
+    });
+    std::uint64_t in_sequence = 0;
+    for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) in_sequence += p.receive(i) ? 1 : 0;
+    producer.join();
+    EXPECT_EQ(in_sequence, kMessages) << bytes << " B";
+    EXPECT_EQ(p.producer.effective().capacity_messages, 64u) << bytes << " B: the rings' default slot count";
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench
