@@ -637,9 +637,13 @@ def ring_ablation(f, out_dir):
     designs = [d for d in ABLATION_ORDER if any(r["transport"] == d for r in rows)]
     designs += sorted({r["transport"] for r in rows} - set(designs))
     sizes = sorted({r["payload_bytes"] for r in rows})
-    base_rows = f.ok_rows(transport="shm-rawcopy", pattern="stream", placement=placement)
-    baseline = {n: float(np.median([r["throughput"]["msgs_per_s"] for r in base_rows if r["payload_bytes"] == n]))
+    def ceiling(name):  # {size: median msgs/s} of a copy-in/copy-out baseline's stream rows
+        base_rows = f.ok_rows(transport=name, pattern="stream", placement=placement)
+        return {n: float(np.median([r["throughput"]["msgs_per_s"] for r in base_rows if r["payload_bytes"] == n]))
                 for n in {r["payload_bytes"] for r in base_rows}}
+    baselines = [(ceiling("shm-rawcopy"), ":", "shm-rawcopy: memcpy in and out, no synchronisation"),
+                 (ceiling("shm-rawcopy-follow"), "-.",
+                  "shm-rawcopy-follow: the same, the consumer behind the producer's count")]
     fig, axes = plt.subplots(2, len(sizes), figsize=(max(5.0 * len(sizes), 6.5), 7.5), squeeze=False)
     x = np.arange(len(designs))
     colours = _ablation_colours(designs)
@@ -694,11 +698,12 @@ def ring_ablation(f, out_dir):
             if v == v:  # not NaN
                 ax.annotate(ir.fmt_si(v * size, "B/s"), (xi, v), xytext=(0, 2), textcoords="offset points",
                             ha="center", va="bottom", fontsize=5.5, rotation=90)
-        if size in baseline:
-            ax.axhline(baseline[size], color="k", linestyle=":", linewidth=1,
-                       label="shm-rawcopy: memcpy in and out, no synchronisation")
+        for baseline, style, label in baselines:
+            if size in baseline:
+                ax.axhline(baseline[size], color="k", linestyle=style, linewidth=1, label=label)
+        if any(size in b for b, _, _ in baselines):
             ax.legend(fontsize=7, loc="lower left")
-        ax.set_ylim(0, np.nanmax(rate + [baseline.get(size, 0)]) * 1.3)
+        ax.set_ylim(0, np.nanmax(rate + [b.get(size, 0) for b, _, _ in baselines]) * 1.3)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: ir.fmt_si(v, "msg/s")))
         ax.set_ylabel("stream messages per second (msg/s; labels: bytes/s)")
         ax.set_title(f"{ir.fmt_size(size)} stream, {placement}")
@@ -715,8 +720,9 @@ def ring_ablation(f, out_dir):
                  "57 B-1 KiB payload two lines after its sequence word in a one-way ring), then, in grey, slotseq "
                  "with packed slots (false sharing) and with zero-copy, and shm with the payload on the word's "
                  "adjacent line. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
-                 "floor; bottom: stream messages per second against the raw copy-in/copy-out ceiling. Medians over "
-                 "repetitions. Same harness, waits and payload for all.", paths)
+                 "floor; bottom: stream messages per second against the copy-in/copy-out ceilings (shm-rawcopy, whose "
+                 "consumer may copy out other laps' data, and shm-rawcopy-follow, which moves every payload across "
+                 "but pays a shared count per message at small sizes). Medians over repetitions. Same harness, waits and payload for all.", paths)
 
 
 def mailbox_fairness(f, out_dir):
