@@ -71,6 +71,13 @@ rows it compares, says how many it left out, and takes the interval from the dis
 of what is left (order statistics, as above; the least to the most favourable ends of the two for a ratio).
 Rows without a floor (files from before it existed) are all kept, and the output says the regime was not checked.
 
+A claim with "paired": true compares rows run one after the other: runs[] is in the order the sweep ran its
+shuffled repetitions, so each A row is paired with a B row next to it (no row in two pairs), and the verdict comes
+from the median of the pairwise ratios and its distribution-free 95% CI (order statistics, as above). On this VM
+64 KiB streams run in stretches, minutes long, that the cache-line floor does not mark (every synchronised design
+at 25-30 GB/s, then at 13-14): a pair shares its stretch where two medians over the sweep mix them. With
+same_regime too, a pair whose two floors differ by more than 20 % is left out.
+
 `vary` re-evaluates the claim with one or more conditions replaced (plain keys apply to both sides, "a.x"/"b.x"
 to one side), over every combination present in the data; the output says where the claim holds and where it
 flips.
@@ -110,6 +117,9 @@ def load_claims(path):
             raise ValueError(f"{path}: claim {c['id']!r}: same_regime needs rows with runs[].floor, not multikernel points")
         if c["b"] is None and c.get("source") == "multikernel":
             raise ValueError(f"{path}: claim {c['id']!r}: a multikernel claim compares two points; \"b\" cannot be null")
+        if c.get("paired") and (c["b"] is None or c.get("source") == "multikernel"):
+            raise ValueError(f"{path}: claim {c['id']!r}: paired compares rows of A and B run one after the other; "
+                             "it needs \"b\" and rows (not multikernel points)")
         if c["relation"] not in (">=", "<="):
             raise ValueError(f"{path}: claim {c['id']!r}: relation must be '>=' or '<=', not {c['relation']!r}")
     return claims
@@ -208,10 +218,12 @@ def evaluate_points(files, metric, a, b, where, relation, factor):
             "b_value": statistics.median(x[1]["median"] for x in per_file), "n": len(per_file)}
 
 
-def evaluate_one(files, metric, a, b, where, relation, factor, source="runs", same_regime=False):
+def evaluate_one(files, metric, a, b, where, relation, factor, source="runs", same_regime=False, paired=False):
     """Verdict for one set of conditions. Returns a dict with verdict, ratio, interval and how it was made."""
     if source == "multikernel":
         return evaluate_points(files, metric, a, b, where, relation, factor)
+    if paired and b is not None:
+        return evaluate_paired(files, metric, a, b, where, relation, factor, same_regime)
     if same_regime or b is None:
         return evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime)
     per_file = []
@@ -342,6 +354,61 @@ def evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime
     return out
 
 
+def run_pairs(f, a_rows, b_rows):
+    """paired: each A row with the B row run right before or after it (runs[] is in the order the sweep ran its
+    shuffled repetitions), no row in two pairs: walk A's and B's rows in run order and pair neighbours of
+    different sides. Rows left without a neighbour are not compared."""
+    order = {id(r): i for i, r in enumerate(f.runs)}
+    seq = sorted([(order[id(r)], 0, r) for r in a_rows] + [(order[id(r)], 1, r) for r in b_rows], key=lambda x: x[0])
+    pairs, i = [], 0
+    while i + 1 < len(seq):
+        if seq[i][1] != seq[i + 1][1]:
+            first, second = seq[i][2], seq[i + 1][2]
+            pairs.append((first, second) if seq[i][1] == 0 else (second, first))
+            i += 2
+        else:
+            i += 1
+    return pairs
+
+
+def evaluate_paired(files, metric, a, b, where, relation, factor, same_regime):
+    """evaluate_one with "paired": the ratio of each pair of rows run one after the other (run_pairs), its median
+    and the distribution-free CI of that median. On a VM whose speed changes in stretches that the cache-line
+    floor does not mark (64 KiB streams here), a pair shares its stretch where two medians over the whole sweep
+    mix them. With same_regime, a pair whose two floors differ by more than REGIME_BAND is left out too."""
+    per_file, unpaired, left_out = [], 0, 0
+    for f in files:
+        rows = [f.ok_rows(all_repetitions=True, **{"mode": "processes", **where, **s}) for s in (a, b)]
+        rows = [[r for r in side if ir.metric(r, metric) is not None] for side in rows]
+        pairs = run_pairs(f, *rows)
+        unpaired += len(rows[0]) + len(rows[1]) - 2 * len(pairs)
+        if same_regime:
+            fa = lambda p: (_floor_p50(p[0]), _floor_p50(p[1]))  # noqa: E731
+            kept = [p for p in pairs if not all(fa(p)) or abs(fa(p)[0] / fa(p)[1] - 1) <= REGIME_BAND]
+            left_out += len(pairs) - len(kept)
+            pairs = kept
+        if pairs:
+            per_file.append(pairs)
+    if not per_file:
+        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+                "a_value": None, "b_value": None, "n": 0}
+    ratios = [[_advantage(metric, ir.metric(x, metric), ir.metric(y, metric)) for x, y in pairs] for pairs in per_file]
+    points = [statistics.median(r) for r in ratios]
+    if len(per_file) >= 2:
+        lo, hi = min(points), max(points)
+        kind = f"min..max of the median pairwise ratios of {len(per_file)} files"
+    else:
+        lo, hi, kind = median_ci(ratios[0])
+        kind = kind.replace("repetitions", "pairs of rows run one after the other")
+    side_median = lambda i: statistics.median(ir.metric(p[i], metric) for pairs in per_file for p in pairs)  # noqa: E731
+    kind += f"; {unpaired} rows without a neighbour of the other side left out"
+    if same_regime:
+        kind += f", {left_out} pairs whose two cache-line floors differ by more than {REGIME_BAND:.0%}"
+    return {"verdict": _verdict(relation, factor, lo, hi), "ratio": statistics.median(points), "interval": (lo, hi),
+            "interval_kind": kind, "a_value": side_median(0), "b_value": side_median(1),
+            "n": len(per_file), "pairs": sum(map(len, per_file))}
+
+
 def _split_vary(claim):
     """vary keys -> list of (dimension name, values)."""
     return [(k, v) for k, v in (claim.get("vary") or {}).items() if v]
@@ -393,8 +460,8 @@ def evaluate(claim, files):
     metric, relation, factor = claim["metric"], claim["relation"], float(claim["factor"])
     source = claim.get("source", "runs")
     a, b, where = _apply(claim, {})
-    regime = bool(claim.get("same_regime"))
-    head = evaluate_one(files, metric, a, b, where, relation, factor, source, regime)
+    regime, paired = bool(claim.get("same_regime")), bool(claim.get("paired"))
+    head = evaluate_one(files, metric, a, b, where, relation, factor, source, regime, paired)
     result = {"claim": shown, "conditions": describe(a, b, where), **head}
     if head["n"] == 0:
         result["missing"] = claim.get("missing_data") or (
@@ -408,7 +475,7 @@ def evaluate(claim, files):
             va, vb, vw = _apply(claim, assignment)
             if va == vb:
                 continue
-            r = evaluate_one(files, metric, va, vb, vw, relation, factor, source, regime)
+            r = evaluate_one(files, metric, va, vb, vw, relation, factor, source, regime, paired)
             if r["n"]:
                 variants.append({"assignment": assignment, "conditions": describe(va, vb, vw), **r})
     result["variants"] = variants

@@ -1069,6 +1069,50 @@ class Claims(ClaimsCase):
         self.assertIn("regime not checked", v["ring"]["interval_kind"])
         self.assertEqual(v["ring"]["left_out"], 0)
 
+    def test_paired_compares_rows_run_one_after_the_other(self):
+        """paired: in stretches that the floor does not mark (every row at 130 ns), A at 0.95x B within each
+        stretch; the sweep's shuffle put most of B's rows in the slow stretch, so the two medians say 2.05x and
+        only the pairs say 0.95x. A row with no neighbour of the other side is left out and counted; with
+        same_regime a pair whose floors differ by more than 20% is left out."""
+        where = {"pattern": "stream", "payload_bytes": 65536, "placement": "cross-core"}
+        c = {"id": "large", "text": "large", "metric": "bytes_per_s", "a": {"transport": "ring", "wait": "spin"},
+             "b": {"transport": "copy", "wait": "spin"}, "where": where, "relation": ">=", "factor": 0.9,
+             "same_regime": True, "paired": True}
+
+        def stream(transport, rate, floor=130):
+            r = row(0, transport, "spin", "stream", 65536, "cross-core", msgs_per_s=rate / 65536)
+            r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
+                          "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
+            return r
+        fast, slow = 28e9, 13e9
+        runs = []
+        for i in range(11):  # fast stretch: mostly A
+            runs += [stream("ring", 0.95 * fast), stream("copy", fast)] if i < 5 else [stream("ring", 0.95 * fast)]
+        for i in range(11):  # slow stretch: mostly B
+            runs += [stream("copy", slow), stream("ring", 0.95 * slow)] if i < 5 else [stream("copy", slow)]
+        runs += [stream("ring", 0.95 * fast, 250), stream("copy", fast)]  # a pair across a regime change
+        res = self.crafted("stretches.json", runs)
+        v, _ = self.verdicts([c, dict(c, id="medians", paired=False)], res)
+        self.assertAlmostEqual(v["medians"]["ratio"], 0.95 * fast / slow)
+        self.assertAlmostEqual(v["large"]["ratio"], 0.95)
+        self.assertEqual(v["large"]["verdict"], "supported")
+        # 5 pairs in each stretch, 1 across the change from fast to slow (2.05x), and 1 across a regime change
+        self.assertEqual(v["large"]["pairs"], 11)
+        self.assertIn("over 11 pairs of rows run one after the other", v["large"]["interval_kind"])
+        self.assertIn("10 rows without a neighbour of the other side left out", v["large"]["interval_kind"])
+        self.assertIn("1 pairs whose two cache-line floors differ by more than 20%", v["large"]["interval_kind"])
+        # 0.95x in every pair: below a 1.0x claim, for sure; the medians cannot tell
+        v, _ = self.verdicts([dict(c, factor=1.0), dict(c, id="medians", paired=False, factor=1.0)], res)
+        self.assertEqual(v["large"]["verdict"], "refuted")
+        self.assertNotEqual(v["medians"]["verdict"], "refuted")
+        sys.path.insert(0, PLOT_DIR)
+        import claims as cl
+        bad = os.path.join(self.tmp, "bad.json")
+        with open(bad, "w") as f:
+            json.dump([dict(c, b=None)], f)
+        with self.assertRaises(ValueError):
+            cl.load_claims(bad)
+
     def test_median_ci_order_statistics(self):
         sys.path.insert(0, PLOT_DIR)
         import claims as cl
