@@ -1,6 +1,7 @@
 // --verify must catch any damaged byte and any lost, duplicated or reordered message.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,22 @@ TEST(Payload, WrongSequenceDetectedWithoutHeader) {
 TEST(Payload, OneByteMessageWrapsAfter256) {
   auto buf = filled(1, 5);
   EXPECT_TRUE(verify_error(buf, 5 + 256).empty());
+}
+
+// fill_fast's bytes, as its comment defines them: each line's first word is seq ^ its offset, then the last
+// byte is seq's low byte, every other byte untouched.
+TEST(FillFast, WritesEachLinesWordThenTheLastByte) {
+  for (std::size_t n : {1, 7, 8, 9, 15, 16, 63, 64, 65, 71, 72, 73, 127, 128, 136, 4096, 4104}) {
+    std::vector<std::byte> got(n, std::byte{0xee}), want(n, std::byte{0xee});
+    const std::uint64_t seq = 0x0123456789abcdefULL + n;
+    payload::fill_fast(got, seq);
+    for (std::size_t off = 0; off + 8 <= n; off += 64) {
+      const std::uint64_t w = seq ^ off;
+      std::memcpy(want.data() + off, &w, 8);
+    }
+    want[n - 1] = static_cast<std::byte>(seq);
+    EXPECT_EQ(got, want) << n << " bytes";
+  }
 }
 
 // payload::carries, checked on every message read without --verify: a message written by fill_fast for one
