@@ -144,8 +144,8 @@ std::vector<PlannedRun> expand(const SweepSpec& spec) {
                 continue;
               }
               // A baseline's producer never waits for its consumer: it has no round trip, nothing to verify (a
-              // slot may be overwritten unread), and two threads on it would be a data race. Such rows are skipped with the reason, so that a group like `ablation`
-              // still runs with --verify or --threads.
+              // slot may be overwritten unread), and two threads on it would be a data race. Such rows are
+              // skipped with the reason, so that a group like `ablation` still runs with --verify or --threads.
               if (r.skip_reason.empty() && entry->kind == EntryKind::baseline) {
                 if (round_trip(p)) r.skip_reason = name + " is a stream-only baseline (no round trip)";
                 else if (r.config.verify)

@@ -66,8 +66,9 @@ std::string in_sequence_note(const json& runs, const json& run_ids) {
     in_sequence += consumer["in_sequence_messages"].get<double>();
   }
   if (in_sequence >= read) return "";
-  char b[96];
-  std::snprintf(b, sizeof b, "only %.1f%% of the messages read were the ones sent", 100 * in_sequence / read);
+  char b[96];  // rounded down, so that 99.99 % does not read as 100.0 %
+  std::snprintf(b, sizeof b, "only %.1f%% of the messages read were the ones sent",
+                std::floor(1000 * in_sequence / read) / 10);
   return b;
 }
 

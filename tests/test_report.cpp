@@ -278,6 +278,8 @@ TEST(InSequenceNote, SaysWhatShareOfTheMessagesReadWereTheOnesSent) {
   EXPECT_EQ(in_sequence_note(runs, json::array({2})), "only 0.3% of the messages read were the ones sent");
   EXPECT_EQ(in_sequence_note(runs, json::array({3, 1})), "only 0.1% of the messages read were the ones sent");
   EXPECT_EQ(in_sequence_note(runs, json::array({0, 2})), "only 25.2% of the messages read were the ones sent");
+  const json almost = json::array({run("ok", 100000, 99999)});
+  EXPECT_EQ(in_sequence_note(almost, json::array({0})), "only 99.9% of the messages read were the ones sent");
 }
 
 }  // namespace

@@ -506,10 +506,12 @@ ShmCopyBaseline<kFollow>::ShmCopyBaseline(const TransportOptions& options) {
   stride_ = slot_stride(kRingPadded, options.message_bytes);
   capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_, false);
   spin_budget_ = options.spin_budget;
-  const std::size_t counter_pair = kFollow ? 2 * kLine : 0;
-  mapping_ = os::Mapping::shared_anonymous(capacity_ * stride_ + counter_pair);
+  // follow: the count on a 128-byte pair of lines of its own, after the slots (the adjacent-line prefetcher
+  // fetches pairs, so a count sharing one with the last slot would travel with it)
+  const std::size_t count_at = round_up(capacity_ * stride_, 2 * kLine);
+  mapping_ = os::Mapping::shared_anonymous(kFollow ? count_at + 2 * kLine : capacity_ * stride_);
   slots_ = mapping_.data();
-  if constexpr (kFollow) written_ = new (slots_ + capacity_ * stride_) std::atomic<std::uint64_t>(0);
+  if constexpr (kFollow) written_ = new (slots_ + count_at) std::atomic<std::uint64_t>(0);
 }
 
 template <bool kFollow>
@@ -534,7 +536,7 @@ void ShmCopyBaseline<kFollow>::send(std::span<const std::byte> msg) {
 template <bool kFollow>
 void ShmCopyBaseline<kFollow>::recv(std::span<std::byte> msg) {
   if constexpr (kFollow) {
-    // Spin whatever --wait says (a baseline has no sleeping side); with both ends on one CPU, the spin
+    // Spins whatever --wait says (a baseline has no sleeping side); with both ends on one CPU, the spin
     // budget's sched_yield lets the producer run.
     if (seen_ <= received_)
       wait_until(Wait::spin, spin_budget_, counters_,
