@@ -55,21 +55,30 @@ std::string floor_range_text(const std::pair<double, double>& range) {
 
 bool regimes_mixed(const std::pair<double, double>& range) { return range.second > 1.2 * range.first; }
 
-std::string in_sequence_note(const json& runs, const json& run_ids) {
-  double read = 0, in_sequence = 0;
-  for (const auto& id : run_ids) {
-    const auto i = id.get<std::size_t>();
-    if (i >= runs.size() || runs[i]["status"] != "ok" || !runs[i].contains("cpu")) continue;
-    const auto& consumer = runs[i]["cpu"]["consumer"];
-    if (!consumer.contains("in_sequence_messages")) continue;
-    read += runs[i]["messages"].get<double>();
-    in_sequence += consumer["in_sequence_messages"].get<double>();
-  }
+namespace {
+// Adds one ok run's messages and its consumer's in_sequence_messages (when it has the count) to the totals.
+void count_in_sequence(const json& run, double& read, double& in_sequence) {
+  if (run["status"] != "ok" || !run.contains("cpu")) return;
+  const auto& consumer = run["cpu"]["consumer"];
+  if (!consumer.contains("in_sequence_messages")) return;
+  read += run["messages"].get<double>();
+  in_sequence += consumer["in_sequence_messages"].get<double>();
+}
+
+std::string in_sequence_text(double read, double in_sequence) {
   if (in_sequence >= read) return "";
   char b[96];  // rounded down, so that 99.99 % does not read as 100.0 %
   std::snprintf(b, sizeof b, "only %.1f%% of the messages read were the ones sent",
                 std::floor(1000 * in_sequence / read) / 10);
   return b;
+}
+}  // namespace
+
+std::string in_sequence_note(const json& runs, const json& run_ids) {
+  double read = 0, in_sequence = 0;
+  for (const auto& id : run_ids)
+    if (const auto i = id.get<std::size_t>(); i < runs.size()) count_in_sequence(runs[i], read, in_sequence);
+  return in_sequence_text(read, in_sequence);
 }
 
 namespace {
@@ -133,7 +142,9 @@ std::string notes(const json& r) {
   const auto& full = r.contains("cpu") ? r["cpu"]["producer"]["full_waits"] : json();
   if (full.is_number() && full.get<std::uint64_t>() > 0) add("sender found it full " + std::to_string(full.get<std::uint64_t>()) + "x");
   if (r.value("verify", false)) add("verified");
-  if (auto s = in_sequence_note(json::array({r}), json::array({0})); !s.empty()) add(s);
+  double read = 0, in_sequence = 0;
+  count_in_sequence(r, read, in_sequence);
+  if (auto s = in_sequence_text(read, in_sequence); !s.empty()) add(s);
   return n;
 }
 

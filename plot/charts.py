@@ -722,7 +722,8 @@ def ring_ablation(f, out_dir):
                  "adjacent line. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
                  "floor; bottom: stream messages per second against the copy-in/copy-out ceilings (shm-rawcopy, whose "
                  "consumer may copy out other laps' data, and shm-rawcopy-follow, which moves every payload across "
-                 "but pays a shared count per message at small sizes). Medians over repetitions. Same harness, waits and payload for all.", paths)
+                 "but pays a shared count per message at small sizes). Medians over repetitions. Same harness, "
+                 "waits and payload for all.", paths)
 
 
 def mailbox_fairness(f, out_dir):

@@ -176,6 +176,11 @@ def _summary_interval(f, where, a, b, metric):
     return min(ends), max(ends), f"bootstrap 95% CIs of the medians over {na} and {nb} repetitions"
 
 
+def _no_data():
+    return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
+            "a_value": None, "b_value": None, "n": 0}
+
+
 def _verdict(relation, factor, lo, hi):
     if relation == ">=":
         return SUPPORTED if lo >= factor else REFUTED if hi < factor else INCONCLUSIVE
@@ -197,8 +202,7 @@ def evaluate_points(files, metric, a, b, where, relation, factor):
         if sa and sb:
             per_file.append((sa, sb))
     if not per_file:
-        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
-                "a_value": None, "b_value": None, "n": 0}
+        return _no_data()
     ratios = [_advantage(metric, sa["median"], sb["median"]) for sa, sb in per_file]
     point = statistics.median(ratios)
     sa, sb = per_file[0]
@@ -234,8 +238,7 @@ def evaluate_one(files, metric, a, b, where, relation, factor, source="runs", sa
             continue
         per_file.append((f, va, vb, rows_a, rows_b))
     if not per_file:
-        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
-                "a_value": None, "b_value": None, "n": 0}
+        return _no_data()
     ratios = [_advantage(metric, va, vb) for _, va, vb, _, _ in per_file]
     point = statistics.median(ratios)
     a_value = statistics.median(x[1] for x in per_file)
@@ -295,6 +298,11 @@ def _floor_p50(row):
     return ((row.get("floor") or {}).get("rtt_ns") or {}).get("p50")
 
 
+def _in_band(floor, reference):
+    """Is this cache-line floor in the same coherence regime as `reference` (within REGIME_BAND of it)?"""
+    return abs(floor / reference - 1) <= REGIME_BAND
+
+
 def in_regime(sides):
     """same_regime: (the sides' rows whose floor is within REGIME_BAND of the median floor of all of them, how many
     were left out, that median floor or None when no row has a floor: then every row is kept)."""
@@ -302,7 +310,7 @@ def in_regime(sides):
     if not floors:
         return sides, 0, None
     mid = statistics.median(floors)
-    kept = [[r for r in side if _floor_p50(r) and abs(_floor_p50(r) / mid - 1) <= REGIME_BAND] for side in sides]
+    kept = [[r for r in side if _floor_p50(r) and _in_band(_floor_p50(r), mid)] for side in sides]
     return kept, sum(map(len, sides)) - sum(map(len, kept)), mid
 
 
@@ -321,8 +329,7 @@ def evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime
             left_out += dropped
             floors.append(mid)
     if not per_file:
-        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
-                "a_value": None, "b_value": None, "n": 0}
+        return _no_data()
     if b is None:
         points = [statistics.median(v[0]) for v in per_file]
     else:
@@ -383,15 +390,14 @@ def evaluate_paired(files, metric, a, b, where, relation, factor, same_regime):
         pairs = run_pairs(f, *rows)
         unpaired += len(rows[0]) + len(rows[1]) - 2 * len(pairs)
         if same_regime:
-            fa = lambda p: (_floor_p50(p[0]), _floor_p50(p[1]))  # noqa: E731
-            kept = [p for p in pairs if not all(fa(p)) or abs(fa(p)[0] / fa(p)[1] - 1) <= REGIME_BAND]
+            floors = [(_floor_p50(x), _floor_p50(y)) for x, y in pairs]
+            kept = [p for p, (fx, fy) in zip(pairs, floors) if not (fx and fy) or _in_band(fx, fy)]
             left_out += len(pairs) - len(kept)
             pairs = kept
         if pairs:
             per_file.append(pairs)
     if not per_file:
-        return {"verdict": INCONCLUSIVE, "ratio": None, "interval": None, "interval_kind": "no data",
-                "a_value": None, "b_value": None, "n": 0}
+        return _no_data()
     ratios = [[_advantage(metric, ir.metric(x, metric), ir.metric(y, metric)) for x, y in pairs] for pairs in per_file]
     points = [statistics.median(r) for r in ratios]
     if len(per_file) >= 2:
