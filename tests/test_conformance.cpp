@@ -126,12 +126,14 @@ class Conformance : public ::testing::TestWithParam<Param> {
 
   RunResult run(const RunConfig& cfg) const { return entry().run(cfg); }
 
-  // Delivery sizes: around the 8-byte word, the 16-byte header and the cache line, pages, large;
-  // plus the transport's own limit when it is below 1 MiB (an off-by-one there refuses valid sizes).
+  // Delivery sizes: around the 8-byte word, the 16-byte header, 32 bytes and the cache line (the edges of shm's
+  // copies by width), pages, large; plus the transport's own limit when it is below 1 MiB (an off-by-one there
+  // refuses valid sizes).
   std::vector<std::size_t> sizes() const {
     std::vector<std::size_t> out;
     const std::size_t limit = max_bytes();
-    for (std::size_t n : {1ul, 7ul, 8ul, 15ul, 16ul, 63ul, 64ul, 65ul, 4095ul, 4096ul, 65536ul, 1ul << 20})
+    for (std::size_t n :
+         {1ul, 7ul, 8ul, 15ul, 16ul, 17ul, 32ul, 33ul, 63ul, 64ul, 65ul, 4095ul, 4096ul, 65536ul, 1ul << 20})
       if (n <= limit) out.push_back(n);
     if (limit < (1ul << 20) && std::find(out.begin(), out.end(), limit) == out.end()) out.push_back(limit);
     return out;

@@ -30,6 +30,26 @@ constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
 // marks its next message; trailing then would cost that round trip the head's line.
 constexpr std::uint32_t kStreamingStreak = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+// A message's copy into or out of its slot, with no call up to 64 bytes: two overlapping loads and stores of the
+// widest width that fits (the bytes both cover are written twice, with the same value). A round trip makes four
+// such copies on its critical path, and glibc's memcpy, reached through the PLT for a size known only at run
+// time, is a call and a dispatch on the size each time. With this and the polling helpers inlined below, 8 B
+// round trips went from 1.14-1.18x the cache-line floor to 1.10-1.13x, 64 B ones from 1.24-1.33x to 1.17-1.25x
+// (medians of 24 runs, two builds alternating in one sweep, four such sweeps).
+template <std::size_t W>
+[[gnu::always_inline]] inline void copy_two(std::byte* to, const std::byte* from, std::size_t n) {
+  unsigned char a[W], b[W];
+  __builtin_memcpy(a, from, W);
+  __builtin_memcpy(b, from + n - W, W);
+  __builtin_memcpy(to, a, W);
+  __builtin_memcpy(to + n - W, b, W);
+}
+[[gnu::always_inline]] inline void copy_message(std::byte* to, const std::byte* from, std::size_t n) {
+  if (n > 64 || n < 8) std::memcpy(to, from, n);
+  else if (n > 32) copy_two<32>(to, from, n);
+  else if (n > 16) copy_two<16>(to, from, n);
+  else copy_two<8>(to, from, n);
+}
 // aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
 constexpr std::size_t kAlignedFrom = 1024;
 // prefetch: only slots of up to four lines are prefetched (a larger message is copied in runs long enough for
@@ -203,8 +223,9 @@ std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const
 // Otherwise the trailing word is read only once the leading one matches, so a reader that is just behind
 // a streaming writer keeps one line of the slot being written, not two, away from it.
 template <const RingDesign& D>
-bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::memory_order mo, bool eager,
-                              std::uint32_t* streak) const {
+[[gnu::always_inline]] inline bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want,
+                                                             std::memory_order mo, bool eager,
+                                                             std::uint32_t* streak) const {
   auto word = [](const std::byte* p) -> const std::atomic<std::uint64_t>& {
     return *std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(p));
   };
@@ -216,7 +237,7 @@ bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want, std::me
 }
 
 template <const RingDesign& D>
-bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
+[[gnu::always_inline]] inline bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
   // The payload's first line travels together with the sequence word's. A prefetch, not a load: the producer
   // may be writing that line, and a load would race with its copy (ThreadSanitizer says so).
   if (eager && layout_.touch) __builtin_prefetch(e.cur + layout_.touch, 0, 3);
@@ -261,12 +282,12 @@ bool ShmRing<D>::ready_ahead(Endpoint& e) {
 }
 
 template <const RingDesign& D>
-std::byte* ShmRing<D>::payload(const Endpoint& e) const {
+[[gnu::always_inline]] inline std::byte* ShmRing<D>::payload(const Endpoint& e) const {
   return e.cur + layout_.payload;
 }
 
 template <const RingDesign& D>
-void ShmRing<D>::advance(Endpoint& e) const {
+[[gnu::always_inline]] inline void ShmRing<D>::advance(Endpoint& e) const {
   ++e.pos;
   e.cur += layout_.stride;
   if (e.cur == e.end) e.cur = e.slots;
@@ -286,7 +307,7 @@ void ShmRing<D>::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
 // Producer: is there a free slot at e.pos? The naive designs read both indices from the shared lines every
 // time; the others trust their copy of the consumer's tail until it says "full".
 template <const RingDesign& D>
-bool ShmRing<D>::has_room(Endpoint& e) {
+[[gnu::always_inline]] inline bool ShmRing<D>::has_room(Endpoint& e) {
   RingHeader& r = *e.ring;
   if constexpr (D.cached_indices) {
     if (e.pos - e.cached < layout_.capacity) return true;
@@ -300,7 +321,7 @@ bool ShmRing<D>::has_room(Endpoint& e) {
 
 // Consumer: has the message at e.pos been published?
 template <const RingDesign& D>
-bool ShmRing<D>::has_message(Endpoint& e, bool eager) {
+[[gnu::always_inline]] inline bool ShmRing<D>::has_message(Endpoint& e, bool eager) {
   RingHeader& r = *e.ring;
   if constexpr (D.slot_seq) {
     return published(e, std::memory_order_acquire, eager);
@@ -409,7 +430,7 @@ void ShmRing<D>::publish_head(Endpoint& e, bool force) {
 }
 
 template <const RingDesign& D>
-void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
+[[gnu::always_inline]] inline void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
   if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
   e.ring->tail().store(e.pos, std::memory_order_release);
   e.published = e.pos;
@@ -418,7 +439,7 @@ void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
 
 template <const RingDesign& D>
 std::span<std::byte> ShmRing<D>::reserve() {
-  wait_room(tx_);
+  if (!has_room(tx_)) [[unlikely]] wait_room(tx_);
   return {payload(tx_), options_.largest_message()};  // the harness takes its direction's size
 }
 
@@ -452,7 +473,7 @@ void ShmRing<D>::wait_taken(Endpoint& e) {
 
 template <const RingDesign& D>
 std::span<const std::byte> ShmRing<D>::peek() {
-  wait_message(rx_);
+  if (layout_.lookahead > 1 || !has_message(rx_, false)) [[unlikely]] wait_message(rx_);
   return {payload(rx_), options_.largest_message()};
 }
 
@@ -465,14 +486,14 @@ void ShmRing<D>::release() {
 template <const RingDesign& D>
 void ShmRing<D>::send(std::span<const std::byte> msg) {
   auto to = reserve();
-  std::memcpy(to.data(), msg.data(), msg.size());
+  copy_message(to.data(), msg.data(), msg.size());
   commit();
 }
 
 template <const RingDesign& D>
 void ShmRing<D>::recv(std::span<std::byte> msg) {
   auto from = peek();
-  std::memcpy(msg.data(), from.data(), msg.size());
+  copy_message(msg.data(), from.data(), msg.size());
   release();
 }
 
