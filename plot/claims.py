@@ -66,9 +66,11 @@ and says so); one row, the point value.
 
 On a VM the core-to-core latency can jump between regimes within minutes (66, 130 and 210-250 ns here), and every
 row's speed with it. A claim with "same_regime": true compares like with like: it keeps only the rows whose own
-cache-line floor (runs[].floor, measured just before each row) lies within +-20 % of the median floor of all the
-rows it compares, says how many it left out, and takes the interval from the distribution-free CIs of the medians
-of what is left (order statistics, as above; the least to the most favourable ends of the two for a ratio).
+cache-line floor (runs[].floor, measured just before each row) lies in the regime that holds most of them (within
++-20 % of one floor; the most rows of the side with the fewest there), says how many it left out, and takes the
+interval from the distribution-free CIs of the medians of what is left (order statistics, as above; the least to
+the most favourable ends of the two for a ratio). Not the median of all floors: a sweep with half its rows in one
+regime and half in another has that median between the two.
 Rows without a floor (files from before it existed) are all kept, and the output says the regime was not checked.
 
 A claim with "paired": true compares rows run one after the other: runs[] is in the order the sweep ran its
@@ -291,7 +293,7 @@ def median_ci(values):
     return x[k - 1], x[n - k], f"distribution-free 95% CI of the median over {n} repetitions (order statistics)"
 
 
-REGIME_BAND = 0.2  # same_regime: rows whose floor is within this fraction of the median floor
+REGIME_BAND = 0.2  # same_regime: rows whose floor is within this fraction of the regime's floor
 
 
 def _floor_p50(row):
@@ -304,13 +306,26 @@ def _in_band(floor, reference):
 
 
 def in_regime(sides):
-    """same_regime: (the sides' rows whose floor is within REGIME_BAND of the median floor of all of them, how many
-    were left out, that median floor or None when no row has a floor: then every row is kept)."""
+    """same_regime: (the sides' rows in the common coherence regime, how many were left out, that regime's floor;
+    or every row, 0 and None when no row has a floor). The regime is the band of +-REGIME_BAND around one row's floor
+    that holds the most rows of the side with the fewest there (then the most rows, then the lowest floor), and its
+    floor the median of the floors in that band. Not the median of all floors: a sweep that spent half its rows in
+    one regime and half in another has its median between the two, in neither."""
     floors = [f for side in sides for f in (_floor_p50(r) for r in side) if f]
     if not floors:
         return sides, 0, None
-    mid = statistics.median(floors)
-    kept = [[r for r in side if _floor_p50(r) and _in_band(_floor_p50(r), mid)] for side in sides]
+
+    def band(ref):
+        return [[r for r in side if _floor_p50(r) and _in_band(_floor_p50(r), ref)] for side in sides]
+
+    def rank(ref):
+        counts = [len(side) for side in band(ref)]
+        return (min(counts), sum(counts), -ref)
+    best = max(sorted(set(floors)), key=rank)
+    mid = statistics.median(_floor_p50(r) for side in band(best) for r in side)
+    kept = band(mid)
+    if rank(mid)[:2] < rank(best)[:2]:  # re-centring lost rows: keep the band as found
+        mid, kept = best, band(best)
     return kept, sum(map(len, sides)) - sum(map(len, kept)), mid
 
 
@@ -355,7 +370,8 @@ def evaluate_from_rows(files, metric, a, b, where, relation, factor, same_regime
             out["interval_kind"] += "; regime not checked (rows without runs[].floor)"
         else:
             shown = ", ".join(f"{m:.0f}" for m in floors)
-            out["interval_kind"] += (f"; rows within +-{REGIME_BAND:.0%} of the median cache-line floor ({shown} ns), "
+            out["interval_kind"] += (f"; rows within +-{REGIME_BAND:.0%} of the cache-line floor of the regime holding "
+                                     f"most of them ({shown} ns), "
                                      f"{left_out} measured in another regime left out")
         out["left_out"] = left_out
     return out

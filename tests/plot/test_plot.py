@@ -1069,6 +1069,34 @@ class Claims(ClaimsCase):
         self.assertIn("regime not checked", v["ring"]["interval_kind"])
         self.assertEqual(v["ring"]["left_out"], 0)
 
+    def test_same_regime_picks_the_regime_holding_most_rows_not_the_median_floor(self):
+        """A sweep split between two regimes: the median of all floors lies between them, in neither. The claim
+        takes the regime where both sides have the most rows, whichever half of the floors it is."""
+        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
+        c = {"id": "ring", "text": "ring", "metric": "msgs_per_s", "a": {"transport": "fast", "wait": "spin"},
+             "b": {"transport": "naive", "wait": "spin"}, "where": where, "relation": ">=", "factor": 2,
+             "same_regime": True}
+
+        def stream(transport, rate, floor):
+            r = row(0, transport, "spin", "stream", 64, "cross-core", msgs_per_s=rate)
+            r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
+                          "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
+            return r
+        # 130 ns: fast 4 rows (3x naive), naive 6; 220 ns: fast 6 rows (5x naive), naive 6. Median floor ~175 ns.
+        usual = [stream("fast", 60e6, 130 + i) for i in range(4)] + [stream("naive", 20e6, 129 + i) for i in range(6)]
+        slow = [stream("fast", 25e6, 220 + i) for i in range(6)] + [stream("naive", 5e6, 219 + i) for i in range(6)]
+        v, _ = self.verdicts([c], self.crafted("split.json", usual + slow))
+        self.assertEqual(v["ring"]["verdict"], "supported")
+        self.assertAlmostEqual(v["ring"]["ratio"], 5.0)
+        self.assertEqual(v["ring"]["left_out"], 10)
+        self.assertIn("(222 ns), 10 measured in another regime left out", v["ring"]["interval_kind"])
+        # one more fast row at 130 ns: 5 against 6 there, still fewer than 6 against 6 at 220
+        v, _ = self.verdicts([c], self.crafted("split2.json", usual + [stream("fast", 60e6, 131)] + slow))
+        self.assertAlmostEqual(v["ring"]["ratio"], 5.0)
+        # two more: 6 against 6 in both, 12 rows in both: the lower floor
+        v, _ = self.verdicts([c], self.crafted("split3.json", usual + [stream("fast", 60e6, 131)] * 2 + slow))
+        self.assertAlmostEqual(v["ring"]["ratio"], 3.0)
+
     def test_paired_compares_rows_run_one_after_the_other(self):
         """paired: in stretches that the floor does not mark (every row at 130 ns), A at 0.95x B within each
         stretch; the sweep's shuffle put most of B's rows in the slow stretch, so the two medians say 2.05x and
