@@ -1033,17 +1033,21 @@ class Claims(ClaimsCase):
         self.assertIn("A 3.99 (interval 3.98..3.99, min..max of the medians of 2 files); claimed <= 4", out)
         self.assertIn("8 B: supported (3.99); 64 B: refuted (4.45)", out)  # values in their unit, not "x"
 
-    def test_same_regime_leaves_out_rows_of_another_floor(self):
-        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
-        c = {"id": "ring", "text": "ring", "metric": "msgs_per_s", "a": {"transport": "fast", "wait": "spin"},
-             "b": {"transport": "naive", "wait": "spin"}, "where": where, "relation": ">=", "factor": 2,
-             "same_regime": True}
+    # same_regime: "fast" streams at least 2x "naive", and a 64 B stream row with its cache-line floor
+    REGIME_CLAIM = {"id": "ring", "text": "ring", "metric": "msgs_per_s", "a": {"transport": "fast", "wait": "spin"},
+                    "b": {"transport": "naive", "wait": "spin"},
+                    "where": {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"},
+                    "relation": ">=", "factor": 2, "same_regime": True}
 
-        def stream(transport, rate, floor):
-            r = row(0, transport, "spin", "stream", 64, "cross-core", msgs_per_s=rate)
-            r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
-                          "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
-            return r
+    @staticmethod
+    def stream_at_floor(transport, rate, floor):
+        r = row(0, transport, "spin", "stream", 64, "cross-core", msgs_per_s=rate)
+        r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
+                      "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
+        return r
+
+    def test_same_regime_leaves_out_rows_of_another_floor(self):
+        c, stream = self.REGIME_CLAIM, self.stream_at_floor
         # In the usual regime (130 ns) the ring is 3x the naive one; in excursions to 250 ns the ring falls to the
         # naive one's level and the naive ring's own excursions to 66 ns make it look fast. With every row the
         # medians give 0.4x; within the regime, 3x.
@@ -1072,16 +1076,7 @@ class Claims(ClaimsCase):
     def test_same_regime_picks_the_regime_holding_most_rows_not_the_median_floor(self):
         """A sweep split between two regimes: the median of all floors lies between them, in neither. The claim
         takes the regime where both sides have the most rows, whichever half of the floors it is."""
-        where = {"pattern": "stream", "payload_bytes": 64, "placement": "cross-core"}
-        c = {"id": "ring", "text": "ring", "metric": "msgs_per_s", "a": {"transport": "fast", "wait": "spin"},
-             "b": {"transport": "naive", "wait": "spin"}, "where": where, "relation": ">=", "factor": 2,
-             "same_regime": True}
-
-        def stream(transport, rate, floor):
-            r = row(0, transport, "spin", "stream", 64, "cross-core", msgs_per_s=rate)
-            r["floor"] = {"kind": "cacheline_pingpong", "when": "just before this run", "messages": 100,
-                          "rtt_ns": {"p50": floor, "p99": floor * 1.2}}
-            return r
+        c, stream = self.REGIME_CLAIM, self.stream_at_floor
         # 130 ns: fast 4 rows (3x naive), naive 6; 220 ns: fast 6 rows (5x naive), naive 6. Median floor ~175 ns.
         usual = [stream("fast", 60e6, 130 + i) for i in range(4)] + [stream("naive", 20e6, 129 + i) for i in range(6)]
         slow = [stream("fast", 25e6, 220 + i) for i in range(6)] + [stream("naive", 5e6, 219 + i) for i in range(6)]
