@@ -591,7 +591,9 @@ json describe_environment(const std::vector<std::string>& argv) {
   ctx["argv"] = argv;
   ctx["date_utc"] = utc_timestamp(false);
   ctx["warnings"] = warnings;
-  ctx["floors"] = {{"cacheline_pingpong", json::array()}, {"futex_pingpong", json::array()}};
+  ctx["floors"] = {{"cacheline_pingpong", json::array()},
+                   {"two_line_pingpong", json::array()},
+                   {"futex_pingpong", json::array()}};
   return ctx;
 }
 

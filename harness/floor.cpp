@@ -46,6 +46,36 @@ class CachelineOps {
   TransportCounters counters_;
 };
 
+// Request seq+1 on `request`, reply seq+1 on `reply`: each line has one writer, as in any ring (a duplex ring's
+// request and reply travel on lines of their own).
+class TwoLineOps {
+ public:
+  TwoLineOps(std::atomic<std::uint64_t>& request, std::atomic<std::uint64_t>& reply, std::uint32_t budget)
+      : request_(request), reply_(reply), budget_(budget) {}
+  void round_trip(std::uint64_t seq) {
+    request_.store(seq + 1, std::memory_order_release);
+    await(reply_, seq + 1);
+  }
+  void serve(std::uint64_t seq) {
+    await(request_, seq + 1);
+    reply_.store(seq + 1, std::memory_order_release);
+  }
+  void send_one(std::uint64_t) {}
+  void recv_one(std::uint64_t) {}
+  [[nodiscard]] TransportCounters counters() const { return counters_; }
+  [[nodiscard]] std::uint64_t verified() const { return 0; }
+  [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
+
+ private:
+  void await(std::atomic<std::uint64_t>& word, std::uint64_t v) {
+    wait_until(Wait::spin, budget_, counters_, [&] { return word.load(std::memory_order_acquire) == v; }, [] {});
+  }
+  std::atomic<std::uint64_t>& request_;
+  std::atomic<std::uint64_t>& reply_;
+  std::uint32_t budget_;
+  TransportCounters counters_;
+};
+
 // Request 2*seq+1 on `ping`, reply 2*seq+2 on `pong` (modulo 2^32: only equality with the next value counts).
 class FutexOps {
  public:
@@ -102,6 +132,10 @@ RunConfig floor_config(const char* kind, Wait wait, const CpuPair& cpus, const s
 // What the two processes share, constructed in the parent before fork.
 struct CachelineWords {
   std::atomic<std::uint64_t> line{0};
+};
+struct TwoLineWords {  // 128-byte pairs of their own: the adjacent-line prefetcher fetches a line's buddy
+  alignas(128) std::atomic<std::uint64_t> request{0};
+  alignas(128) std::atomic<std::uint64_t> reply{0};
 };
 struct FutexWords {
   alignas(64) std::atomic<std::uint32_t> ping{0};  // one cache line per word, each written by one side
@@ -187,6 +221,14 @@ RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placem
   const auto cfg = floor_config("cacheline", Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
   const auto budget = auto_spin_budget(cpus);
   return run_floor<CachelineWords>(cfg, budget, [budget](CachelineWords& w) { return CachelineOps(w.line, budget); });
+}
+
+RunResult measure_two_line_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
+                                 double timeout_s) {
+  const auto cfg = floor_config("two-line", Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
+  const auto budget = auto_spin_budget(cpus);
+  return run_floor<TwoLineWords>(cfg, budget,
+                                 [budget](TwoLineWords& w) { return TwoLineOps(w.request, w.reply, budget); });
 }
 
 RunResult measure_futex_floor(const CpuPair& cpus, const std::string& placement, double duration_s,

@@ -19,6 +19,11 @@ namespace ipcbench {
 
 RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                   double timeout_s);
+// The same round trip over two cache lines, each written by one side only: the producer stores n on one, the
+// consumer answers n on the other. A ring's request and reply travel this way (no line has two writers), so this
+// is the floor of any such design; the one-line floor above also gets the line back with the reply.
+RunResult measure_two_line_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
+                                 double timeout_s);
 // Two futex words in a shared page: the producer sets one and FUTEX_WAKEs, then FUTEX_WAITs on the other
 // until the consumer answers the same way. Both wake unconditionally, so every round trip makes exactly two
 // FUTEX_WAKE calls (counters.futex_wakes) and up to two FUTEX_WAITs (counters.blocking_waits).

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
 
     // The floors of every CPU pair the sweep uses. The cache line is measured before and after the sweep: on
     // a VM the hypervisor may move vCPUs, and a floor that moved says so instead of skewing every ratio. The
-    // futex ping-pong (a kernel wake-up each way) is measured before only.
+    // two-line ping-pong (one writer per line, as in a ring) and the futex ping-pong (a kernel wake-up each way)
+    // are measured before only.
     auto measure_floors = [&](const char* when) {
       std::set<std::pair<int, int>> seen;
       const bool before = std::string_view(when) == "before";
@@ -124,6 +125,14 @@ int main(int argc, char** argv) {
         std::string line = std::string("[floor ") + when + "] cpus " + pr.cpus.str() + ": cache line " +
                            (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + " p99 " + format_ns(f.rtt.p99)
                                              : "FAILED: " + f.error);
+        if (before && !os::interrupted()) {
+          auto f2 = measure_two_line_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
+          auto j2 = floor_to_json(f2);
+          j2["when"] = when;
+          context["floors"]["two_line_pingpong"].push_back(j2);
+          line += "; two lines " + (f2.status == "ok" ? "p50 " + format_ns(f2.rtt.p50) + " p99 " + format_ns(f2.rtt.p99)
+                                                      : "FAILED: " + f2.error);
+        }
         if (before && !os::interrupted()) {
           auto fx = measure_futex_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
           auto jx = floor_to_json(fx);

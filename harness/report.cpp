@@ -235,6 +235,7 @@ json to_json(const RunResult& r) {
 
 json floor_to_json(const RunResult& r) {
   const bool futex = r.config.transport == "futex";
+  const bool two_line = r.config.transport == "two-line";
   json j = {{"cpus", {{"producer", r.config.cpus.producer}, {"consumer", r.config.cpus.consumer}}},
             {"placement", r.config.placement},
             {"placement_class", topo::pair_class(topo::system_topology(), r.config.cpus.producer, r.config.cpus.consumer)},
@@ -246,9 +247,14 @@ json floor_to_json(const RunResult& r) {
                                "(one cache line each): the producer stores n on one and FUTEX_WAKEs it, then "
                                "FUTEX_WAITs on the other until the consumer has done the same; the harness's "
                                "pingpong loop, one clock read per round trip"
-                             : "two processes pinned to the pair bounce one 64-bit word in a shared anonymous page "
-                               "(the producer stores 2n+1, the consumer answers 2n+2), both spinning, sched_yield "
-                               "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
+                   : two_line
+                       ? "two processes pinned to the pair, two 64-bit words in a shared anonymous page on 128-byte "
+                         "pairs of lines of their own: the producer stores n on one, the consumer answers n on the "
+                         "other, each line written by one side only, both spinning, sched_yield after spin.budget "
+                         "polls; the harness's pingpong loop, one clock read per round trip"
+                       : "two processes pinned to the pair bounce one 64-bit word in a shared anonymous page "
+                         "(the producer stores 2n+1, the consumer answers 2n+2), both spinning, sched_yield "
+                         "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
   if (r.status != "ok") {
     j["error"] = r.error;
     return j;

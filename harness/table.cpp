@@ -225,6 +225,11 @@ std::vector<std::string> pair_floor_lines(const json& floors) {
       lines[key] += ", " + f.value("when", std::string()) + " " + rtt(f);
     }
   }
+  for (const auto& f : floors.value("two_line_pingpong", json::array())) {
+    const std::string key = pair_of(f["cpus"]);
+    if (!lines.count(key)) order.push_back(key);
+    lines[key] += "; two lines " + rtt(f);
+  }
   for (const auto& f : floors.value("futex_pingpong", json::array())) {
     const std::string key = pair_of(f["cpus"]);
     if (!lines.count(key)) order.push_back(key);

@@ -96,7 +96,8 @@ def environment(f):
         ("date (UTC)", f.date + (" (interrupted: incomplete)" if ctx.get("incomplete") else "")),
     ]
     floors = ctx.get("floors") or {}
-    for kind, label in (("cacheline_pingpong", "cache-line floor"), ("futex_pingpong", "futex ping-pong floor")):
+    for kind, label in (("cacheline_pingpong", "cache-line floor"), ("two_line_pingpong", "two-line floor"),
+                        ("futex_pingpong", "futex ping-pong floor")):
         for fl in floors.get(kind, []):
             c = fl.get("cpus", {})
             what = (f"p50 {ir.fmt_ns(fl['rtt_ns']['p50'])}, p99 {ir.fmt_ns(fl['rtt_ns']['p99'])}"

@@ -114,6 +114,24 @@ TEST_F(Floors, FutexPingpongWakesTwicePerRoundTripAndCostsMoreThanASystemCall) {
   EXPECT_GT(f.rtt.p50, null_syscall_.ns_median);
 }
 
+TEST_F(Floors, TwoLineFloorMakesOneRoundTripPerSampleOnItsOwnLines) {
+  std::string placement;
+  const auto pair = some_pair(&placement);
+  const auto f = measure_two_line_floor(pair, placement, 0.05, 5.0);
+  ASSERT_EQ(f.status, "ok") << f.error;
+  ASSERT_GE(f.messages, 100u);
+  EXPECT_EQ(f.rtt.count, f.messages);
+  EXPECT_EQ(f.config.transport, "two-line");
+  EXPECT_GT(f.rtt.p50, 0);
+  // Spinning only: no system call but the spin budget's sched_yield, which cross-core it never reaches.
+  EXPECT_EQ(f.producer.counters.futex_wakes + f.consumer.counters.futex_wakes, 0u);
+  if (placement == "cross-core") {
+    EXPECT_LT(f.producer.counters.spin_yields, f.messages / 10);
+  }
+  const auto j = floor_to_json(f);
+  EXPECT_NE(j["method"].get<std::string>().find("two 64-bit words"), std::string::npos) << j["method"];
+}
+
 TEST_F(Floors, CrossCoreFutexPingpongCostsMoreThanTheCacheLine) {
   std::string placement;
   const auto pair = some_pair(&placement);

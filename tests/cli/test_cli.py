@@ -356,7 +356,8 @@ class Sweeps(SchemaCase):
         """context.floors has every floor of issue 4, each saying how it was measured; pingpong rows decompose."""
         ctx = doc["context"]
         floors = ctx["floors"]
-        for key in ["clock", "null_syscall", "futex_wake", "memcpy", "futex_pingpong", "cacheline_pingpong"]:
+        for key in ["clock", "null_syscall", "futex_wake", "memcpy", "futex_pingpong", "cacheline_pingpong",
+                    "two_line_pingpong"]:
             self.assertIn(key, floors)
         for key in ["clock", "null_syscall", "futex_wake", "memcpy"]:
             self.assertTrue(floors[key]["method"], key)
@@ -365,6 +366,13 @@ class Sweeps(SchemaCase):
             self.assertEqual(floors["clock"][key], ctx["clock"][key], key)
         self.assertEqual([m["bytes"] for m in floors["memcpy"]["sizes"]], MEMCPY_SIZES)
         self.assertGreater(floors["null_syscall"]["ns_per_call"], 0)
+        two = floors["two_line_pingpong"]
+        self.assertEqual({(f["cpus"]["producer"], f["cpus"]["consumer"]) for f in two}, pairs,
+                         "a two-line ping-pong per CPU pair used")
+        for f in two:
+            self.assertEqual(f["status"], "ok", f.get("error"))
+            self.assertEqual(f["when"], "before")
+            self.check_latency(f, "two_line_pingpong")
         futex = floors["futex_pingpong"]
         self.assertEqual({(f["cpus"]["producer"], f["cpus"]["consumer"]) for f in futex}, pairs,
                          "a futex ping-pong per CPU pair used")
