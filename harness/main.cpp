@@ -208,11 +208,16 @@ int main(int argc, char** argv) {
         // row gets its own short floor on the same CPU pair, measured just before it, so "x floor" compares
         // like with like, and a stream row says which coherence regime it ran in (two designs measured in
         // different regimes are not comparable; results/README.md). Not on one CPU: nothing crosses a cache.
-        std::optional<RunResult> floor;
+        // A round trip across two CPUs also gets the two-line floor (one writer per line, as in a ring): which of
+        // the two a design should be read against changes with the regime (README, "The two-line floor").
+        std::optional<RunResult> floor, two_line;
         const bool one_cpu = planned.config.cpus.producer == planned.config.cpus.consumer;
         if (round_trip(planned.config.pattern) || !one_cpu)
           floor = measure_cacheline_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                           opt.spec.base.timeout_s);
+        if (round_trip(planned.config.pattern) && !one_cpu)
+          two_line = measure_two_line_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
+                                            opt.spec.base.timeout_s);
         j = to_json(planned.config.pattern == Pattern::mailbox ? run_mailbox(planned.config)
                                                                : find_transport(planned.config.transport)->run(planned.config));
         if (floor && floor->status == "ok" && j["status"] == "ok") {
@@ -222,6 +227,10 @@ int main(int argc, char** argv) {
                         {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}}};
           if (round_trip(planned.config.pattern))
             j["floor"]["p50_ratio"] = j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50;
+          if (two_line && two_line->status == "ok")
+            j["floor"]["two_line"] = {{"messages", two_line->messages},
+                                      {"rtt_ns", {{"p50", two_line->rtt.p50}, {"p99", two_line->rtt.p99}}},
+                                      {"p50_ratio", j["latency"]["rtt_ns"]["p50"].get<double>() / two_line->rtt.p50}};
         }
         if (auto d = decomposition_json(j, context["floors"])) j["decomposition"] = *d;
         failed |= j["status"] != "ok";

@@ -19,6 +19,8 @@ METRICS = {
     "syscalls_per_msg": ("system calls per message", "calls", True),
     "full_waits_per_msg": ("sends that found the buffer full, per message (producer)", "waits", True),
     "p50_vs_floor": ("p50 round-trip time in units of the cache-line floor measured just before the row", "x", True),
+    "p50_vs_two_line_floor": ("p50 round-trip time in units of the two-line floor (one writer per line) measured just "
+                              "before the row", "x", True),
 }
 # Metrics of an `ipcbench multikernel` file's points[] (results/multikernel.schema.json), not of runs[].
 MULTIKERNEL_METRICS = {
@@ -224,6 +226,10 @@ def metric(row, name):
         p50 = ((row.get("latency") or {}).get("rtt_ns") or {}).get("p50")
         floor = ((row.get("floor") or {}).get("rtt_ns") or {}).get("p50")
         return p50 / floor if p50 is not None and floor else None
+    if name == "p50_vs_two_line_floor":  # runs[].floor.two_line: round trips across two CPUs since 2026-12-05
+        p50 = ((row.get("latency") or {}).get("rtt_ns") or {}).get("p50")
+        floor = ((((row.get("floor") or {}).get("two_line")) or {}).get("rtt_ns") or {}).get("p50")
+        return p50 / floor if p50 is not None and floor else None
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
@@ -304,7 +310,7 @@ def fmt_metric(name, value):
         return fmt_ns(value)
     if name == "msgs_per_s":
         return fmt_si(value, "msg/s")
-    if name == "p50_vs_floor":
+    if name in ("p50_vs_floor", "p50_vs_two_line_floor"):
         return f"{value:.2f}x"
     if name == "updates_per_s":
         return fmt_si(value, "upd/s")

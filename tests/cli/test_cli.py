@@ -390,6 +390,14 @@ class Sweeps(SchemaCase):
                 self.assertEqual(r["floor"]["when"], "just before this run", where)
                 self.assertGreater(r["floor"]["rtt_ns"]["p50"], 0, where)
                 self.assertEqual("p50_ratio" in r["floor"], round_trip, where)
+                # a round trip across two CPUs: the two-line floor too, and the row's p50 in its units
+                two_cpus = r["cpus"]["producer"] != r["cpus"]["consumer"]
+                self.assertEqual("two_line" in r["floor"], round_trip and two_cpus, where)
+                if round_trip and two_cpus:
+                    t = r["floor"]["two_line"]
+                    self.assertGreater(t["messages"], 0, where)
+                    self.assertAlmostEqual(t["p50_ratio"], r["latency"]["rtt_ns"]["p50"] / t["rtt_ns"]["p50"],
+                                           delta=1e-9 * t["p50_ratio"])
             else:
                 self.assertNotIn("floor", r, where)
             if r["status"] != "ok" or r["pattern"] != "pingpong":

@@ -1014,6 +1014,34 @@ class Claims(ClaimsCase):
         self.assertEqual(v["floor"]["verdict"], "inconclusive")
         self.assertIn("no data: needs runs[].floor", out)
 
+    def test_two_line_floor_metric_reads_the_rows_own_two_line_floor(self):
+        c = {"id": "two", "text": "two", "metric": "p50_vs_two_line_floor", "a": {"transport": "shm", "wait": "spin"},
+             "b": None, "where": {"pattern": "pingpong", "payload_bytes": 8, "placement": "cross-core"},
+             "relation": "<=", "factor": 1.1, "missing_data": "needs runs[].floor.two_line"}
+
+        def at(p50, one, two):
+            r = self.at_floor(p50, one)
+            r["floor"]["two_line"] = {"messages": 1000, "rtt_ns": {"p50": two, "p99": two * 1.2},
+                                      "p50_ratio": r["latency"]["rtt_ns"]["p50"] / two}
+            return r
+        # 2.0x the one-line floor but 1.02x the two-line one (a regime where two lines cost twice one): supported,
+        # so the metric divides by the two-line floor, not the cache line's
+        slow = [at(440 + i, 220, 432) for i in range(8)]
+        v, out = self.verdicts([c], self.crafted("slow.json", slow))
+        self.assertEqual(v["two"]["verdict"], "supported", out)
+        ratios = sorted(r["latency"]["rtt_ns"]["p50"] / 432 for r in slow)
+        self.assertAlmostEqual(v["two"]["ratio"], (ratios[3] + ratios[4]) / 2)
+        # the same rows against a two-line floor below the cache line's: refuted
+        fast = [at(140 + i, 130, 110) for i in range(8)]
+        v, _ = self.verdicts([c], self.crafted("fast.json", fast))
+        self.assertEqual(v["two"]["verdict"], "refuted")
+        # rows from before the two-line floor: no data
+        for r in fast:
+            del r["floor"]["two_line"]
+        v, out = self.verdicts([c], self.crafted("old.json", fast))
+        self.assertEqual(v["two"]["verdict"], "inconclusive")
+        self.assertIn("no data: needs runs[].floor.two_line", out)
+
     def test_one_sided_claim_over_files_and_variants(self):
         c = {"id": "calls", "text": "calls", "metric": "syscalls_per_msg", "a": {"transport": "shm", "wait": "block"},
              "b": None, "where": {"pattern": "pingpong", "payload_bytes": 8, "placement": "cross-core"},
