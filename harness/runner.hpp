@@ -270,11 +270,39 @@ class TransportOps {
   TransportOps(T& t, std::size_t bytes, bool verify, bool ack_each = false) : TransportOps(t, bytes, bytes, verify, ack_each) {}
   ~TransportOps() { g_sink.fetch_add(sink_, std::memory_order_relaxed); }
 
+  // Pingpong and rpc. A copying transport's round trip carries none of the harness's own work on the payload
+  // where it can wait: each side writes its next message while the peer's is on its way, and the consumer checks
+  // a request after it has sent the reply. Every message is still written whole, sent, received and read (a
+  // zero-copy transport writes and reads it in the slot, so there it stays in the path). Measured on the shm ring
+  // with this and the former order in one binary, alternating, 8 and 64 B round trips took 0.98-0.99x and
+  // 0.92-0.98x the p50 (README, "The two-line floor").
   void round_trip(std::uint64_t seq) {
+    if constexpr (!ZeroCopyTransport<T>) {
+      if (!ack_each_) {
+        if (filled_ != seq) put(out_.span(), seq);
+        t_.send(out_.span());
+        put(out_.span(), seq + 1);  // the next request, while this one is answered
+        filled_ = seq + 1;
+        t_.recv(in_.span());
+        take(in_.span(), seq);
+        return;
+      }
+    }
     send_one(seq);
     recv_one(seq);
   }
   void serve(std::uint64_t seq) {
+    if constexpr (!ZeroCopyTransport<T>) {
+      if (!ack_each_) {
+        if (filled_ != seq) put(out_.span(), seq);
+        t_.recv(in_.span());
+        t_.send(out_.span());
+        take(in_.span(), seq);
+        put(out_.span(), seq + 1);  // the next reply, before waiting for its request
+        filled_ = seq + 1;
+        return;
+      }
+    }
     recv_one(seq);
     send_one(seq);
   }
@@ -292,6 +320,7 @@ class TransportOps {
         t_.release();
       }
     } else {
+      filled_ = kNotFilled;  // out_ holds this message now, whatever round_trip or serve wrote ahead
       put(out_.span(), seq);
       if constexpr (kStamp) payload::put_stamp(out_.span(), stamp, verify_);
       t_.send(out_.span());
@@ -358,6 +387,8 @@ class TransportOps {
   bool ack_each_;
   std::uint64_t verified_ = 0;
   std::uint64_t in_sequence_ = 0;
+  static constexpr std::uint64_t kNotFilled = ~std::uint64_t{0};
+  std::uint64_t filled_ = kNotFilled;  // the message out_ holds, written ahead by round_trip or serve
 };
 
 }  // namespace detail
