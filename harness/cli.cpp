@@ -75,15 +75,16 @@ void check_cpu(int cpu, const std::vector<int>& online, const std::vector<int>& 
                                 os::format_cpu_list(allowed) + "); check taskset or the cgroup cpuset");
 }
 
-// --matrix: as many ordered CPU pairs as the budget allows by a rough cost model (each pair's floors, then its
-// runs: duration plus fork, warm-up and the adjacent floor); all of them when they fit.
+// --matrix: as many ordered CPU pairs as the budget allows by a rough cost model (each pair's four floors: cache
+// line before and after, two-line and futex before; then its runs: duration plus fork, warm-up and the cache-line
+// floor, and the two-line floor of a round trip); all of them when they fit.
 void plan_matrix(CliOptions& out) {
   constexpr double kRunOverheadS = 0.1, kFloorOverheadS = 0.02;
   auto& spec = out.spec;
   spec.pairs = {{"same-core", CpuPair{out.matrix_cpus.front(), out.matrix_cpus.front()}}};
   const double runs_per_pair = static_cast<double>(expand(spec).size() * out.repetitions);
-  const double run_s = std::max(spec.base.duration_s, 0.02) + kRunOverheadS;
-  const double pair_s = 3 * (out.floor_duration_s + kFloorOverheadS) + runs_per_pair * run_s;
+  const double run_s = std::max(spec.base.duration_s, 0.02) + kRunOverheadS + out.adjacent_floor_s;
+  const double pair_s = 4 * (out.floor_duration_s + kFloorOverheadS) + runs_per_pair * run_s;
   const auto max_pairs = static_cast<std::size_t>(std::max(1.0, out.matrix_budget_s / pair_s));
   const auto& topology = topo::system_topology();
   out.matrix_plan = topo::matrix_pairs(topology, out.matrix_cpus, max_pairs, out.seed);
