@@ -20,45 +20,20 @@
 namespace ipcbench {
 
 namespace {
-class CachelineOps {
+// The producer stores 2*seq+1 on `request` and spins until `reply` holds 2*seq+2; the consumer answers. One word
+// for both is the cache-line floor (the line is bounced, each side writing it in turn); two on lines of their own
+// are the two-line floor (each line has one writer, as in any ring: a duplex ring's request and reply travel so).
+class SpinWordOps {
  public:
-  CachelineOps(std::atomic<std::uint64_t>& line, std::uint32_t budget) : line_(line), budget_(budget) {}
-  void round_trip(std::uint64_t seq) {
-    line_.store(2 * seq + 1, std::memory_order_release);
-    await(2 * seq + 2);
-  }
-  void serve(std::uint64_t seq) {
-    await(2 * seq + 1);
-    line_.store(2 * seq + 2, std::memory_order_release);
-  }
-  void send_one(std::uint64_t) {}
-  void recv_one(std::uint64_t) {}
-  [[nodiscard]] TransportCounters counters() const { return counters_; }
-  [[nodiscard]] std::uint64_t verified() const { return 0; }
-  [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
-
- private:
-  void await(std::uint64_t v) {
-    wait_until(Wait::spin, budget_, counters_, [&] { return line_.load(std::memory_order_acquire) == v; }, [] {});
-  }
-  std::atomic<std::uint64_t>& line_;
-  std::uint32_t budget_;
-  TransportCounters counters_;
-};
-
-// Request seq+1 on `request`, reply seq+1 on `reply`: each line has one writer, as in any ring (a duplex ring's
-// request and reply travel on lines of their own).
-class TwoLineOps {
- public:
-  TwoLineOps(std::atomic<std::uint64_t>& request, std::atomic<std::uint64_t>& reply, std::uint32_t budget)
+  SpinWordOps(std::atomic<std::uint64_t>& request, std::atomic<std::uint64_t>& reply, std::uint32_t budget)
       : request_(request), reply_(reply), budget_(budget) {}
   void round_trip(std::uint64_t seq) {
-    request_.store(seq + 1, std::memory_order_release);
-    await(reply_, seq + 1);
+    request_.store(2 * seq + 1, std::memory_order_release);
+    await(reply_, 2 * seq + 2);
   }
   void serve(std::uint64_t seq) {
-    await(request_, seq + 1);
-    reply_.store(seq + 1, std::memory_order_release);
+    await(request_, 2 * seq + 1);
+    reply_.store(2 * seq + 2, std::memory_order_release);
   }
   void send_one(std::uint64_t) {}
   void recv_one(std::uint64_t) {}
@@ -216,19 +191,30 @@ void find_llc(int cpu, MemcpyFloor& out) {
 
 }  // namespace
 
+namespace {
+// A spinning floor: SpinWordOps over the request and reply words `pick` chooses in the shared Words.
+template <class Words, class Pick>
+RunResult spin_floor(const char* kind, const CpuPair& cpus, const std::string& placement, double duration_s,
+                     double timeout_s, Pick pick) {
+  const auto cfg = floor_config(kind, Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
+  const auto budget = auto_spin_budget(cpus);
+  return run_floor<Words>(cfg, budget, [budget, pick](Words& w) {
+    const auto [request, reply] = pick(w);
+    return SpinWordOps(*request, *reply, budget);
+  });
+}
+}  // namespace
+
 RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                   double timeout_s) {
-  const auto cfg = floor_config("cacheline", Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
-  const auto budget = auto_spin_budget(cpus);
-  return run_floor<CachelineWords>(cfg, budget, [budget](CachelineWords& w) { return CachelineOps(w.line, budget); });
+  return spin_floor<CachelineWords>("cacheline", cpus, placement, duration_s, timeout_s,
+                                    [](CachelineWords& w) { return std::pair{&w.line, &w.line}; });
 }
 
 RunResult measure_two_line_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                  double timeout_s) {
-  const auto cfg = floor_config("two-line", Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
-  const auto budget = auto_spin_budget(cpus);
-  return run_floor<TwoLineWords>(cfg, budget,
-                                 [budget](TwoLineWords& w) { return TwoLineOps(w.request, w.reply, budget); });
+  return spin_floor<TwoLineWords>("two-line", cpus, placement, duration_s, timeout_s,
+                                  [](TwoLineWords& w) { return std::pair{&w.request, &w.reply}; });
 }
 
 RunResult measure_futex_floor(const CpuPair& cpus, const std::string& placement, double duration_s,

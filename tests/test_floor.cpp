@@ -101,15 +101,20 @@ TEST_F(Floors, FutexWakeIsAKernelEntryToo) {
   EXPECT_GT(futex_wake_.ns_median, 0.8 * null_syscall_.ns_median);
 }
 
+// A pair floor that ran: at least 100 round trips in 0.05 s, each one sample.
+void expect_measured(const RunResult& f) {
+  ASSERT_EQ(f.status, "ok") << f.error;
+  ASSERT_GE(f.messages, 100u);
+  EXPECT_EQ(f.rtt.count, f.messages);
+}
+
 TEST_F(Floors, FutexPingpongWakesTwicePerRoundTripAndCostsMoreThanASystemCall) {
   std::string placement;
   const auto pair = some_pair(&placement);
   const auto f = measure_futex_floor(pair, placement, 0.05, 5.0);
-  ASSERT_EQ(f.status, "ok") << f.error;
-  ASSERT_GE(f.messages, 100u);
+  ASSERT_NO_FATAL_FAILURE(expect_measured(f));
   EXPECT_EQ(f.producer.counters.futex_wakes, f.messages);
   EXPECT_EQ(f.consumer.counters.futex_wakes, f.messages);
-  EXPECT_EQ(f.rtt.count, f.messages);
   // Each round trip makes two FUTEX_WAKE calls one after the other (the consumer's after the producer's).
   EXPECT_GT(f.rtt.p50, null_syscall_.ns_median);
 }
@@ -118,9 +123,7 @@ TEST_F(Floors, TwoLineFloorMakesOneRoundTripPerSampleOnItsOwnLines) {
   std::string placement;
   const auto pair = some_pair(&placement);
   const auto f = measure_two_line_floor(pair, placement, 0.05, 5.0);
-  ASSERT_EQ(f.status, "ok") << f.error;
-  ASSERT_GE(f.messages, 100u);
-  EXPECT_EQ(f.rtt.count, f.messages);
+  ASSERT_NO_FATAL_FAILURE(expect_measured(f));
   EXPECT_EQ(f.config.transport, "two-line");
   EXPECT_GT(f.rtt.p50, 0);
   // Spinning only: no system call but the spin budget's sched_yield, which cross-core it never reaches.
