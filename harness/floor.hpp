@@ -19,9 +19,9 @@ namespace ipcbench {
 
 RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                   double timeout_s);
-// The same round trip over two cache lines, each written by one side only: the producer stores n on one, the
-// consumer answers n on the other. A ring's request and reply travel this way (no line has two writers), so this
-// is the floor of any such design; the one-line floor above also gets the line back with the reply.
+// The same round trip over two cache lines, each written by one side only: the producer stores 2n+1 on one, the
+// consumer answers 2n+2 on the other. A ring's request and reply travel this way (no line has two writers), so this
+// is the floor of any such design, where the cache-line floor above bounces one line that both sides write.
 RunResult measure_two_line_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                  double timeout_s);
 // Two futex words in a shared page: the producer sets one and FUTEX_WAKEs, then FUTEX_WAITs on the other

@@ -249,9 +249,9 @@ json floor_to_json(const RunResult& r) {
                                "pingpong loop, one clock read per round trip"
                    : two_line
                        ? "two processes pinned to the pair, two 64-bit words in a shared anonymous page on 128-byte "
-                         "pairs of lines of their own: the producer stores n on one, the consumer answers n on the "
-                         "other, each line written by one side only, both spinning, sched_yield after spin.budget "
-                         "polls; the harness's pingpong loop, one clock read per round trip"
+                         "pairs of lines of their own: the producer stores 2n+1 on one, the consumer answers 2n+2 on "
+                         "the other, each line written by one side only, both spinning, sched_yield after "
+                         "spin.budget polls; the harness's pingpong loop, one clock read per round trip"
                        : "two processes pinned to the pair bounce one 64-bit word in a shared anonymous page "
                          "(the producer stores 2n+1, the consumer answers 2n+2), both spinning, sched_yield "
                          "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
