@@ -115,33 +115,25 @@ int main(int argc, char** argv) {
     auto measure_floors = [&](const char* when) {
       std::set<std::pair<int, int>> seen;
       const bool before = std::string_view(when) == "before";
+      // Measures one pair floor, stores it in context.floors[key] and returns its part of the progress line.
+      using Measure = RunResult (*)(const CpuPair&, const std::string&, double, double);
+      auto floor_of = [&](Measure measure, const char* key, const char* label, const PlacedPair& pr) {
+        const auto f = measure(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
+        auto j = floor_to_json(f);
+        j["when"] = when;
+        context["floors"][key].push_back(j);
+        return std::string(label) + (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + " p99 " + format_ns(f.rtt.p99)
+                                                      : "FAILED: " + f.error);
+      };
       for (const auto& pr : opt.spec.pairs) {
         if (os::interrupted()) return;
         if (!seen.insert({pr.cpus.producer, pr.cpus.consumer}).second) continue;
-        auto f = measure_cacheline_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
-        auto j = floor_to_json(f);
-        j["when"] = when;
-        context["floors"]["cacheline_pingpong"].push_back(j);
-        std::string line = std::string("[floor ") + when + "] cpus " + pr.cpus.str() + ": cache line " +
-                           (f.status == "ok" ? "p50 " + format_ns(f.rtt.p50) + " p99 " + format_ns(f.rtt.p99)
-                                             : "FAILED: " + f.error);
-        if (before && !os::interrupted()) {
-          auto f2 = measure_two_line_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
-          auto j2 = floor_to_json(f2);
-          j2["when"] = when;
-          context["floors"]["two_line_pingpong"].push_back(j2);
-          line += "; two lines " + (f2.status == "ok" ? "p50 " + format_ns(f2.rtt.p50) + " p99 " + format_ns(f2.rtt.p99)
-                                                      : "FAILED: " + f2.error);
-        }
-        if (before && !os::interrupted()) {
-          auto fx = measure_futex_floor(pr.cpus, pr.placement, opt.floor_duration_s, opt.spec.base.timeout_s);
-          auto jx = floor_to_json(fx);
-          jx["when"] = when;
-          context["floors"]["futex_pingpong"].push_back(jx);
-          line += "; futex ping-pong " +
-                  (fx.status == "ok" ? "p50 " + format_ns(fx.rtt.p50) + " p99 " + format_ns(fx.rtt.p99)
-                                     : "FAILED: " + fx.error);
-        }
+        std::string line = std::string("[floor ") + when + "] cpus " + pr.cpus.str() + ": " +
+                           floor_of(measure_cacheline_floor, "cacheline_pingpong", "cache line ", pr);
+        if (before && !os::interrupted())
+          line += floor_of(measure_two_line_floor, "two_line_pingpong", "; two lines ", pr);
+        if (before && !os::interrupted())
+          line += floor_of(measure_futex_floor, "futex_pingpong", "; futex ping-pong ", pr);
         say(line);
         save();
       }
@@ -221,16 +213,16 @@ int main(int argc, char** argv) {
         j = to_json(planned.config.pattern == Pattern::mailbox ? run_mailbox(planned.config)
                                                                : find_transport(planned.config.transport)->run(planned.config));
         if (floor && floor->status == "ok" && j["status"] == "ok") {
-          j["floor"] = {{"kind", "cacheline_pingpong"},
-                        {"when", "just before this run"},
-                        {"messages", floor->messages},
-                        {"rtt_ns", {{"p50", floor->rtt.p50}, {"p99", floor->rtt.p99}}}};
-          if (round_trip(planned.config.pattern))
-            j["floor"]["p50_ratio"] = j["latency"]["rtt_ns"]["p50"].get<double>() / floor->rtt.p50;
-          if (two_line && two_line->status == "ok")
-            j["floor"]["two_line"] = {{"messages", two_line->messages},
-                                      {"rtt_ns", {{"p50", two_line->rtt.p50}, {"p99", two_line->rtt.p99}}},
-                                      {"p50_ratio", j["latency"]["rtt_ns"]["p50"].get<double>() / two_line->rtt.p50}};
+          // messages and p50/p99 of a floor, and the row's p50 in its units where the row has a round trip
+          auto adjacent = [&](const RunResult& f) {
+            json a = {{"messages", f.messages}, {"rtt_ns", {{"p50", f.rtt.p50}, {"p99", f.rtt.p99}}}};
+            if (round_trip(planned.config.pattern))
+              a["p50_ratio"] = j["latency"]["rtt_ns"]["p50"].get<double>() / f.rtt.p50;
+            return a;
+          };
+          j["floor"] = {{"kind", "cacheline_pingpong"}, {"when", "just before this run"}};
+          j["floor"].update(adjacent(*floor));
+          if (two_line && two_line->status == "ok") j["floor"]["two_line"] = adjacent(*two_line);
         }
         if (auto d = decomposition_json(j, context["floors"])) j["decomposition"] = *d;
         failed |= j["status"] != "ok";

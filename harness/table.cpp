@@ -225,15 +225,13 @@ std::vector<std::string> pair_floor_lines(const json& floors) {
       lines[key] += ", " + f.value("when", std::string()) + " " + rtt(f);
     }
   }
-  for (const auto& f : floors.value("two_line_pingpong", json::array())) {
-    const std::string key = pair_of(f["cpus"]);
-    if (!lines.count(key)) order.push_back(key);
-    lines[key] += "; two lines " + rtt(f);
-  }
-  for (const auto& f : floors.value("futex_pingpong", json::array())) {
-    const std::string key = pair_of(f["cpus"]);
-    if (!lines.count(key)) order.push_back(key);
-    lines[key] += "; futex ping-pong " + rtt(f);
+  for (const auto& [kind, label] : {std::pair{"two_line_pingpong", "; two lines "},
+                                     std::pair{"futex_pingpong", "; futex ping-pong "}}) {
+    for (const auto& f : floors.value(kind, json::array())) {
+      const std::string key = pair_of(f["cpus"]);
+      if (!lines.count(key)) order.push_back(key);
+      lines[key] += label + rtt(f);
+    }
   }
   std::vector<std::string> out;
   for (const auto& k : order) out.push_back(lines[k]);

@@ -222,14 +222,15 @@ def metric(row, name):
         # null where the transport cannot tell (a blocking call that slept in the kernel): no value, not 0
         waits = ((row.get("cpu") or {}).get("producer") or {}).get("full_waits")
         return waits / row["messages"] if waits is not None and row.get("messages") else None
-    if name == "p50_vs_floor":  # runs[].floor: pingpong and rpc rows since the floor existed; null without one
+    if name in ("p50_vs_floor", "p50_vs_two_line_floor"):
+        # runs[].floor: pingpong and rpc rows since the floor existed; runs[].floor.two_line: round trips across
+        # two CPUs since 2026-12-05; null without one
+        floor = row.get("floor") or {}
+        if name == "p50_vs_two_line_floor":
+            floor = floor.get("two_line") or {}
         p50 = ((row.get("latency") or {}).get("rtt_ns") or {}).get("p50")
-        floor = ((row.get("floor") or {}).get("rtt_ns") or {}).get("p50")
-        return p50 / floor if p50 is not None and floor else None
-    if name == "p50_vs_two_line_floor":  # runs[].floor.two_line: round trips across two CPUs since 2026-12-05
-        p50 = ((row.get("latency") or {}).get("rtt_ns") or {}).get("p50")
-        floor = ((((row.get("floor") or {}).get("two_line")) or {}).get("rtt_ns") or {}).get("p50")
-        return p50 / floor if p50 is not None and floor else None
+        floor_p50 = (floor.get("rtt_ns") or {}).get("p50")
+        return p50 / floor_p50 if p50 is not None and floor_p50 else None
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
