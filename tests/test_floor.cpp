@@ -115,8 +115,10 @@ TEST_F(Floors, FutexPingpongWakesTwicePerRoundTripAndCostsMoreThanASystemCall) {
   ASSERT_NO_FATAL_FAILURE(expect_measured(f));
   EXPECT_EQ(f.producer.counters.futex_wakes, f.messages);
   EXPECT_EQ(f.consumer.counters.futex_wakes, f.messages);
-  // Each round trip makes two FUTEX_WAKE calls one after the other (the consumer's after the producer's).
-  EXPECT_GT(f.rtt.p50, null_syscall_.ns_median);
+  // Each round trip makes two FUTEX_WAKE calls one after the other (the consumer's after the producer's), so it
+  // costs more than the fastest batch of null system calls. Not their median: measured once for the suite, it
+  // took 820 ns per call in a stretch where this round trip's p50 was 548 ns (ctest -j2, 2026-12-05).
+  EXPECT_GT(f.rtt.p50, null_syscall_.ns_min);
 }
 
 TEST_F(Floors, TwoLineFloorMakesOneRoundTripPerSampleOnItsOwnLines) {
