@@ -5,10 +5,13 @@
 // message (ping-pong, paced sends) never trails; and a head published at a stop ends a trailing wait at once.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "transports/shm.hpp"
+#include "transports/wait.hpp"
 
 namespace ipcbench {
 namespace {
@@ -239,6 +242,83 @@ INSTANTIATE_TEST_SUITE_P(Prefetch, Wraps, ::testing::Values(24, 64, 100));
 TEST_P(Wraps, SlotsWrapAroundIntactWithTheTailPublishedInBatches) { wrap_bursts<ShmTransport>(GetParam()); }
 TEST_P(Wraps, TwoWordSlotsWrapAroundIntactWithTheTailPublishedInBatches) {
   wrap_bursts<ShmRing<kRingPrefetch>>(GetParam());
+}
+
+// A duplex ring's short path (transports/shm.cpp, Layout::direct), in request/reply order from one thread: every
+// size around the word, the line and a page, both directions intact through many laps of its two slots, and under
+// block and hybrid no FUTEX_WAKE (no system call at all) while nobody sleeps.
+TEST(ShortPath, RequestsAndRepliesCrossIntactWithoutASystemCall) {
+  for (Wait wait : all_waits)
+    for (std::size_t bytes : {1u, 8u, 56u, 64u, 100u, 4096u}) {
+      TransportOptions o = Pair::options(wait);
+      o.message_bytes = bytes;
+      o.duplex = true;
+      ShmTransport producer(o), consumer = producer.split_consumer();
+      producer.open(Role::producer);
+      consumer.open(Role::consumer);
+      std::vector<std::byte> out(bytes), in(bytes);
+      auto fill = [&](std::uint64_t v) {
+        for (std::size_t b = 0; b < bytes; ++b) out[b] = static_cast<std::byte>(v * 131 + b);
+      };
+      auto check = [&](std::uint64_t v) {
+        for (std::size_t b = 0; b < bytes; ++b)
+          ASSERT_EQ(in[b], static_cast<std::byte>(v * 131 + b)) << to_string(wait) << " " << bytes << " B, message " << v;
+      };
+      for (std::uint64_t i = 0; i < 1000; ++i) {
+        fill(2 * i);
+        producer.send(out);
+        consumer.recv(in);
+        check(2 * i);
+        fill(2 * i + 1);
+        consumer.send(out);
+        producer.recv(in);
+        check(2 * i + 1);
+      }
+      EXPECT_EQ(producer.counters().syscalls + consumer.counters().syscalls, 0u) << to_string(wait) << " " << bytes;
+    }
+}
+
+// Polls a caller has already made count against the budget: handed over after a spent budget, a spinning wait
+// yields at once and a hybrid one sleeps at once; handed over fresh, both poll first.
+TEST(WaitUntil, PollsAlreadyMadeCountAgainstTheBudget) {
+  for (std::uint32_t spun : {0u, 4u}) {
+    int calls = 0, blocks = 0;
+    auto second_try = [&] { return ++calls % 2 == 0; };
+    TransportCounters spin, hybrid;
+    wait_until(Wait::spin, 4, spin, second_try, [&] { ++blocks; }, spun);
+    wait_until(Wait::hybrid, 4, hybrid, second_try, [&] { ++blocks; }, spun);
+    EXPECT_EQ(spin.spin_yields, spun == 4 ? 1u : 0u) << spun;
+    EXPECT_EQ(hybrid.blocking_waits, spun == 4 ? 1u : 0u) << spun;
+    EXPECT_EQ(blocks, spun == 4 ? 1 : 0) << spun;
+  }
+}
+
+// The short path polls only its spin budget inline, then hands the wait over: a reader whose message comes 20 ms
+// late yields (spin) or sleeps and is woken (hybrid, block), and still gets the message intact.
+TEST(ShortPath, AReaderPastItsBudgetYieldsOrSleeps) {
+  for (Wait wait : all_waits) {
+    TransportOptions o = Pair::options(wait);
+    o.duplex = true;
+    o.spin_budget = 16;
+    ShmTransport producer(o), consumer = producer.split_consumer();
+    producer.open(Role::producer);
+    consumer.open(Role::consumer);
+    std::vector<std::byte> out(kBytes, std::byte{7}), in(kBytes);
+    std::thread reader([&] { consumer.recv(in); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    producer.send(out);
+    reader.join();
+    EXPECT_EQ(in, out) << to_string(wait);
+    const TransportCounters c = consumer.counters();
+    if (wait == Wait::spin) {
+      EXPECT_GT(c.spin_yields, 0u);
+      EXPECT_EQ(c.blocking_waits, 0u);
+    } else {
+      EXPECT_GE(c.blocking_waits, 1u) << to_string(wait);
+      EXPECT_EQ(c.spin_yields, 0u) << to_string(wait);
+      EXPECT_EQ(producer.counters().futex_wakes, 1u) << to_string(wait);
+    }
+  }
 }
 
 }  // namespace

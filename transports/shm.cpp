@@ -191,6 +191,8 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
       }
     return e;
   };
+  layout_.direct = options.duplex && !options.rendezvous && layout_.batch == 1 && layout_.lookahead == 1 &&
+                   layout_.trailing_seq == 0;
   tx_ = setup(mapping_.data());  // producer -> consumer
   if (options.duplex) rx_ = setup(mapping_.data() + ring_bytes);  // replies
 }
@@ -361,14 +363,14 @@ void ShmRing<D>::wait_room(Endpoint& e) {
 }
 
 template <const RingDesign& D>
-void ShmRing<D>::wait_message(Endpoint& e) {
+void ShmRing<D>::wait_message(Endpoint& e, std::uint32_t spun) {
   if constexpr (D.slip) {
     if (layout_.lookahead > 1) return wait_message_slipping(e);
   }
   if (has_message(e, false)) return;
   flush();
   RingHeader& r = *e.ring;
-  std::uint32_t polls = 0;
+  std::uint32_t polls = spun;
   wait_until(
       options_.wait, options_.spin_budget, counters_, [&] { return has_message(e, ++polls > kEagerAfterPolls); },
       [&] {
@@ -376,7 +378,8 @@ void ShmRing<D>::wait_message(Endpoint& e) {
           if constexpr (D.slot_seq) return published(e, std::memory_order_seq_cst, true);
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
-      });
+      },
+      spun);
 }
 
 // slip (see shm.hpp). Whether to trail is decided per wait: only after kStreamingStreak messages in a row that
@@ -485,8 +488,32 @@ void ShmRing<D>::release() {
   publish_tail(rx_, false);
 }
 
+// The short path (Layout::direct): a duplex ring that publishes every message and its tail one at a time, with no
+// second sequence word, no trailing and no rendezvous (every design's ring of a ping-pong or rpc, unless --capacity
+// makes it batch). What reserve/commit and peek/release do for it comes down to a few lines: the message is
+// published unmarked (a ring that never trails has no use for the mark), the tail is stored after every message,
+// and the reader polls inline, handing its wait over to wait_message (flush, yield, sleep) only once it has spent
+// its spin budget, or at once under `block`. In a round trip each side goes from the message it sees to the one
+// it sends through this path, so its length is latency. One build with and without it (a development switch), 24
+// alternating rounds of `shm` ping-pongs: 0.95x the p50 at 8 B and 0.94x at 64 B (README, "The ring's short
+// path"). Every design of the ablation takes it, so their round trips still differ only in the lines they touch.
 template <const RingDesign& D>
 void ShmRing<D>::send(std::span<const std::byte> msg) {
+  if (layout_.direct) {
+    Endpoint& e = tx_;
+    if (!has_room(e)) [[unlikely]] wait_room(e);
+    copy_message(payload(e), msg.data(), msg.size());
+    if constexpr (D.slot_seq) {
+      seq_of(e).store(e.pos + 1, std::memory_order_release);
+      advance(e);
+    } else {
+      advance(e);
+      e.ring->head.store(e.pos, std::memory_order_release);
+      e.published = e.pos;
+    }
+    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
+    return;
+  }
   auto to = reserve();
   if (options_.duplex) copy_message(to.data(), msg.data(), msg.size());
   else std::memcpy(to.data(), msg.data(), msg.size());
@@ -495,6 +522,26 @@ void ShmRing<D>::send(std::span<const std::byte> msg) {
 
 template <const RingDesign& D>
 void ShmRing<D>::recv(std::span<std::byte> msg) {
+  if (layout_.direct) {
+    Endpoint& e = rx_;
+    auto arrived = [&] {
+      if constexpr (D.slot_seq) return seq_of(e).load(std::memory_order_acquire) == e.pos + 1;
+      else return has_message(e, false);
+    };
+    for (std::uint32_t polls = 0; !arrived();) {
+      if (options_.wait == Wait::block || ++polls >= options_.spin_budget) {
+        wait_message(e, polls);
+        break;
+      }
+      os::cpu_relax();
+    }
+    copy_message(msg.data(), payload(e), msg.size());
+    advance(e);
+    e.ring->tail().store(e.pos, std::memory_order_release);
+    e.published = e.pos;
+    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->producer_futex);
+    return;
+  }
   auto from = peek();
   if (options_.duplex) copy_message(msg.data(), from.data(), msg.size());
   else std::memcpy(msg.data(), from.data(), msg.size());

@@ -208,7 +208,7 @@ class ShmRing {
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e, bool eager);
   void wait_room(Endpoint& e);
-  void wait_message(Endpoint& e);
+  void wait_message(Endpoint& e, std::uint32_t spun = 0);  // spun: polls already made of the spin budget
   void wait_message_slipping(Endpoint& e);
   void wait_taken(Endpoint& e);
   void publish_head(Endpoint& e, bool force);
@@ -224,6 +224,7 @@ class ShmRing {
     std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
     std::size_t payload = 0;       // offset of the payload in a slot
     std::size_t touch = 0;         // seq_apart: where an eager reader also loads (the payload's first line), 0 = none
+    bool direct = false;           // send and recv take the short path of a duplex slot-sequence ring (shm.cpp)
   };
 
   TransportOptions options_;
