@@ -68,6 +68,10 @@
 //
 // Waiting: spin (yield after the budget), block (FUTEX_WAIT; the writer calls FUTEX_WAKE only when the
 // reader has announced it is sleeping), hybrid (spin the budget, then futex). Every design shares it.
+//
+// The short path: a duplex ring that publishes every message and its tail one at a time (a ping-pong's or an rpc's
+// two slots, in every design) sends and receives through a few inline lines instead of reserve/commit and
+// peek/release, and hands a wait over to the general code only once the spin budget is spent (shm.cpp, send).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -224,7 +228,7 @@ class ShmRing {
     std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
     std::size_t payload = 0;       // offset of the payload in a slot
     std::size_t touch = 0;         // seq_apart: where an eager reader also loads (the payload's first line), 0 = none
-    bool direct = false;           // send and recv take the short path of a duplex slot-sequence ring (shm.cpp)
+    bool direct = false;           // send and recv take the short path (above; shm.cpp, send)
   };
 
   TransportOptions options_;
