@@ -5,6 +5,7 @@
 // message (ping-pong, paced sends) never trails; and a head published at a stop ends a trailing wait at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -304,8 +305,13 @@ TEST(ShortPath, AReaderPastItsBudgetYieldsOrSleeps) {
     producer.open(Role::producer);
     consumer.open(Role::consumer);
     std::vector<std::byte> out(kBytes, std::byte{7}), in(kBytes);
-    std::thread reader([&] { consumer.recv(in); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::atomic<bool> started{false};
+    std::thread reader([&] {
+      started = true;
+      consumer.recv(in);
+    });
+    while (!started) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the reader is past its 16 polls by then
     producer.send(out);
     reader.join();
     EXPECT_EQ(in, out) << to_string(wait);
