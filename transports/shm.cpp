@@ -485,12 +485,11 @@ void ShmRing<D>::send(std::span<const std::byte> msg) {
     if constexpr (D.slot_seq) {
       seq_of(e).store(e.pos + 1, std::memory_order_release);
       advance(e);
+      if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
     } else {
       advance(e);
-      e.ring->head.store(e.pos, std::memory_order_release);
-      e.published = e.pos;
+      publish_head(e, false);  // batch 1: every message
     }
-    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
     return;
   }
   auto to = reserve();
@@ -516,9 +515,7 @@ void ShmRing<D>::recv(std::span<std::byte> msg) {
     }
     copy_message(msg.data(), payload(e), msg.size());
     advance(e);
-    e.ring->tail().store(e.pos, std::memory_order_release);
-    e.published = e.pos;
-    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->producer_futex);
+    publish_tail(e, false);  // batch 1: every message
     return;
   }
   auto from = peek();
