@@ -11,8 +11,9 @@
 // and then the ring itself: `shm` send/recv on fixed buffers, and `shm` through the harness's message layer
 // (TransportOps), which is what an ipcbench ping-pong runs. The steps run one after the other in every round and
 // the rounds repeat, so each round compares them side by side; the table gives each step's median over rounds of
-// (its statistic / the one-line step's in the same round). Two statistics: the p50 of the round trips (what
-// ipcbench reports), and the mean of their middle 80 %, which resolves differences smaller than one clock tick.
+// (its statistic / the one-line step's in the same round). Two statistics: the p50 of the round trips, as ipcbench
+// computes it (harness/stats.hpp: a mid-quantile, which reads through the clock's steps), and the mean of their
+// middle 80 %, which the README's attribution table quotes.
 // Rounds whose one-line floor is far from the median one-line floor (another coherence regime) are left out.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -22,7 +23,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -34,6 +34,7 @@
 #include "harness/os/futex.hpp"
 #include "harness/os/mapping.hpp"
 #include "harness/runner.hpp"
+#include "harness/stats.hpp"
 #include "transports/copy.hpp"
 #include "transports/shm.hpp"
 
@@ -41,7 +42,7 @@ namespace ipcbench {
 namespace {
 
 using Word = std::atomic<std::uint64_t>;
-constexpr std::size_t kLine = 64, kWord = 8, kRingBytes = 4096, kSlotsAt = 256, kTailAt = 64;
+constexpr std::size_t kWord = 8, kRingBytes = 4096, kSlotsAt = 256, kTailAt = 64;
 constexpr std::size_t kMaxBytes = 1000;  // the ring keeps the payload right after its word below 1 KiB
 // A step's run gets 10 s plus 10 us per round trip (the slowest regime seen here is 0.5 us) before the tool stops.
 constexpr unsigned kTimeoutS = 10;
@@ -49,23 +50,17 @@ unsigned time_limit_s(std::uint64_t round_trips) { return kTimeoutS + static_cas
 
 Word& word_at(std::byte* p) { return *reinterpret_cast<Word*>(p); }
 
-// A duplex ring's slot stride, as the ring lays it out: a slot that fits in a line is packed to a power of two,
-// any other is whole lines.
-std::size_t slot_stride(std::size_t bytes) {
-  const std::size_t end = kWord + bytes;
-  return end <= kLine ? std::bit_ceil(end) : (end + kLine - 1) / kLine * kLine;
-}
-
 enum Step : int { one_line, two_line, payload, two_slots, tail, harness, calls };
 
 // One side of a step's ping-pong over the shared mapping `base`: the requests' ring at 0, the replies' a page on
 // (the ring puts them closer; where they sit made no measurable difference in development runs). In each ring the
-// tail is on the second line and the slots start at the fifth, as in the ring's header.
+// tail is on the second line and the slots start at the fifth, as in the ring's header; `stride` is the ring's own
+// slot stride for this size.
 template <int S>
 class MiniSide {
  public:
-  MiniSide(std::byte* base, std::size_t bytes, bool producer)
-      : bytes_(bytes), stride_(slot_stride(bytes)), producer_(producer), out_(bytes), in_(bytes) {
+  MiniSide(std::byte* base, std::size_t bytes, std::size_t stride, bool producer)
+      : bytes_(bytes), stride_(stride), producer_(producer), out_(bytes), in_(bytes) {
     std::byte* requests = base;
     std::byte* replies = S == one_line ? base : base + kRingBytes;  // one line: both words are one word
     tx_.base = producer ? requests : replies;
@@ -169,6 +164,7 @@ class RingSide {
 struct Shared {  // what both processes of one run see, made before fork
   os::Mapping minis;
   ShmTransport* ring;
+  std::size_t stride;  // the ring's slot stride (bytes per slot), which the steps lay their slots out by
 };
 
 struct Variant {
@@ -196,7 +192,7 @@ void play(Side& side, bool producer, std::uint64_t n, std::vector<std::uint64_t>
 template <int S>
 Variant mini(const char* name) {
   return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
-            MiniSide<S> side(sh.minis.data(), bytes, producer);
+            MiniSide<S> side(sh.minis.data(), bytes, sh.stride, producer);
             play(side, producer, n, ticks);
           }};
 }
@@ -231,14 +227,14 @@ struct Stats {
 
 // One run of one variant: a fresh mapping and ring, the consumer forked onto `cpus.consumer`.
 Stats run_once(const Variant& v, std::size_t bytes, std::uint64_t n, const CpuPair& cpus) {
-  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), nullptr};
   TransportOptions o;
   o.message_bytes = bytes;
   o.wait = Wait::spin;
   o.duplex = true;
   o.spin_budget = auto_spin_budget(cpus);
   ShmTransport shm(o);
-  sh.ring = &shm;
+  const Effective eff = shm.effective();
+  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), &shm, eff.capacity_bytes / eff.capacity_messages};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -262,18 +258,18 @@ Stats run_once(const Variant& v, std::size_t bytes, std::uint64_t n, const CpuPa
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(std::string(v.name) + ": the consumer failed");
-  std::vector<std::uint64_t> kept(ticks.begin() + static_cast<std::ptrdiff_t>(n / 10), ticks.end());  // warm-up out
-  std::sort(kept.begin(), kept.end());
-  const std::size_t lo = kept.size() / 10, hi = kept.size() - kept.size() / 10;
-  double sum = 0;
-  for (std::size_t i = lo; i < hi; ++i) sum += static_cast<double>(kept[i]);
-  return {Clock::to_ns(kept[kept.size() / 2]), Clock::to_ns(1) * sum / static_cast<double>(hi - lo)};
+  std::vector<double> ns;  // the warm-up's tenth left out
+  for (std::size_t i = n / 10; i < n; ++i) ns.push_back(Clock::to_ns(ticks[i]));
+  const Summary sum = summarize(ns);  // sorts; its p50 is ipcbench's (a mid-quantile)
+  const std::size_t lo = ns.size() / 10, hi = ns.size() - ns.size() / 10;
+  double middle = 0;
+  for (std::size_t i = lo; i < hi; ++i) middle += ns[i];
+  return {sum.p50, middle / static_cast<double>(hi - lo)};
 }
 
 double median(std::vector<double> x) {
   std::sort(x.begin(), x.end());
-  const std::size_t m = x.size() / 2;
-  return x.size() % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
+  return mid_quantile_sorted(x, 50);
 }
 
 }  // namespace
