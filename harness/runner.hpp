@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bit>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -385,12 +386,12 @@ class TransportOps {
   // then paid a line transfer per message (shm stream, 64 B, 256 slots: 23 M msgs/s, 27-30 M written ahead;
   // README, "Streams written ahead"). Round trips write ahead already (round_trip, serve).
   void send_ahead(std::uint64_t seq) {
-    const std::size_t i = seq % ahead_.size();
+    const std::size_t i = seq & (kAhead - 1);  // a mask, not a division per message
     Buffer& b = ahead_[i];
     if (ahead_seq_[i] != seq) put(b.span(), seq);  // the first laps, or a caller that skipped
     t_.send(b.span());
-    put(b.span(), seq + ahead_.size());
-    ahead_seq_[i] = seq + ahead_.size();
+    put(b.span(), seq + kAhead);
+    ahead_seq_[i] = seq + kAhead;
   }
   static std::size_t ahead_buffers(std::size_t bytes) {
     if (ZeroCopyTransport<T> || bytes == 0 || bytes * kAhead > kAheadBytes) return 0;
@@ -423,6 +424,7 @@ class TransportOps {
   // Stream: 8 buffers, so a message's stores are 8 sends old when it is loaded; only for messages of up to
   // 512 bytes (the buffers stay within 4 KiB), where a line's stall is a large part of a message's cost.
   static constexpr std::size_t kAhead = 8;
+  static_assert(std::has_single_bit(kAhead));
   static constexpr std::size_t kAheadBytes = 4096;
   std::vector<Buffer> ahead_;
   std::vector<std::uint64_t> ahead_seq_;
