@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "harness/os/affinity.hpp"
 #include "harness/os/futex.hpp"
 #include "harness/os/mapping.hpp"
+#include "harness/parse.hpp"
 #include "harness/runner.hpp"
 #include "harness/stats.hpp"
 #include "transports/copy.hpp"
@@ -298,18 +300,21 @@ int main(int argc, char** argv) {
     }
     cpus = {allowed[0], allowed[1]};
   } else {
-    int a = -1, b = -1;
-    char end = 0;
-    const bool parsed = std::sscanf(cpus_arg.c_str(), "%d:%d%c", &a, &b, &end) == 2;
+    std::vector<CpuPair> pairs;
+    try {
+      pairs = parse_cpu_pairs(cpus_arg);  // the syntax ipcbench's --cpus takes, checked the same way
+    } catch (const std::invalid_argument&) {
+    }
     auto ok = [&](int c) { return std::find(allowed.begin(), allowed.end(), c) != allowed.end(); };
-    if (!parsed || a == b || !ok(a) || !ok(b)) {
+    if (pairs.size() != 1 || pairs[0].producer == pairs[0].consumer || !ok(pairs[0].producer) ||
+        !ok(pairs[0].consumer)) {
       std::fprintf(stderr,
                    "ipcbench_ring_steps: error: --cpus %s: give two different CPUs this process may use as "
                    "producer:consumer, e.g. %d:%d\n",
                    cpus_arg.c_str(), allowed.empty() ? 0 : allowed[0], allowed.size() > 1 ? allowed[1] : 1);
       return 2;
     }
-    cpus = {a, b};
+    cpus = pairs[0];
   }
   Clock::init();
   struct sigaction sa{};
