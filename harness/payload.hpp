@@ -18,7 +18,7 @@ struct VerifyError : std::runtime_error {
 inline constexpr std::size_t kLine = 64;
 inline constexpr std::size_t kHeader = 16;
 
-inline void fill_fast(std::span<std::byte> buf, std::uint64_t seq) noexcept {
+[[gnu::always_inline]] inline void fill_fast(std::span<std::byte> buf, std::uint64_t seq) noexcept {
   std::byte* p = buf.data();
   const std::size_t n = buf.size();
   for (std::size_t off = 0; off + 8 <= n; off += kLine) {
@@ -28,7 +28,7 @@ inline void fill_fast(std::span<std::byte> buf, std::uint64_t seq) noexcept {
   p[n - 1] = static_cast<std::byte>(seq);
 }
 
-inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
+[[gnu::always_inline]] inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
   const std::byte* p = buf.data();
   const std::size_t n = buf.size();
   std::uint64_t sum = 0;
@@ -44,14 +44,14 @@ inline std::uint64_t read_fast(std::span<const std::byte> buf) noexcept {
 // word holds seq ^ its offset, and the last byte seq's low byte; a send stamp never covers them), or its last
 // byte below 8 bytes. Cheap enough for every message of every run: it tells a baseline that copies out other
 // laps' data (shm-rawcopy) from one that moves each message.
-inline bool carries(std::span<const std::byte> buf, std::uint64_t seq) noexcept {
+[[gnu::always_inline]] inline bool carries(std::span<const std::byte> buf, std::uint64_t seq) noexcept {
   static_assert(std::endian::native == std::endian::little, "fill_fast's last byte is placed as on x86");
   const std::byte* p = buf.data();
   const std::size_t n = buf.size();
   if (n < 8) return n == 0 || p[n - 1] == static_cast<std::byte>(seq);
   // Two 8-byte loads and compares, no call: on a round trip's critical path, a memcmp call per check cost
   // 20-30 ns per round trip.
-  auto holds = [&](std::size_t off) {  // the word fill_fast left at `off`
+  auto holds = [&](std::size_t off) __attribute__((always_inline)) {  // the word fill_fast left at `off`
     std::uint64_t want = seq ^ off;
     if (const std::size_t at = n - 1 - off; at < 8)  // the last byte lies in this word
       want = (want & ~(std::uint64_t{0xff} << (8 * at))) | ((seq & 0xff) << (8 * at));

@@ -284,7 +284,7 @@ class TransportOps {
   // zero-copy transport writes and reads it in the slot, so there it stays in the path). Measured on the shm ring
   // with this and the former order in one binary, alternating, 8 and 64 B round trips took 0.98-0.99x and
   // 0.92-0.98x the p50 (README, "The two-line floor").
-  void round_trip(std::uint64_t seq) {
+  [[gnu::always_inline]] void round_trip(std::uint64_t seq) {
     if constexpr (!ZeroCopyTransport<T>) {
       if (!ack_each_) {
         if (filled_ != seq) put(out_.span(), seq);
@@ -299,7 +299,7 @@ class TransportOps {
     send_one(seq);
     recv_one(seq);
   }
-  void serve(std::uint64_t seq) {
+  [[gnu::always_inline]] void serve(std::uint64_t seq) {
     if constexpr (!ZeroCopyTransport<T>) {
       if (!ack_each_) {
         if (filled_ != seq) put(out_.span(), seq);
@@ -317,7 +317,7 @@ class TransportOps {
   // kStamp: `stamp` rides in the message (payload::put_stamp) and recv_one<true> returns the receiver's clock
   // minus it, in ticks, read as soon as the message is in (rate, one-way latency).
   template <bool kStamp = false>
-  void send_one(std::uint64_t seq, std::uint64_t stamp = 0) {
+  [[gnu::always_inline]] void send_one(std::uint64_t seq, std::uint64_t stamp = 0) {
     if constexpr (ZeroCopyTransport<T>) {
       auto slot = t_.reserve().first(send_bytes_);
       put(slot, seq);
@@ -339,7 +339,7 @@ class TransportOps {
     }
   }
   template <bool kStamp = false>
-  std::int64_t recv_one(std::uint64_t seq) {
+  [[gnu::always_inline]] std::int64_t recv_one(std::uint64_t seq) {
     std::int64_t delta = 0;
     if constexpr (ZeroCopyTransport<T>) {
       auto slot = t_.peek().first(recv_bytes_);
@@ -385,7 +385,7 @@ class TransportOps {
   // messages' stores into a ring, each waiting for its line to come back from the reader's cache. The sender
   // then paid a line transfer per message (shm stream, 64 B, 256 slots: 23 M msgs/s, 27-30 M written ahead;
   // README, "Streams written ahead"). Round trips write ahead already (round_trip, serve).
-  void send_ahead(std::uint64_t seq) {
+  [[gnu::always_inline]] void send_ahead(std::uint64_t seq) {
     const std::size_t i = seq & (kAhead - 1);  // a mask, not a division per message
     Buffer& b = ahead_[i];
     if (ahead_seq_[i] != seq) put(b.span(), seq);  // the first laps, or a caller that skipped
@@ -397,11 +397,11 @@ class TransportOps {
     if (ZeroCopyTransport<T> || bytes == 0 || bytes * kAhead > kAheadBytes) return 0;
     return kAhead;
   }
-  void put(std::span<std::byte> to, std::uint64_t seq) {
+  [[gnu::always_inline]] void put(std::span<std::byte> to, std::uint64_t seq) {
     if (verify_) payload::fill_verified(to, seq);
     else payload::fill_fast(to, seq);
   }
-  void take(std::span<const std::byte> from, std::uint64_t seq) {
+  [[gnu::always_inline]] void take(std::span<const std::byte> from, std::uint64_t seq) {
     if (verify_) {
       payload::check_verified(from, seq);  // throws unless it is the message sent
       ++verified_;

@@ -12,6 +12,8 @@
 namespace ipcbench {
 
 namespace {
+using shm_ring::kStreamingBit;
+using shm_ring::kStreamingStreak;
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 // Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or
@@ -24,12 +26,6 @@ constexpr std::uint32_t kEagerAfterPolls = 4;
 constexpr std::uint32_t kSlipPolls = 64;
 constexpr std::size_t kSlipBytes = std::size_t{1} << 20;
 constexpr std::uint64_t kSlipSlots = 16;
-// slip: set in a sequence word when the producer had not stopped (flushed) since its previous message.
-constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
-// slip: marked messages in a row after which the consumer takes the producer for a streaming one. One is not
-// enough: in a ping-pong either side now and then finds its next message already there, skips the stop, and
-// marks its next message; trailing then would cost that round trip the head's line.
-constexpr std::uint32_t kStreamingStreak = 4;
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 // aligned_payload: from this size on, a slot's payload starts on the line after its sequence word.
 constexpr std::size_t kAlignedFrom = 1024;
@@ -191,47 +187,6 @@ void ShmRing<D>::open(Role role) {
   if (role == Role::consumer) std::swap(tx_, rx_);
 }
 
-template <const RingDesign& D>
-std::atomic<std::uint64_t>& ShmRing<D>::seq_of(const Endpoint& e) {
-  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur));
-}
-
-template <const RingDesign& D>
-std::atomic<std::uint64_t>& ShmRing<D>::trailing_seq_of(const Endpoint& e) const {
-  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(e.cur + layout_.trailing_seq));
-}
-
-// `eager`: both sequence words are loaded before either is compared, so both lines are requested together
-// (what a reader that has been waiting for a while wants: the message's lines then cross in parallel).
-// Otherwise the trailing word is read only once the leading one matches, so a reader that is just behind
-// a streaming writer keeps one line of the slot being written, not two, away from it.
-template <const RingDesign& D>
-[[gnu::always_inline]] inline bool ShmRing<D>::published_at(const std::byte* slot, std::uint64_t want,
-                                                             std::memory_order mo, bool eager,
-                                                             std::uint32_t* streak) const {
-  auto word = [](const std::byte* p) -> const std::atomic<std::uint64_t>& {
-    return *std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(p));
-  };
-  const std::uint64_t lead = word(slot).load(mo);
-  bool ok = (lead & ~kStreamingBit) == want;
-  if (layout_.trailing_seq && (ok || eager)) ok &= word(slot + layout_.trailing_seq).load(mo) == want;
-  if (ok && streak) *streak = (lead & kStreamingBit) != 0 ? *streak + 1 : 0;
-  return ok;
-}
-
-template <const RingDesign& D>
-[[gnu::always_inline]] inline bool ShmRing<D>::published(Endpoint& e, std::memory_order mo, bool eager) const {
-  // The payload's first line travels together with the sequence word's. A prefetch, not a load: the producer
-  // may be writing that line, and a load would race with its copy (ThreadSanitizer says so).
-  if (eager && layout_.touch) __builtin_prefetch(e.cur + layout_.touch, 0, 3);
-  return published_at(e.cur, e.pos + 1, mo, eager, &e.streak);
-}
-
-template <const RingDesign& D>
-bool ShmRing<D>::streaming(const Endpoint& e) {
-  return e.streak >= kStreamingStreak;
-}
-
 // The producer publishes slots in order, each with a release store of its sequence word, so the word of the
 // slot `lookahead - 1` ahead vouches for every slot before it: the consumer reads those without polling.
 template <const RingDesign& D>
@@ -265,18 +220,6 @@ bool ShmRing<D>::ready_ahead(Endpoint& e) {
 }
 
 template <const RingDesign& D>
-[[gnu::always_inline]] inline std::byte* ShmRing<D>::payload(const Endpoint& e) const {
-  return e.cur + layout_.payload;
-}
-
-template <const RingDesign& D>
-[[gnu::always_inline]] inline void ShmRing<D>::advance(Endpoint& e) const {
-  ++e.pos;
-  e.cur += layout_.stride;
-  if (e.cur == e.end) e.cur = e.slots;
-}
-
-template <const RingDesign& D>
 void ShmRing<D>::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (word.load(std::memory_order_relaxed) & 1) {
@@ -284,37 +227,6 @@ void ShmRing<D>::wake_if_sleeping(std::atomic<std::uint32_t>& word) {
     os::futex_wake(&word, 1);
     ++counters_.futex_wakes;
     ++counters_.syscalls;
-  }
-}
-
-// Producer: is there a free slot at e.pos? The naive designs read both indices from the shared lines every
-// time; the others trust their copy of the consumer's tail until it says "full".
-template <const RingDesign& D>
-[[gnu::always_inline]] inline bool ShmRing<D>::has_room(Endpoint& e) {
-  RingHeader& r = *e.ring;
-  if constexpr (D.cached_indices) {
-    if (e.pos - e.cached < layout_.capacity) return true;
-    e.cached = r.tail().load(std::memory_order_acquire);
-    return e.pos - e.cached < layout_.capacity;
-  } else {
-    const std::uint64_t tail = r.tail().load(std::memory_order_acquire);
-    return r.head.load(std::memory_order_relaxed) - tail < layout_.capacity;
-  }
-}
-
-// Consumer: has the message at e.pos been published?
-template <const RingDesign& D>
-[[gnu::always_inline]] inline bool ShmRing<D>::has_message(Endpoint& e, bool eager) {
-  RingHeader& r = *e.ring;
-  if constexpr (D.slot_seq) {
-    return published(e, std::memory_order_acquire, eager);
-  } else if constexpr (D.cached_indices) {
-    if (e.pos < e.cached) return true;
-    e.cached = r.head.load(std::memory_order_acquire);
-    return e.pos < e.cached;
-  } else {
-    const std::uint64_t head = r.head.load(std::memory_order_acquire);
-    return r.tail().load(std::memory_order_relaxed) != head;
   }
 }
 
@@ -394,55 +306,6 @@ void ShmRing<D>::wait_message_slipping(Endpoint& e) {
       [&] { sleep_unless(r.consumer_futex, counters_, [&] { return published(e, std::memory_order_seq_cst, true); }); });
 }
 
-// The sequence word published the message. A slipping producer also says where it stopped, but only after
-// two or more messages since it last stopped: only then was the last one marked as sent mid-stream, and only
-// then may its consumer be trailing and waiting for this head.
-template <const RingDesign& D>
-void ShmRing<D>::publish_head(Endpoint& e, bool force) {
-  if constexpr (D.slot_seq) {
-    if (D.slip && force) {
-      if (e.pos - e.published >= 2) e.ring->head.store(e.pos, std::memory_order_release);
-      e.published = e.pos;
-    }
-    return;
-  } else {
-    if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
-    e.ring->head.store(e.pos, std::memory_order_release);
-    e.published = e.pos;
-    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
-  }
-}
-
-template <const RingDesign& D>
-[[gnu::always_inline]] inline void ShmRing<D>::publish_tail(Endpoint& e, bool force) {
-  if (e.pos == e.published || (!force && e.pos - e.published < layout_.batch)) return;
-  e.ring->tail().store(e.pos, std::memory_order_release);
-  e.published = e.pos;
-  if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->producer_futex);
-}
-
-template <const RingDesign& D>
-std::span<std::byte> ShmRing<D>::reserve() {
-  if (!has_room(tx_)) [[unlikely]] wait_room(tx_);
-  return {payload(tx_), options_.largest_message()};  // the harness takes its direction's size
-}
-
-template <const RingDesign& D>
-void ShmRing<D>::commit() {
-  Endpoint& e = tx_;
-  if constexpr (D.slot_seq) {
-    if (layout_.trailing_seq) trailing_seq_of(e).store(e.pos + 1, std::memory_order_release);
-    const std::uint64_t mid_stream = D.slip && e.pos != e.published ? kStreamingBit : 0;
-    seq_of(e).store((e.pos + 1) | mid_stream, std::memory_order_release);
-    advance(e);
-    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
-  } else {
-    advance(e);
-    publish_head(e, false);
-  }
-  if (options_.rendezvous) wait_taken(e);
-}
-
 // Rendezvous (zero capacity): the send is complete only once the consumer has released the slot.
 template <const RingDesign& D>
 void ShmRing<D>::wait_taken(Endpoint& e) {
@@ -453,75 +316,6 @@ void ShmRing<D>::wait_taken(Endpoint& e) {
   wait_until(
       options_.wait, options_.spin_budget, counters_, [&] { return taken(std::memory_order_acquire); },
       [&] { sleep_unless(r.producer_futex, counters_, [&] { return taken(std::memory_order_seq_cst); }); });
-}
-
-template <const RingDesign& D>
-std::span<const std::byte> ShmRing<D>::peek() {
-  if (layout_.lookahead > 1 || !has_message(rx_, false)) [[unlikely]] wait_message(rx_);
-  return {payload(rx_), options_.largest_message()};
-}
-
-template <const RingDesign& D>
-void ShmRing<D>::release() {
-  advance(rx_);
-  publish_tail(rx_, false);
-}
-
-// The short path (Layout::direct): a duplex ring that publishes every message and its tail one at a time, with no
-// second sequence word, no trailing and no rendezvous (every design's ring of a ping-pong or rpc, unless --capacity
-// makes it batch). What reserve/commit and peek/release do for it comes down to a few lines: the message is
-// published unmarked (a ring that never trails has no use for the mark), the tail is stored after every message,
-// and the reader polls inline, handing its wait over to wait_message (flush, yield, sleep) only once it has spent
-// its spin budget, or at once under `block`. In a round trip each side goes from the message it sees to the one
-// it sends through this path, so its length is latency. One build with and without it (a development switch), 24
-// alternating rounds of `shm` ping-pongs: 0.95x the p50 at 8 B and 0.94x at 64 B (README, "The ring's short
-// path"). Every design of the ablation takes it, so their round trips still differ only in the lines they touch.
-template <const RingDesign& D>
-void ShmRing<D>::send(std::span<const std::byte> msg) {
-  if (layout_.direct) {
-    Endpoint& e = tx_;
-    if (!has_room(e)) [[unlikely]] wait_room(e);
-    copy_message(payload(e), msg.data(), msg.size());
-    if constexpr (D.slot_seq) {
-      seq_of(e).store(e.pos + 1, std::memory_order_release);
-      advance(e);
-      if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
-    } else {
-      advance(e);
-      publish_head(e, false);  // batch 1: every message
-    }
-    return;
-  }
-  auto to = reserve();
-  if (options_.duplex) copy_message(to.data(), msg.data(), msg.size());
-  else std::memcpy(to.data(), msg.data(), msg.size());
-  commit();
-}
-
-template <const RingDesign& D>
-void ShmRing<D>::recv(std::span<std::byte> msg) {
-  if (layout_.direct) {
-    Endpoint& e = rx_;
-    auto arrived = [&] {
-      if constexpr (D.slot_seq) return seq_of(e).load(std::memory_order_acquire) == e.pos + 1;
-      else return has_message(e, false);
-    };
-    for (std::uint32_t polls = 0; !arrived();) {
-      if (options_.wait == Wait::block || ++polls >= options_.spin_budget) {
-        wait_message(e, polls);
-        break;
-      }
-      os::cpu_relax();
-    }
-    copy_message(msg.data(), payload(e), msg.size());
-    advance(e);
-    publish_tail(e, false);  // batch 1: every message
-    return;
-  }
-  auto from = peek();
-  if (options_.duplex) copy_message(msg.data(), from.data(), msg.size());
-  else std::memcpy(msg.data(), from.data(), msg.size());
-  release();
 }
 
 template class ShmRing<kRingNaive>;

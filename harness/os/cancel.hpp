@@ -38,7 +38,7 @@ inline void check_cancel() {
   if (g_cancel.load(std::memory_order_relaxed) != 0) throw_cancelled();
 }
 // One writer (the measuring thread), so a plain load+store suffices: no locked instruction per message.
-inline void note_progress() noexcept {
+[[gnu::always_inline]] inline void note_progress() noexcept {
   g_progress.store(g_progress.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
