@@ -1,6 +1,6 @@
 #pragma once
-// The small-message copy of the shm ring's duplex slots (transports/shm.cpp), in a header of its own so that the
-// ring-steps tool (benchmarks/ring_steps.cpp) copies its payloads exactly as the ring does.
+// The small-message copy of the shm ring's duplex slots (ShmRing::send and recv, transports/shm.hpp), in a header
+// of its own so that the ring-steps tool (benchmarks/ring_steps.cpp) copies its payloads exactly as the ring does.
 #include <cstddef>
 #include <cstring>
 

@@ -6,7 +6,6 @@
 #include <new>
 
 #include "harness/os/futex.hpp"
-#include "transports/copy.hpp"
 #include "transports/wait.hpp"
 
 namespace ipcbench {
