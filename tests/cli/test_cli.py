@@ -681,6 +681,16 @@ class Repetitions(SchemaCase):
         self.assertIn("p50 CIs overlap for 3 of 3 rows (100.0%)", same.stdout)
         self.assertIn("significant (U test, p < 0.05): 0 of 6 rows", same.stdout)
 
+    def test_summary_table_names_each_capacity(self):
+        # With --repetitions the table has one row per configuration; a --capacity sweep's rows differ only there.
+        out = os.path.join(self.tmp, "cap.json")
+        r = run(["--transports", "pipe", "--patterns", "stream", "--placement", "same-core", *TINY, "--capacity",
+                 "1,4", "--repetitions", "2", "--out", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        stream_rows = [ln for ln in r.stdout.split("Stream:")[1].splitlines() if ln.startswith("pipe ")]
+        self.assertEqual(len(stream_rows), 2, r.stdout)
+        self.assertEqual(sorted(re.search(r"cap (\d+)", ln).group(1) for ln in stream_rows), ["1", "4"], r.stdout)
+
     def test_single_run_files_still_compare(self):
         out = os.path.join(self.tmp, "one.json")
         r = run(["--transports", "pipe", "--placement", "same-core", *TINY, "--quiet", "--out", out])
