@@ -1,5 +1,6 @@
 #include "harness/compare.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -105,8 +106,11 @@ Comparison compare_results(const json& a, const json& b, double tolerance, doubl
 }
 
 void print_comparison(std::ostream& out, const Comparison& c, double tolerance, double alpha) {
-  char line[512];
-  std::snprintf(line, sizeof line, "%-44s %-11s %12s %12s %7s %5s %9s %s\n", "row", "metric", "A", "B", "B/A", "reps",
+  char line[1024];
+  // The row column is as wide as the longest key (at least 44), so that long names keep the columns aligned.
+  int w = 44;
+  for (const auto& r : c.rows) w = std::max(w, static_cast<int>(r.key.size()));
+  std::snprintf(line, sizeof line, "%-*s %-11s %12s %12s %7s %5s %9s %s\n", w, "row", "metric", "A", "B", "B/A", "reps",
                 "U test p", "CIs overlap");
   out << line;
   for (const auto& r : c.rows) {
@@ -115,7 +119,7 @@ void print_comparison(std::ostream& out, const Comparison& c, double tolerance, 
     const char* overlap = !r.cis_overlap ? "-" : *r.cis_overlap ? "yes" : "no";
     char reps[32];
     std::snprintf(reps, sizeof reps, "%zu/%zu", r.na, r.nb);
-    std::snprintf(line, sizeof line, "%-44s %-11s %12.1f %12.1f %6.3f%s %5s %9s %s\n", r.key.c_str(), r.metric.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %-11s %12.1f %12.1f %6.3f%s %5s %9s %s\n", w, r.key.c_str(), r.metric.c_str(),
                   r.a, r.b, r.ratio, r.within ? " " : "*", reps, p, overlap);
     out << line;
   }

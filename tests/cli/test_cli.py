@@ -691,6 +691,21 @@ class Repetitions(SchemaCase):
         self.assertEqual(len(stream_rows), 2, r.stdout)
         self.assertEqual(sorted(re.search(r"cap (\d+)", ln).group(1) for ln in stream_rows), ["1", "4"], r.stdout)
 
+    def test_compare_keeps_columns_aligned_for_long_rows(self):
+        # Row keys longer than the old fixed width (44) pushed their figures out of line with the header.
+        out = os.path.join(self.tmp, "long.json")
+        r = run(["--transports", "shm-rawcopy-follow", "--patterns", "stream", "--wait", "spin", "--placement",
+                 "same-core", *TINY, "--capacity", "1,4", "--quiet", "--out", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = run(["compare", out, out])
+        self.assertEqual(c.returncode, 0, c.stderr)
+        lines = c.stdout.splitlines()
+        header, rows = lines[0], [ln for ln in lines[1:] if ln.startswith("shm-rawcopy-follow/")]
+        self.assertEqual(len(rows), 2, c.stdout)
+        self.assertGreater(max(len(ln.split(" msgs_per_s")[0].rstrip()) for ln in rows), 44, "the keys are long")
+        for ln in rows:
+            self.assertEqual(ln.index("msgs_per_s"), header.index("metric"), c.stdout)
+
     def test_single_run_files_still_compare(self):
         out = os.path.join(self.tmp, "one.json")
         r = run(["--transports", "pipe", "--placement", "same-core", *TINY, "--quiet", "--out", out])
