@@ -1,19 +1,33 @@
 #pragma once
-// The small-message copy of the shm ring's duplex slots (ShmRing::send and recv, transports/shm.hpp), in a header
-// of its own so that the ring-steps tool (benchmarks/ring_steps.cpp) copies its payloads exactly as the ring does.
+// The shm ring's copies into and out of its slots (ShmRing::send and recv, transports/shm.hpp): large messages in
+// any ring and in the copy baselines, small ones in a duplex ring. In a header of its own so that the ring-steps
+// tool (benchmarks/ring_steps.cpp) copies its payloads exactly as the ring does.
 #include <cstddef>
 #include <cstring>
 
 namespace ipcbench {
+
+// A one-way ring's copy of a large message into or out of its slot, and the copy-in/copy-out baselines' (the same
+// copies, so that the comparison is of the synchronisation alone). glibc copies blocks from a few KiB up with `rep
+// movsb`, which on the development VM (AMD EPYC, Zen 4) moved a 64 KiB message across the two CPUs at 13-29 GB/s by
+// stretch, against 29-31 GB/s with its vector loop (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=4194304, the
+// same runs). copy_large is such a loop: 32-byte vectors (AVX2 where the CPU has it, chosen at load time), four per
+// step. Smaller messages keep memcpy (4 KiB streams measured the same either way).
+inline constexpr std::size_t kLargeCopyFrom = 8 * 1024;
+void copy_large(std::byte* to, const std::byte* from, std::size_t n);
+[[gnu::always_inline]] inline void copy_payload(std::byte* to, const std::byte* from, std::size_t n) {
+  if (n >= kLargeCopyFrom) copy_large(to, from, n);
+  else std::memcpy(to, from, n);
+}
 
 // A duplex ring's copy of a message into or out of its slot, with no call up to 64 bytes: two overlapping loads and
 // stores of the widest width that fits (the bytes both cover are written twice, with the same value). A round trip
 // makes four such copies on its critical path, and glibc's memcpy, reached through the PLT for a size known only
 // at run time, is a call and a dispatch on the size each time. With it and the polling helpers inlined, 20 rounds
 // alternating with the previous build gave 8 B round trips 0.97x its p50 (1.09x the cache-line floor against
-// 1.14x); 64 B ones 1.00x. A one-way ring keeps glibc's memcpy: with this copy, 64 B streams fell to 0.59x
-// (42 against 70 M msgs/s, paired the same way): its consumer caught up with the producer and waited behind it
-// 0.015 times per message instead of 0.0002 (trailing_waits), the slow state described in shm.hpp.
+// 1.14x); 64 B ones 1.00x. A one-way ring keeps glibc's memcpy below kLargeCopyFrom: with this copy, 64 B streams
+// fell to 0.59x (42 against 70 M msgs/s, paired the same way): its consumer caught up with the producer and waited
+// behind it 0.015 times per message instead of 0.0002 (trailing_waits), the slow state described in shm.hpp.
 template <std::size_t W>
 [[gnu::always_inline]] inline void copy_two(std::byte* to, const std::byte* from, std::size_t n) {
   unsigned char a[W], b[W];
@@ -23,7 +37,7 @@ template <std::size_t W>
   __builtin_memcpy(to + n - W, b, W);
 }
 [[gnu::always_inline]] inline void copy_message(std::byte* to, const std::byte* from, std::size_t n) {
-  if (n > 64 || n < 8) std::memcpy(to, from, n);
+  if (n > 64 || n < 8) copy_payload(to, from, n);
   else if (n > 32) copy_two<32>(to, from, n);
   else if (n > 16) copy_two<16>(to, from, n);
   else copy_two<8>(to, from, n);

@@ -369,7 +369,7 @@ ShmCopyBaseline<kFollow> ShmCopyBaseline<kFollow>::split_consumer() const {
 // Slot addresses advance as in the rings (no division per message), so the ceiling is not handicapped.
 template <bool kFollow>
 void ShmCopyBaseline<kFollow>::send(std::span<const std::byte> msg) {
-  std::memcpy(slots_ + tx_ * stride_, msg.data(), msg.size());
+  copy_payload(slots_ + tx_ * stride_, msg.data(), msg.size());
   if (++tx_ == capacity_) tx_ = 0;
   if constexpr (kFollow) written_->store(++sent_, std::memory_order_release);
 }
@@ -384,7 +384,7 @@ void ShmCopyBaseline<kFollow>::recv(std::span<std::byte> msg) {
                  [&] { return (seen_ = written_->load(std::memory_order_acquire)) > received_; }, [] {});
     ++received_;
   }
-  std::memcpy(msg.data(), slots_ + rx_ * stride_, msg.size());
+  copy_payload(msg.data(), slots_ + rx_ * stride_, msg.size());
   if (++rx_ == capacity_) rx_ = 0;
 }
 

@@ -447,7 +447,7 @@ template <const RingDesign& D>
   }
   auto to = reserve();
   if (options_.duplex) copy_message(to.data(), msg.data(), msg.size());
-  else std::memcpy(to.data(), msg.data(), msg.size());
+  else copy_payload(to.data(), msg.data(), msg.size());
   commit();
 }
 
@@ -473,7 +473,7 @@ template <const RingDesign& D>
   }
   auto from = peek();
   if (options_.duplex) copy_message(msg.data(), from.data(), msg.size());
-  else std::memcpy(msg.data(), from.data(), msg.size());
+  else copy_payload(msg.data(), from.data(), msg.size());
   release();
 }
 

@@ -1,0 +1,55 @@
+// The ring's own copies (transports/copy.hpp): every byte of the message arrives, at any size and alignment, and
+// nothing outside the destination is written.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "transports/copy.hpp"
+
+namespace ipcbench {
+namespace {
+
+constexpr std::size_t kGuard = 256;  // bytes each side of the destination that must stay untouched
+constexpr std::byte kUntouched{0xA5};
+
+template <class Copy>
+void check_copies(Copy copy, std::size_t n, std::size_t from_offset, std::size_t to_offset) {
+  std::vector<std::byte> from(n + 64), to(kGuard + n + kGuard + 64, kUntouched);
+  for (std::size_t i = 0; i < from.size(); ++i) from[i] = std::byte(static_cast<unsigned char>(i * 131 + n + 7));
+  std::byte* dst = to.data() + kGuard + to_offset;
+  copy(dst, from.data() + from_offset, n);
+  for (std::size_t i = 0; i < n; ++i)
+    ASSERT_EQ(dst[i], from[from_offset + i]) << "n " << n << " byte " << i << " offsets " << from_offset << "/" << to_offset;
+  for (std::byte* p = to.data(); p != dst; ++p) ASSERT_EQ(*p, kUntouched) << "n " << n << ": wrote before the destination";
+  for (std::byte* p = dst + n; p != to.data() + to.size(); ++p)
+    ASSERT_EQ(*p, kUntouched) << "n " << n << ": wrote past the destination";
+}
+
+// Sizes around every boundary of the copies: the vector step (128 bytes), kLargeCopyFrom, and a 64 KiB message.
+std::vector<std::size_t> sizes() {
+  std::vector<std::size_t> s;
+  for (std::size_t n = 0; n <= 300; ++n) s.push_back(n);
+  for (std::size_t base : {kLargeCopyFrom, std::size_t{65536}})
+    for (std::size_t d : {0, 1, 31, 32, 127, 128, 129}) s.push_back(base + d);
+  s.push_back(kLargeCopyFrom - 1);
+  return s;
+}
+
+TEST(Copy, LargeCopiesEveryByteAndNothingElse) {
+  for (std::size_t n : sizes())
+    for (std::size_t off : {0, 1, 8, 33}) check_copies(copy_large, n, off, (off * 7) % 64);
+}
+
+TEST(Copy, PayloadCopiesEveryByteOnEitherSideOfTheThreshold) {
+  for (std::size_t n : sizes())
+    for (std::size_t off : {0, 3, 8}) check_copies(copy_payload, n, off, off + 5);
+}
+
+TEST(Copy, MessageCopiesEveryByte) {
+  for (std::size_t n : sizes())
+    for (std::size_t off : {0, 8, 13}) check_copies(copy_message, n, off, 8);
+}
+
+}  // namespace
+}  // namespace ipcbench
