@@ -7,12 +7,13 @@
 
 namespace ipcbench {
 
-// A one-way ring's copy of a large message into or out of its slot, and the copy-in/copy-out baselines' (the same
-// copies, so that the comparison is of the synchronisation alone). glibc copies blocks from a few KiB up with `rep
-// movsb`, which on the development VM (AMD EPYC, Zen 4) moved a 64 KiB message across the two CPUs at 13-29 GB/s by
-// stretch, against 29-31 GB/s with its vector loop (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=4194304, the
-// same runs). copy_large is such a loop: 32-byte vectors (AVX2 where the CPU has it, chosen at load time), four per
-// step. Smaller messages keep memcpy (4 KiB streams measured the same either way).
+// A ring's copy of a large message into or out of its slot (copy_message below hands large ones here too), and the
+// copy-in/copy-out baselines' (the same copies, so that the comparison is of the synchronisation alone). glibc
+// copies blocks from a few KiB up with `rep movsb`, which on the development VM (AMD EPYC, Zen 4) moved a 64 KiB
+// message across the two CPUs at 13-29 GB/s by stretch, against 29-31 GB/s with its vector loop
+// (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=4194304, the same runs). copy_large is such a loop: 32-byte
+// vectors (AVX2 where the CPU has it, picked at the first call), four per step. Smaller messages keep memcpy (4 KiB
+// streams measured the same either way).
 inline constexpr std::size_t kLargeCopyFrom = 8 * 1024;
 void copy_large(std::byte* to, const std::byte* from, std::size_t n);
 [[gnu::always_inline]] inline void copy_payload(std::byte* to, const std::byte* from, std::size_t n) {
