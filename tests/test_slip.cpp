@@ -188,19 +188,32 @@ TEST(Apart, ADuplexRingLaysOutEveryMessageAsSlotseqDoes) {
 
 // Without --capacity, a ring that carries replies has two slots (one message in flight each way), a one-way ring
 // up to 64: round trips through many slots cost more than through few (transports/shm.cpp, default_capacity).
-TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingSixtyFour) {
+// A duplex ring: 2 slots. A one-way ring: about 4 MiB of slots (whole slots, no more than 4 MiB unless the old rule
+// of up to 64 slots, at most 16 MiB, gives more), the same for every design.
+TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingAbout4MiB) {
   TransportOptions o = Pair::options(Wait::spin);
   o.capacity = 0;
-  for (std::size_t bytes : {8u, 64u, 4096u}) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  for (std::size_t bytes : {8u, 64u, 1024u, 4096u}) {
     o.message_bytes = bytes;
     o.duplex = true;
     EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 2u) << bytes;
     EXPECT_EQ(ShmRing<kRingNaive>(o).effective().capacity_messages, 2u) << bytes;
     o.duplex = false;
-    EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 64u) << bytes;
+    for (const Effective e : {ShmTransport(o).effective(), ShmRing<kRingNaive>(o).effective()}) {
+      EXPECT_LE(e.capacity_bytes, 4 * kMiB) << bytes;
+      EXPECT_GT(e.capacity_bytes + e.capacity_bytes / e.capacity_messages, 4 * kMiB) << bytes << ": one more slot would pass 4 MiB";
+      EXPECT_GT(e.capacity_messages, 64u) << bytes;
+    }
   }
+  o.message_bytes = 65536;  // 64 slots are 4 MiB already
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 64u);
+  o.message_bytes = std::size_t{1} << 20;  // the old rule's 15 slots stay (16 MiB of slots of 1 MiB and a line)
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 15u);
   o.capacity = 8;
   o.duplex = true;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 8u) << "--capacity still decides";
+  o.duplex = false;
   EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 8u) << "--capacity still decides";
 }
 

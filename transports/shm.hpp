@@ -1,7 +1,8 @@
 #pragma once
 // shm: single-producer/single-consumer rings in a MAP_SHARED anonymous mapping created before fork (no
 // name, so nothing can leak). Pingpong uses a second ring for replies; without --capacity each ring of such a
-// duplex pair has 2 slots (one message is in flight each way), a one-way ring up to 64.
+// duplex pair has 2 slots (one message is in flight each way), a one-way ring about 4 MiB of slots (shm.cpp,
+// default_capacity).
 //
 // One template, several designs (RingDesign), so the cost of each step of the classic ring ladder can be
 // measured with everything else equal (same mapping, waits, harness and payload):
