@@ -186,10 +186,10 @@ TEST(Apart, ADuplexRingLaysOutEveryMessageAsSlotseqDoes) {
   EXPECT_EQ(one_way.capacity_bytes / one_way.capacity_messages, 256u);
 }
 
-// Without --capacity, a ring that carries replies has two slots (one message in flight each way), a one-way ring
-// up to 64: round trips through many slots cost more than through few (transports/shm.cpp, default_capacity).
-// A duplex ring: 2 slots. A one-way ring: about 4 MiB of slots (whole slots, no more than 4 MiB unless the old rule
-// of up to 64 slots, at most 16 MiB, gives more), the same for every design.
+// Without --capacity, a ring that carries replies has two slots (one message in flight each way: round trips through
+// many slots cost more than through few), and a one-way ring about 4 MiB of slots, whole slots, no more than 4 MiB
+// unless the old rule (up to 64 slots, at most 16 MiB) gives more; the same for every design (transports/shm.cpp,
+// default_capacity).
 TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingAbout4MiB) {
   TransportOptions o = Pair::options(Wait::spin);
   o.capacity = 0;
@@ -202,7 +202,8 @@ TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingAbout4MiB) {
     o.duplex = false;
     for (const Effective e : {ShmTransport(o).effective(), ShmRing<kRingNaive>(o).effective()}) {
       EXPECT_LE(e.capacity_bytes, 4 * kMiB) << bytes;
-      EXPECT_GT(e.capacity_bytes + e.capacity_bytes / e.capacity_messages, 4 * kMiB) << bytes << ": one more slot would pass 4 MiB";
+      EXPECT_GT(e.capacity_bytes + e.capacity_bytes / e.capacity_messages, 4 * kMiB)
+          << bytes << ": one more slot would pass 4 MiB";
       EXPECT_GT(e.capacity_messages, 64u) << bytes;
     }
   }

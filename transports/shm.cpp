@@ -86,7 +86,7 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
 // taking each one out of them while they are written. On the development VM (AMD EPYC, Zen 4: 1 MiB L2, 32 MiB L3),
 // against the 64 slots of before, same invocations (README, "A ring of 4 MiB"): 1 KiB streams 6.6 -> 38-39 GB/s, 4 KiB
 // 8.5 -> 34-46, 16 KiB 11.5 -> 43-50, 256 B 24 -> 96-100 M msgs/s, 512 B 13 -> 72 M; rings of 512 or 1024 slots
-// (128-512 KiB) were no faster than 64. A ring that holds the whole run (hundreds of MiB) is slower again: its slots
+// (a few hundred KiB) were no faster than 64. A ring that holds the whole run (hundreds of MiB) is slower again: its slots
 // are cold everywhere. A duplex ring (ping-pong, rpc) carries one message in flight each way and gets kDuplexSlots:
 // round trips that cycle through many slots cost more than through few
 // (results/reference/ring-duplex-slots-tsc.json, AMD EPYC VM: 64 B round trips 1.34x the cache-line floor through 2
