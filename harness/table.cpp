@@ -286,8 +286,8 @@ std::string cv_text(const json& m) {
 std::string summary_notes(const json& e, const json& runs) {
   // The capacity first, as in the one-repetition table: without it, a --capacity sweep's rows look alike.
   std::string n;
-  if (!e["run_ids"].empty() && e["run_ids"][0].get<std::size_t>() < runs.size())
-    n = capacity_note(runs[e["run_ids"][0].get<std::size_t>()]);
+  if (const auto& ids = e["run_ids"]; !ids.empty() && ids[0].get<std::size_t>() < runs.size())
+    n = capacity_note(runs[ids[0].get<std::size_t>()]);
   for (const auto& id : e["run_ids"]) {
     const auto i = id.get<std::size_t>();
     if (i < runs.size() && runs[i]["status"] == "skipped") return "skipped: " + runs[i].value("error", "");
@@ -297,10 +297,9 @@ std::string summary_notes(const json& e, const json& runs) {
       if (id.get<std::size_t>() < runs.size()) return notes(runs[id.get<std::size_t>()]);
     return "no result";
   }
-  const bool any_reason = !e["unstable_reasons"].empty();
-  if (any_reason) n += n.empty() ? "unstable: " : "; unstable: ";
-  for (std::size_t i = 0; i < e["unstable_reasons"].size(); ++i)
-    n += (i ? "; " : "") + e["unstable_reasons"][i].get<std::string>();
+  const auto& reasons = e["unstable_reasons"];
+  for (std::size_t i = 0; i < reasons.size(); ++i)
+    n += (i ? "; " : n.empty() ? "unstable: " : "; unstable: ") + reasons[i].get<std::string>();
   if (auto s = in_sequence_note(runs, e["run_ids"]); !s.empty()) n += (n.empty() ? "" : "; ") + s;
   return n;
 }

@@ -83,12 +83,12 @@ std::size_t slot_stride(const RingDesign& d, std::size_t message_bytes) {
 // A one-way ring gets about 4 MiB of slots (kOneWayBytes), and never fewer than it used to (up to 64 slots, at most
 // 16 MiB of them), at least two. 4 MiB is several times a core's second-level cache and well inside a shared last
 // level: a consumer that lags the producer then reads lines that have left the writer's own caches, instead of
-// taking each one out of them while they are written. On the development VM (AMD EPYC, Zen 4: 1 MiB L2, 32 MiB L3),
-// against the 64 slots of before, same invocations (README, "A ring of 4 MiB"): 1 KiB streams 6.6 -> 38-39 GB/s, 4 KiB
-// 8.5 -> 34-46, 16 KiB 11.5 -> 43-50, 256 B 24 -> 96-100 M msgs/s, 512 B 13 -> 72 M; rings of 512 or 1024 slots
-// (a few hundred KiB) were no faster than 64. A ring that holds the whole run (hundreds of MiB) is slower again: its slots
-// are cold everywhere. A duplex ring (ping-pong, rpc) carries one message in flight each way and gets kDuplexSlots:
-// round trips that cycle through many slots cost more than through few
+// taking each one out of them while they are written. On the development VM (AMD EPYC, Zen 4: 1 MiB L2, 32 MiB
+// L3), against the 64 slots of before, same invocations (README, "A ring of 4 MiB"): 1 KiB streams 6.6 -> 38-39
+// GB/s, 4 KiB 8.5 -> 34-46, 16 KiB 11.5 -> 43-50, 256 B 24 -> 96-100 M msgs/s, 512 B 13 -> 72 M; rings of 512 or
+// 1024 slots (a few hundred KiB) were no faster than 64. A ring that holds the whole run (hundreds of MiB) is slower
+// again: its slots are cold everywhere. A duplex ring (ping-pong, rpc) carries one message in flight each way and
+// gets kDuplexSlots: round trips that cycle through many slots cost more than through few
 // (results/reference/ring-duplex-slots-tsc.json, AMD EPYC VM: 64 B round trips 1.34x the cache-line floor through 2
 // slots, 1.61x through 64; 8 B 1.18x and 1.28x). Two, not one, so that a sender never waits for its peer to
 // release the slot it filled last.
