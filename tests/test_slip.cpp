@@ -293,23 +293,8 @@ TEST(ShortPath, RequestsAndRepliesCrossIntactWithoutASystemCall) {
     }
 }
 
-// Polls a caller has already made count against the budget: handed over after a spent budget, a spinning wait
-// yields at once and a hybrid one sleeps at once; handed over fresh, both poll first.
-TEST(WaitUntil, PollsAlreadyMadeCountAgainstTheBudget) {
-  for (std::uint32_t spun : {0u, 4u}) {
-    int calls = 0, blocks = 0;
-    auto second_try = [&] { return ++calls % 2 == 0; };
-    TransportCounters spin, hybrid;
-    wait_until(Wait::spin, 4, spin, second_try, [&] { ++blocks; }, spun);
-    wait_until(Wait::hybrid, 4, hybrid, second_try, [&] { ++blocks; }, spun);
-    EXPECT_EQ(spin.spin_yields, spun == 4 ? 1u : 0u) << spun;
-    EXPECT_EQ(hybrid.blocking_waits, spun == 4 ? 1u : 0u) << spun;
-    EXPECT_EQ(blocks, spun == 4 ? 1 : 0) << spun;
-  }
-}
-
-// The short path polls only its spin budget inline, then hands the wait over: a reader whose message comes 20 ms
-// late yields (spin) or sleeps and is woken (hybrid, block), and still gets the message intact.
+// The short path hands its wait over to the ring's own loop: a reader whose message comes 20 ms late yields
+// (spin) or sleeps and is woken (hybrid, block), and still gets the message intact.
 TEST(ShortPath, AReaderPastItsBudgetYieldsOrSleeps) {
   for (Wait wait : all_waits) {
     TransportOptions o = Pair::options(wait);

@@ -155,6 +155,12 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   if (options.rendezvous) layout_.capacity = 1;  // one slot, and commit() waits for its release
   layout_.batch = ring_batch(D, layout_.capacity, options.wait);
   layout_.lookahead = ring_lookahead(d, options.message_bytes, layout_.capacity);
+  // A waiting reader of a duplex ring that does not trail prefetches the line after its word's with each poll,
+  // once it has waited a few, when the message runs onto it (README, "The cross-die round trip"): that line
+  // then crosses together with the word's instead of after it.
+  if (D.prefetch && options.duplex && layout_.lookahead == 1 && layout_.touch == 0 && layout_.trailing_seq == 0 &&
+      layout_.payload + options.largest_message() > kLine)
+    layout_.touch = kLine;
   // The header is whole 128-byte pairs and strides are whole pairs where they must be (apart), so slots keep
   // their alignment to pairs in either ring.
   static_assert(sizeof(RingHeader) % (2 * kLine) == 0);
@@ -262,14 +268,14 @@ void ShmRing<D>::wait_room(Endpoint& e) {
 }
 
 template <const RingDesign& D>
-void ShmRing<D>::wait_message(Endpoint& e, std::uint32_t spun) {
+void ShmRing<D>::wait_message(Endpoint& e) {
   if constexpr (D.slip) {
     if (layout_.lookahead > 1) return wait_message_slipping(e);
   }
   if (has_message(e, false)) return;
   flush();
   RingHeader& r = *e.ring;
-  std::uint32_t polls = spun;
+  std::uint32_t polls = 0;
   wait_until(
       options_.wait, options_.spin_budget, counters_, [&] { return has_message(e, ++polls > kEagerAfterPolls); },
       [&] {
@@ -277,8 +283,7 @@ void ShmRing<D>::wait_message(Endpoint& e, std::uint32_t spun) {
           if constexpr (D.slot_seq) return published(e, std::memory_order_seq_cst, true);
           else return e.pos < r.head.load(std::memory_order_seq_cst);
         });
-      },
-      spun);
+      });
 }
 
 // slip (see shm.hpp). Whether to trail is decided per wait: only after kStreamingStreak messages in a row that

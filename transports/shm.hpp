@@ -45,10 +45,13 @@
 //            starts on the line after its word (one word per slot is nothing next to the payload's lines). A
 //            reader that has waited a few polls prefetches the payload's first line with each poll of a word two
 //            lines away, so both cross in parallel. A duplex ring (one that carries replies: ping-pong, rpc) lays out
-//            its slots as slotseq does instead, the payload right after its word on one pair, and polls only the
-//            word: reading a second line eagerly with every poll (2seq's idea) put 64 B round trips at
-//            1.35-1.5x the floor in most runs here, slotseq's way at 1.0-1.1x. The same ring may not stream
-//            as fast, but a request/reply ring is there for its latency. A trailing consumer of a one-way ring whose
+//            its slots as slotseq does instead, the payload right after its word on one pair, and polls the word,
+//            prefetching the slot's second line with each poll once it has waited a few when the message runs
+//            onto it. Next to the usual 130 ns floor, reading a second line with every poll (2seq's idea, and
+//            the inline poll of the short path before 2026-12-05) put 64 B round trips at 1.35-1.5x the floor in
+//            most runs, polling only the word 1.0-1.1x; next to a 410-480 ns floor (two dies) the word alone
+//            cost 1.3-1.6x and the prefetch from ShmRing::wait_message 1.00x (README, "The far regime"). The
+//            same ring may not stream as fast, but a request/reply ring is there for its latency. A trailing consumer of a one-way ring whose
 //            payloads sit apart from their words stays up to half the ring behind (at most 32 slots), not a quarter
 //            (16): at 64 B, 16 slots (4 KiB) behind, the stream fell into a state where the consumer kept catching up
 //            and the producer spent 40 ns per message instead of 12-19 (24-26 against 52-81 M msgs/s), in a third
@@ -227,7 +230,7 @@ class ShmRing {
   bool has_room(Endpoint& e);
   bool has_message(Endpoint& e, bool eager);
   void wait_room(Endpoint& e);
-  void wait_message(Endpoint& e, std::uint32_t spun = 0);  // spun: polls already made of the spin budget
+  void wait_message(Endpoint& e);
   void wait_message_slipping(Endpoint& e);
   void wait_taken(Endpoint& e);
   void publish_head(Endpoint& e, bool force);
@@ -242,7 +245,8 @@ class ShmRing {
     std::size_t trailing_seq = 0;  // offset of the second sequence word in a slot, 0 = none
     std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
     std::size_t payload = 0;       // offset of the payload in a slot
-    std::size_t touch = 0;         // seq_apart: where an eager reader also loads (the payload's first line), 0 = none
+    std::size_t touch = 0;         // where an eager reader also prefetches, 0 = nowhere: the payload's first line (seq_apart),
+                                   // or the slot's second line (a duplex ring's message longer than its word's line)
     bool direct = false;           // send and recv take the short path (above; ShmRing<D>::send, below)
   };
 
@@ -425,11 +429,13 @@ template <const RingDesign& D>
 // second sequence word, no trailing and no rendezvous (every design's ring of a ping-pong or rpc, unless --capacity
 // makes it batch). What reserve/commit and peek/release do for it comes down to a few lines: the message is
 // published unmarked (a ring that never trails has no use for the mark), the tail is stored after every message,
-// and the reader polls inline, handing its wait over to wait_message (flush, yield, sleep) only once it has spent
-// its spin budget, or at once under `block`. In a round trip each side goes from the message it sees to the one
-// it sends through this path, so its length is latency. One build with and without it (a development switch), 24
-// alternating rounds of `shm` ping-pongs: 0.95x the p50 at 8 B and 0.94x at 64 B (README, "The ring's short
-// path"). Every design of the ablation takes it, so their round trips still differ only in the lines they touch.
+// and the reader looks once inline, then waits in wait_message (poll, yield, sleep). In a round trip each side
+// goes from the message it sees to the one it sends through this path, so its length is latency. One build with
+// and without it (a development switch), 24 alternating rounds of `shm` ping-pongs: 0.95x the p50 at 8 B and 0.94x
+// at 64 B (README, "The ring's short path"). Until 2026-12-05 the reader also polled inline for its spin budget;
+// next to a 410-480 ns floor that loop cost 1.25x the floor at 8 B against 0.94x through wait_message (README,
+// "The far regime"). Every design of the ablation takes it, so their round trips still differ only in the lines
+// they touch (and in shm's prefetch of a 64 B message's second line).
 template <const RingDesign& D>
 [[gnu::always_inline]] inline void ShmRing<D>::send(std::span<const std::byte> msg) {
   if (layout_.direct) {
@@ -460,13 +466,7 @@ template <const RingDesign& D>
       if constexpr (D.slot_seq) return seq_of_called(e).load(std::memory_order_acquire) == e.pos + 1;
       else return has_message(e, false);
     };
-    for (std::uint32_t polls = 0; !arrived();) {
-      if (options_.wait == Wait::block || ++polls >= options_.spin_budget) {
-        wait_message(e, polls);
-        break;
-      }
-      os::cpu_relax();
-    }
+    if (!arrived()) wait_message(e);
     copy_message(msg.data(), payload(e), msg.size());
     advance(e);
     publish_tail(e, false);  // batch 1: every message

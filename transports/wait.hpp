@@ -13,13 +13,11 @@ namespace ipcbench {
 
 // try_op() -> bool: true when done. block() sleeps until progress is likely (returns on EINTR too).
 // Every system call is counted in c.syscalls where it is made: try_op() and block() count their own
-// (block() may re-check and not sleep at all), this loop its sched_yield(). `spun`: polls the caller has
-// already made of the budget (a transport that polls inline first, then hands its wait over).
+// (block() may re-check and not sleep at all), this loop its sched_yield().
 template <class TryOp, class Block>
-inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, TryOp&& try_op, Block&& block,
-                       std::uint32_t spun = 0) {
+inline void wait_until(Wait wait, std::uint32_t budget, TransportCounters& c, TryOp&& try_op, Block&& block) {
   if (try_op()) return;
-  std::uint32_t spins = spun;
+  std::uint32_t spins = 0;
   for (;;) {
     if (wait == Wait::block || (wait == Wait::hybrid && spins >= budget)) {
       ++c.blocking_waits;
