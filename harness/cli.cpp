@@ -125,7 +125,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
       spin_budget, floor_duration, repetitions, seed, matrix_budget, reply_sizes, producers, consumers,
-      clock = "auto";
+      clock = "auto", copy_in = "auto";
   bool list = false, verify = false, threads = false, matrix = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
@@ -168,6 +168,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--timeout", timeout, "Fail a run after this many seconds without progress (default: 5)");
   app.add_option("--spin-budget", spin_budget, "Polls before yielding (spin) or blocking (hybrid); default automatic");
   app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
+  app.add_option("--copy-in", copy_in,
+                 "How a one-way shm ring (and its copy baselines) copies messages of 8 KiB or more into its slots: "
+                 "cached, streaming (non-temporal stores, for CPUs that share no cache) or auto (streaming when the "
+                 "cache-line floor just before the run is 300 ns or more; default)");
   app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");
   app.add_option("--repetitions", repetitions,
                  "Independent runs (process pairs) per configuration, in shuffled order; the table and summary[] "
@@ -276,6 +280,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       if (b == 0 || b > 1u << 30) throw std::invalid_argument("--spin-budget: give a number from 1 to 1073741824");
       base.spin_budget = static_cast<std::uint32_t>(b);
     }
+    if (copy_in == "cached") base.copy_in = CopyIn::cached;
+    else if (copy_in == "streaming") base.copy_in = CopyIn::streaming;
+    else if (copy_in != "auto")
+      throw std::invalid_argument("--copy-in: unknown value '" + copy_in + "' (known: auto, cached, streaming)");
     base.verify = verify;
     base.threads = threads;
     base.one_way = one_way;

@@ -17,6 +17,7 @@
 #include "harness/os/cancel.hpp"
 #include "harness/repeat.hpp"
 #include "harness/report.hpp"
+#include "harness/runner.hpp"
 #include "harness/table.hpp"
 #include "harness/topology.hpp"
 #include "transports/registry.hpp"
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
         j = to_json(skipped);
       } else if (RunConfig cfg = planned.config; cfg.pattern == Pattern::rate) {
         // --load: a fraction of this configuration's stream msgs/s, measured first if this invocation has none.
+        resolve_copy_in(cfg, std::nullopt);  // no floor before a rate run
         std::string why_not;
         if (auto stream = prepare_rate_run(cfg, runs, &why_not)) {
           (*stream)["config_id"] = opt.runs.size() + runs.size();  // a configuration outside the planned sweep
@@ -210,8 +212,8 @@ int main(int argc, char** argv) {
         if (round_trip(planned.config.pattern) && !one_cpu)
           two_line = measure_two_line_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                             opt.spec.base.timeout_s);
-        j = to_json(planned.config.pattern == Pattern::mailbox ? run_mailbox(planned.config)
-                                                               : find_transport(planned.config.transport)->run(planned.config));
+        resolve_copy_in(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt);
+        j = to_json(cfg.pattern == Pattern::mailbox ? run_mailbox(cfg) : find_transport(cfg.transport)->run(cfg));
         if (floor && floor->status == "ok" && j["status"] == "ok") {
           // messages and p50/p99 of a floor, and the row's p50 in its units where the row has a round trip
           auto adjacent = [&](const RunResult& f) {

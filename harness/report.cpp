@@ -162,6 +162,10 @@ json to_json(const RunResult& r) {
   } else if (entry && entry->kind == EntryKind::baseline) {
     j["baseline"] = true;
   }
+  if (!c.copy_in_why.empty()) {
+    auto name = [](CopyIn v) { return v == CopyIn::streaming ? "streaming" : v == CopyIn::cached ? "cached" : "auto"; };
+    j["copy_in"] = {{"stores", name(c.copy_in_stores)}, {"requested", name(c.copy_in)}, {"why", c.copy_in_why}};
+  }
   if (round_trip(c.pattern)) {
     j["request_bytes"] = c.payload_bytes;
     j["reply_bytes"] = reply_size(c);

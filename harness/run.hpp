@@ -79,6 +79,11 @@ struct Capacity {
   }
 };
 
+// --copy-in: how a one-way shm ring and its copy baselines copy a message of kLargeCopyFrom bytes or more into
+// their slots. automatic is resolved by the harness before each run (resolve_copy_in); a run that still says
+// automatic (a test, the Google Benchmark front end) copies with ordinary stores.
+enum class CopyIn { automatic, cached, streaming };
+
 struct RunConfig {
   std::string transport = "shm";
   Pattern pattern = Pattern::pingpong;
@@ -99,6 +104,9 @@ struct RunConfig {
   Fault fault;
   OfferedRate rate;              // pattern rate: the offered load (harness/open_loop.hpp)
   bool one_way = false;          // pingpong: the consumer also times each request one way (--one-way)
+  CopyIn copy_in = CopyIn::automatic;  // --copy-in (requested; resolve_copy_in sets the stores and why)
+  CopyIn copy_in_stores = CopyIn::cached;
+  std::string copy_in_why;       // empty: the run makes no such copy (copy_in_applies)
 };
 
 struct SideStats {

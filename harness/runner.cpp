@@ -6,12 +6,16 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "harness/os/affinity.hpp"
 #include "harness/os/child.hpp"
 #include "harness/os/error.hpp"
 #include "harness/os/thread.hpp"
+#include "harness/topology.hpp"
+#include "transports/copy.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcbench {
 
@@ -53,6 +57,7 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
   o.wait = cfg.wait;
   o.spin_budget = spin_budget;
   o.duplex = round_trip(cfg.pattern) || emulated_rendezvous(cfg, caps);
+  o.streaming_copy_in = cfg.copy_in_stores == CopyIn::streaming && !o.duplex;
   switch (cfg.capacity.kind) {
     case Capacity::Kind::transport_default: break;
     case Capacity::Kind::bounded: o.capacity = cfg.capacity.messages; break;
@@ -68,6 +73,38 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
       break;
   }
   return o;
+}
+
+bool copy_in_applies(const RunConfig& cfg) {
+  const TransportEntry* entry = find_transport(cfg.transport);
+  if (!entry || (!entry->ring && entry->kind != EntryKind::baseline)) return false;
+  return (cfg.pattern == Pattern::stream || cfg.pattern == Pattern::rate) && cfg.payload_bytes >= kLargeCopyFrom;
+}
+
+void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
+  cfg.copy_in_stores = CopyIn::cached;
+  cfg.copy_in_why.clear();
+  if (!copy_in_applies(cfg)) return;
+  if (cfg.copy_in != CopyIn::automatic) {
+    cfg.copy_in_stores = cfg.copy_in;
+    cfg.copy_in_why = cfg.copy_in == CopyIn::streaming ? "--copy-in streaming" : "--copy-in cached";
+    return;
+  }
+  char ns[32];
+  bool far = false;
+  if (floor_p50_ns) {
+    far = *floor_p50_ns >= kStreamingFloorNs;
+    std::snprintf(ns, sizeof ns, "%.0f", *floor_p50_ns);
+    cfg.copy_in_why = std::string("auto: the cache-line floor just before the run, ") + ns + " ns, is " +
+                      (far ? "at least " : "under ") + std::to_string(static_cast<int>(kStreamingFloorNs)) +
+                      " ns: " + (far ? "the two CPUs share no cache" : "the two CPUs share a cache");
+  } else {
+    const std::string cls = topo::pair_class(topo::system_topology(), cfg.cpus.producer, cfg.cpus.consumer);
+    far = cls == "cross-llc" || cls == "cross-numa" || cls == "cross-socket";
+    cfg.copy_in_why = "auto: no floor measured; placement class " + cls +
+                      (far ? " (the two CPUs share no cache)" : " (no sign that the two CPUs share no cache)");
+  }
+  cfg.copy_in_stores = far ? CopyIn::streaming : CopyIn::cached;
 }
 
 namespace detail {

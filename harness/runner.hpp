@@ -441,6 +441,16 @@ namespace ipcbench {
 // What a transport is asked for, with --capacity resolved against its capabilities (see Buffering below).
 TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps);
 
+// --copy-in. Does this run copy messages of kLargeCopyFrom bytes or more into the slots of a one-way shm ring or
+// copy baseline (the only copies --copy-in changes)?
+bool copy_in_applies(const RunConfig& cfg);
+// Sets cfg.copy_in_stores and cfg.copy_in_why (empty when the run makes no such copy). automatic takes streaming
+// stores when the two CPUs share no cache: by the cache-line floor measured just before the run when there is one
+// (at least kStreamingFloorNs; a VM's topology may not say where the host runs its vCPUs, and can change), else by
+// the topology's placement class (cross-llc, cross-numa, cross-socket).
+inline constexpr double kStreamingFloorNs = 300;
+void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns);
+
 // How a run carries out --capacity on a transport:
 //   unbounded: the transport's own limit here (Capabilities::max_capacity, or max_capacity_bytes / message size),
 //              or, with no limit (shm), a ring that holds every message of the run, up to kUnboundedRingBytes;

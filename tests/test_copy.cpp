@@ -41,6 +41,24 @@ TEST(Copy, LargeCopiesEveryByteAndNothingElse) {
     for (std::size_t off : {0, 1, 8, 33}) check_copies(copy_large, n, off, (off * 7) % 64);
 }
 
+// Streaming stores need an aligned destination: the destination offsets cover every position against a 32-byte
+// vector, so the ordinary stores before the first boundary and after the last one are exercised too.
+TEST(Copy, StreamingCopiesEveryByteAndNothingElse) {
+  for (std::size_t n : sizes())
+    for (std::size_t to_offset : {0, 1, 15, 16, 31, 32, 40})
+      check_copies(copy_large_streaming, n, to_offset % 8, to_offset);
+}
+
+TEST(Copy, IntoSlotCopiesEveryByteWithEitherStores) {
+  for (bool streaming : {false, true}) {
+    auto copy = [streaming](std::byte* to, const std::byte* from, std::size_t n) {
+      copy_into_slot(to, from, n, streaming);
+    };
+    for (std::size_t n : sizes())
+      for (std::size_t off : {0, 5, 64}) check_copies(copy, n, off % 8, off);
+  }
+}
+
 TEST(Copy, PayloadCopiesEveryByteOnEitherSideOfTheThreshold) {
   for (std::size_t n : sizes())
     for (std::size_t off : {0, 3, 8}) check_copies(copy_payload, n, off, off + 5);

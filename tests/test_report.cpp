@@ -7,12 +7,16 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "harness/report.hpp"
+#include "harness/runner.hpp"
 #include "harness/table.hpp"
+#include "transports/copy.hpp"
 
 namespace ipcbench {
 namespace {
@@ -210,6 +214,45 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// --copy-in: auto takes streaming stores only for a large one-way copy into a ring or copy baseline, and only when
+// the floor measured before the run says the two CPUs share no cache; the run's JSON and its transport's options
+// say what was taken and why.
+TEST(CopyIn, AutoStreamsOnlyLargeOneWayCopiesBetweenCpusThatShareNoCache) {
+  RunResult r = pingpong_result();
+  RunConfig& c = r.config;
+  c.pattern = Pattern::stream;
+  c.payload_bytes = 65536;
+  resolve_copy_in(c, 470.0);
+  EXPECT_EQ(c.copy_in_stores, CopyIn::streaming);
+  EXPECT_NE(c.copy_in_why.find("470 ns"), std::string::npos) << c.copy_in_why;
+  json j = to_json(r);
+  ASSERT_TRUE(j.contains("copy_in"));
+  EXPECT_EQ(j["copy_in"]["stores"], "streaming");
+  EXPECT_EQ(j["copy_in"]["requested"], "auto");
+  EXPECT_TRUE(transport_options(c, 100, Capabilities{}).streaming_copy_in);
+
+  resolve_copy_in(c, 120.0);
+  EXPECT_EQ(c.copy_in_stores, CopyIn::cached) << "a 120 ns floor: the two CPUs share a cache";
+  EXPECT_FALSE(transport_options(c, 100, Capabilities{}).streaming_copy_in);
+
+  c.copy_in = CopyIn::streaming;  // asked for: taken whatever the floor
+  resolve_copy_in(c, 120.0);
+  EXPECT_EQ(c.copy_in_stores, CopyIn::streaming);
+  EXPECT_EQ(c.copy_in_why, "--copy-in streaming");
+
+  for (auto change : std::vector<std::function<void(RunConfig&)>>{
+           [](RunConfig& x) { x.pattern = Pattern::pingpong; },        // duplex: no such copy
+           [](RunConfig& x) { x.payload_bytes = kLargeCopyFrom - 1; },  // below the threshold: memcpy
+           [](RunConfig& x) { x.transport = "pipe"; }}) {               // not a ring
+    RunResult other = r;
+    change(other.config);
+    resolve_copy_in(other.config, 470.0);
+    EXPECT_EQ(other.config.copy_in_stores, CopyIn::cached);
+    EXPECT_TRUE(other.config.copy_in_why.empty()) << other.config.copy_in_why;
+    EXPECT_FALSE(to_json(other).contains("copy_in"));
+  }
+}
 
 TEST(ReportFile, AtomicWriteRoundTrips) {
   TempDir dir;

@@ -361,6 +361,7 @@ ShmCopyBaseline<kFollow>::ShmCopyBaseline(const TransportOptions& options) {
   stride_ = slot_stride(kRingPadded, options.message_bytes);
   capacity_ = options.capacity != 0 ? options.capacity : default_capacity(stride_, false);
   spin_budget_ = options.spin_budget;
+  streaming_ = options.streaming_copy_in;
   // follow: the count on a 128-byte pair of lines of its own, after the slots (the adjacent-line prefetcher
   // fetches pairs, so a count sharing one with the last slot would travel with it)
   const std::size_t count_at = round_up(capacity_ * stride_, 2 * kLine);
@@ -377,13 +378,14 @@ ShmCopyBaseline<kFollow> ShmCopyBaseline<kFollow>::split_consumer() const {
   view.slots_ = slots_;
   view.written_ = written_;
   view.spin_budget_ = spin_budget_;
+  view.streaming_ = streaming_;
   return view;
 }
 
 // Slot addresses advance as in the rings (no division per message), so the ceiling is not handicapped.
 template <bool kFollow>
 void ShmCopyBaseline<kFollow>::send(std::span<const std::byte> msg) {
-  copy_payload(slots_ + tx_ * stride_, msg.data(), msg.size());
+  copy_into_slot(slots_ + tx_ * stride_, msg.data(), msg.size(), streaming_);
   if (++tx_ == capacity_) tx_ = 0;
   if constexpr (kFollow) written_->store(++sent_, std::memory_order_release);
 }

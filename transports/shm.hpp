@@ -454,7 +454,7 @@ template <const RingDesign& D>
   }
   auto to = reserve();
   if (options_.duplex) copy_message(to.data(), msg.data(), msg.size());
-  else copy_payload(to.data(), msg.data(), msg.size());
+  else copy_into_slot(to.data(), msg.data(), msg.size(), options_.streaming_copy_in);
   commit();
 }
 
@@ -527,6 +527,7 @@ class ShmCopyBaseline {
   std::size_t tx_ = 0, rx_ = 0;                     // slot indices
   std::uint64_t sent_ = 0, received_ = 0, seen_ = 0;  // follow: counts, and the last value of *written_ read
   std::uint32_t spin_budget_ = 0;
+  bool streaming_ = false;  // TransportOptions::streaming_copy_in: the ring's copy-in, so the comparison stays fair
   TransportCounters counters_;
 };
 using ShmRawCopy = ShmCopyBaseline<false>;

@@ -59,6 +59,9 @@ struct TransportOptions {
   // Unsuccessful polls before falling back: spin -> sched_yield(), hybrid -> block in the kernel.
   std::uint32_t spin_budget = 4096;
   bool duplex = true;  // false: only producer->consumer is used (stream); saves a second queue/ring
+  // A one-way shm ring (and its copy baselines) copies messages of kLargeCopyFrom bytes or more into its slots with
+  // streaming stores (transports/copy.hpp): for two ends that share no cache. The harness decides (--copy-in).
+  bool streaming_copy_in = false;
 };
 
 // Counted by the transport while it waits, so the price of each wait strategy is visible.

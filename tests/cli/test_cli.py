@@ -119,6 +119,9 @@ class BadInput(TmpDirCase):
     def test_unknown_placement(self):
         self.refused(["--placement", "far-away"], "far-away", "--placement")
 
+    def test_unknown_copy_in(self):
+        self.refused(["--copy-in", "warp"], "warp", "--copy-in")
+
     def test_placement_class_absent_here(self):
         """A class this machine does not have, named explicitly: one line saying so and why."""
         absent = absent_classes()
@@ -467,6 +470,36 @@ class Sweeps(SchemaCase):
         self.assertNotIn("latency", skipped)
         for size in (64, 4096):
             self.assertEqual(by_size[size]["status"], "ok", by_size[size].get("error"))
+
+
+class CopyIn(SchemaCase):
+    """--copy-in: recorded on every large one-way ring or copy-baseline row, with the stores taken and why."""
+
+    def rows(self, *extra):
+        doc, _ = self.sweep("--transports", "shm,shm-rawcopy-follow,pipe", "--patterns", "stream,pingpong",
+                            "--sizes", "64,16K", "--wait", "spin", "--placement", "same-core", "--messages", "300",
+                            *extra)
+        rows = [r for r in doc["runs"] if r["status"] != "skipped"]  # a baseline streams only
+        for r in rows:
+            self.assertEqual(r["status"], "ok", r.get("error"))
+        return rows
+
+    def test_asked_for_streaming_stores_are_recorded_where_they_apply(self):
+        for r in self.rows("--copy-in", "streaming"):
+            where = f"{r['transport']}/{r['pattern']}/{r['payload_bytes']}"
+            applies = r["transport"] != "pipe" and r["pattern"] == "stream" and r["payload_bytes"] == 16384
+            self.assertEqual("copy_in" in r, applies, where)
+            if applies:
+                self.assertEqual(r["copy_in"], {"stores": "streaming", "requested": "streaming",
+                                                "why": "--copy-in streaming"}, where)
+
+    def test_auto_keeps_cached_stores_on_one_cpu(self):
+        rows = [r for r in self.rows() if "copy_in" in r]
+        self.assertEqual(len(rows), 2)  # shm and the moving copy, stream, 16 KiB
+        for r in rows:
+            self.assertEqual(r["copy_in"]["stores"], "cached")
+            self.assertEqual(r["copy_in"]["requested"], "auto")
+            self.assertIn("same-core", r["copy_in"]["why"])
 
 
 class Capacity(SchemaCase):
