@@ -72,8 +72,10 @@ __attribute__((target("avx2"))) void stream_avx2(std::byte* to, const std::byte*
     _mm256_stream_si256(reinterpret_cast<__m256i*>(to + i + 64), c);
     _mm256_stream_si256(reinterpret_cast<__m256i*>(to + i + 96), d);
   }
-  for (; i + 32 <= n; i += 32)
-    _mm256_stream_si256(reinterpret_cast<__m256i*>(to + i), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from + i)));
+  for (; i + 32 <= n; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from + i));
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(to + i), a);
+  }
   if (i < n) std::memcpy(to + i, from + i, n - i);
   _mm_sfence();
 }
@@ -91,8 +93,10 @@ void stream_sse2(std::byte* to, const std::byte* from, std::size_t n) {
     _mm_stream_si128(reinterpret_cast<__m128i*>(to + i + 32), c);
     _mm_stream_si128(reinterpret_cast<__m128i*>(to + i + 48), d);
   }
-  for (; i + 16 <= n; i += 16)
-    _mm_stream_si128(reinterpret_cast<__m128i*>(to + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i)));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + i), a);
+  }
   if (i < n) std::memcpy(to + i, from + i, n - i);
   _mm_sfence();
 }

@@ -156,7 +156,7 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   layout_.batch = ring_batch(D, layout_.capacity, options.wait);
   layout_.lookahead = ring_lookahead(d, options.message_bytes, layout_.capacity);
   // A waiting reader of a duplex ring that does not trail prefetches the line after its word's with each poll,
-  // once it has waited a few, when the message runs onto it (README, "The cross-die round trip"): that line
+  // once it has waited a few, when the message runs onto it (README, "The far regime"): that line
   // then crosses together with the word's instead of after it.
   if (D.prefetch && options.duplex && layout_.lookahead == 1 && layout_.touch == 0 && layout_.trailing_seq == 0 &&
       layout_.payload + options.largest_message() > kLine)

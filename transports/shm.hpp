@@ -45,14 +45,15 @@
 //            starts on the line after its word (one word per slot is nothing next to the payload's lines). A
 //            reader that has waited a few polls prefetches the payload's first line with each poll of a word two
 //            lines away, so both cross in parallel. A duplex ring (one that carries replies: ping-pong, rpc) lays out
-//            its slots as slotseq does instead, the payload right after its word on one pair, and polls the word,
-//            prefetching the slot's second line with each poll once it has waited a few when the message runs
-//            onto it. Next to the usual 130 ns floor, reading a second line with every poll (2seq's idea, and
-//            the inline poll of the short path before 2026-12-05) put 64 B round trips at 1.35-1.5x the floor in
-//            most runs, polling only the word 1.0-1.1x; next to a 410-480 ns floor (two dies) the word alone
-//            cost 1.3-1.6x and the prefetch from ShmRing::wait_message 1.00x (README, "The far regime"). The
-//            same ring may not stream as fast, but a request/reply ring is there for its latency. A trailing consumer of a one-way ring whose
-//            payloads sit apart from their words stays up to half the ring behind (at most 32 slots), not a quarter
+//            its slots as slotseq does instead, the payload right after its word on one pair. Its reader waits for
+//            the word out of line (wait_message) and, once it has waited a few polls, prefetches the slot's second
+//            line with each poll when the message runs onto it, so that line crosses with the word's. In earlier
+//            builds, a second word read with every inline poll (2seq's idea) put 64 B round trips at 1.35-1.5x the
+//            130 ns floor, the word alone at 1.0-1.1x; on 2026-12-05 this wait gave 1.08x against 1.24x next to a
+//            120 ns floor and 1.03x against 1.38x next to a 410-480 ns one (README, "The far regime"). The same
+//            ring may not stream as fast, but a request/reply ring is there for its latency. A trailing consumer of
+//            a one-way ring whose payloads sit apart from their words stays up to half the ring behind (at most
+//            32 slots), not a quarter
 //            (16): at 64 B, 16 slots (4 KiB) behind, the stream fell into a state where the consumer kept catching up
 //            and the producer spent 40 ns per message instead of 12-19 (24-26 against 52-81 M msgs/s), in a third
 //            to half of the runs of some sweeps. 32 slots behind, four development sweeps gave 1.11-2.0x the
@@ -245,8 +246,9 @@ class ShmRing {
     std::size_t trailing_seq = 0;  // offset of the second sequence word in a slot, 0 = none
     std::uint64_t lookahead = 1;   // slip: how many slots a trailing consumer stays behind (1 = it does not)
     std::size_t payload = 0;       // offset of the payload in a slot
-    std::size_t touch = 0;         // where an eager reader also prefetches, 0 = nowhere: the payload's first line (seq_apart),
-                                   // or the slot's second line (a duplex ring's message longer than its word's line)
+    std::size_t touch = 0;         // where an eager reader also prefetches, 0 = nowhere: the payload's first
+                                   // line (seq_apart), or the slot's second line (a duplex ring's message that
+                                   // runs past its word's line)
     bool direct = false;           // send and recv take the short path (above; ShmRing<D>::send, below)
   };
 
