@@ -280,9 +280,9 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       if (b == 0 || b > 1u << 30) throw std::invalid_argument("--spin-budget: give a number from 1 to 1073741824");
       base.spin_budget = static_cast<std::uint32_t>(b);
     }
-    if (copy_in == "cached") base.copy_in = CopyIn::cached;
-    else if (copy_in == "streaming") base.copy_in = CopyIn::streaming;
-    else if (copy_in != "auto")
+    if (copy_in == to_string(CopyIn::cached)) base.copy_in = CopyIn::cached;
+    else if (copy_in == to_string(CopyIn::streaming)) base.copy_in = CopyIn::streaming;
+    else if (copy_in != to_string(CopyIn::automatic))
       throw std::invalid_argument("--copy-in: unknown value '" + copy_in + "' (known: auto, cached, streaming)");
     base.verify = verify;
     base.threads = threads;

@@ -163,8 +163,8 @@ json to_json(const RunResult& r) {
     j["baseline"] = true;
   }
   if (!c.copy_in_why.empty()) {
-    auto name = [](CopyIn v) { return v == CopyIn::streaming ? "streaming" : v == CopyIn::cached ? "cached" : "auto"; };
-    j["copy_in"] = {{"stores", name(c.copy_in_stores)}, {"requested", name(c.copy_in)}, {"why", c.copy_in_why}};
+    j["copy_in"] = {
+        {"stores", to_string(c.copy_in_stores)}, {"requested", to_string(c.copy_in)}, {"why", c.copy_in_why}};
   }
   if (round_trip(c.pattern)) {
     j["request_bytes"] = c.payload_bytes;

@@ -83,6 +83,9 @@ struct Capacity {
 // their slots. automatic is resolved by the harness before each run (resolve_copy_in); a run that still says
 // automatic (a test, the Google Benchmark front end) copies with ordinary stores.
 enum class CopyIn { automatic, cached, streaming };
+inline const char* to_string(CopyIn c) {
+  return c == CopyIn::streaming ? "streaming" : c == CopyIn::cached ? "cached" : "auto";
+}
 
 struct RunConfig {
   std::string transport = "shm";

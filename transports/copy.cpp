@@ -37,14 +37,15 @@ void copy_baseline(std::byte* to, const std::byte* from, std::size_t n) { copy_v
 // Chosen once, by hand rather than with target_clones: an ifunc resolver runs before ThreadSanitizer's runtime
 // is up, and the TSan build of the ring tests crashed in it.
 using CopyFn = void (*)(std::byte*, const std::byte*, std::size_t);
-CopyFn pick() {
+CopyFn pick(CopyFn avx2, CopyFn otherwise) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") ? copy_avx2 : copy_baseline;
+  return __builtin_cpu_supports("avx2") ? avx2 : otherwise;
 }
 }  // namespace
 
 void copy_large(std::byte* to, const std::byte* from, std::size_t n) {
-  static const CopyFn copy = pick();  // a local static: safe even from another file's static initialisation
+  // a local static: safe even from another file's static initialisation
+  static const CopyFn copy = pick(copy_avx2, copy_baseline);
   copy(to, from, n);
 }
 
@@ -101,14 +102,10 @@ void stream_sse2(std::byte* to, const std::byte* from, std::size_t n) {
   _mm_sfence();
 }
 
-CopyFn pick_streaming() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") ? stream_avx2 : stream_sse2;
-}
 }  // namespace
 
 void copy_large_streaming(std::byte* to, const std::byte* from, std::size_t n) {
-  static const CopyFn copy = pick_streaming();
+  static const CopyFn copy = pick(stream_avx2, stream_sse2);
   copy(to, from, n);
 }
 #else
