@@ -169,7 +169,8 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
   app.add_option("--spin-budget", spin_budget, "Polls before yielding (spin) or blocking (hybrid); default automatic");
   app.add_option("--clock", clock, "auto, tsc or monotonic (default: auto)");
   app.add_option("--copy-in", copy_in,
-                 "How a one-way shm ring (and its copy baselines) copies messages of 8 KiB or more into its slots: "
+                 "How a one-way shm ring (and its copy baselines) copies messages of 8 KiB or more into its slots, "
+                 "and the shm ring smaller ones from 57 B (published in batches while the producer streams): "
                  "cached, streaming (non-temporal stores, for CPUs that share no cache) or auto (streaming when the "
                  "cache-line floor just before the run is 300 ns or more; default)");
   app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");

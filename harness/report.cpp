@@ -57,6 +57,7 @@ json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_count
             {"syscalls", s.counters.syscalls},
             {"syscalls_per_msg", static_cast<double>(s.counters.syscalls) / n},
             {"trailing_waits", s.counters.trailing_waits},
+            {"streamed_messages", s.counters.streamed_messages},
             {"verified_messages", s.verified}};
   if (s.in_sequence) j["in_sequence_messages"] = *s.in_sequence;
   if (auto k = s.kernel_syscalls())
@@ -165,6 +166,15 @@ json to_json(const RunResult& r) {
   if (!c.copy_in_why.empty()) {
     j["copy_in"] = {
         {"stores", to_string(c.copy_in_stores)}, {"requested", to_string(c.copy_in)}, {"why", c.copy_in_why}};
+    // a ring's: 1 for large messages (each fenced and published on its own), else what its slots allowed
+    const TransportEntry* entry = find_transport(c.transport);
+    if (entry && entry->ring && c.copy_in_stores == CopyIn::streaming) {
+      const std::uint64_t batch =
+          c.payload_bytes >= kLargeCopyFrom
+              ? 1
+              : ring_stream_batch(ring_laid_out(*entry->ring, false), c.payload_bytes, r.effective.capacity_messages);
+      if (batch != 0) j["copy_in"]["publish_batch"] = batch;
+    }
   }
   if (round_trip(c.pattern)) {
     j["request_bytes"] = c.payload_bytes;

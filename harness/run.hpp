@@ -80,8 +80,9 @@ struct Capacity {
 };
 
 // --copy-in: how a one-way shm ring and its copy baselines copy a message of kLargeCopyFrom bytes or more into
-// their slots. automatic is resolved by the harness before each run (resolve_copy_in); a run that still says
-// automatic (a test, the Google Benchmark front end) copies with ordinary stores.
+// their slots, and the `shm` ring smaller ones too (ring_stream_batch). automatic is resolved by the harness before
+// each run (resolve_copy_in); a run that still says automatic (a test, the Google Benchmark front end) copies with
+// ordinary stores.
 enum class CopyIn { automatic, cached, streaming };
 inline const char* to_string(CopyIn c) {
   return c == CopyIn::streaming ? "streaming" : c == CopyIn::cached ? "cached" : "auto";

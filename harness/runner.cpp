@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "harness/os/affinity.hpp"
 #include "harness/os/child.hpp"
@@ -16,6 +17,7 @@
 #include "harness/topology.hpp"
 #include "transports/copy.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm.hpp"
 
 namespace ipcbench {
 
@@ -78,7 +80,14 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
 bool copy_in_applies(const RunConfig& cfg) {
   const TransportEntry* entry = find_transport(cfg.transport);
   if (!entry || (!entry->ring && entry->kind != EntryKind::baseline)) return false;
-  return (cfg.pattern == Pattern::stream || cfg.pattern == Pattern::rate) && cfg.payload_bytes >= kLargeCopyFrom;
+  if (cfg.pattern != Pattern::stream && cfg.pattern != Pattern::rate) return false;
+  if (cfg.payload_bytes >= kLargeCopyFrom) return true;
+  if (!entry->ring) return false;
+  // A small message: only into a ring whose design streams it, given the room (a default ring of any size has it)
+  std::size_t slots = std::numeric_limits<std::size_t>::max();
+  if (cfg.capacity.kind == Capacity::Kind::bounded) slots = cfg.capacity.messages;
+  if (cfg.capacity.kind == Capacity::Kind::rendezvous) slots = 1;
+  return ring_stream_batch(ring_laid_out(*entry->ring, false), cfg.payload_bytes, slots) != 0;
 }
 
 void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
@@ -120,7 +129,8 @@ Usage Usage::now() {
 
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
   return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
-          a.full_waits - b.full_waits, a.syscalls - b.syscalls, a.trailing_waits - b.trailing_waits};
+          a.full_waits - b.full_waits, a.syscalls - b.syscalls, a.trailing_waits - b.trailing_waits,
+          a.streamed_messages - b.streamed_messages};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -185,6 +195,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.full_waits);
   field(s.counters.syscalls);
   field(s.counters.trailing_waits);
+  field(s.counters.streamed_messages);
   field(s.verified);
   field(s.in_sequence);
   field(s.harness_syscalls);

@@ -441,8 +441,9 @@ namespace ipcbench {
 // What a transport is asked for, with --capacity resolved against its capabilities (see Buffering below).
 TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budget, const Capabilities& caps);
 
-// --copy-in. Does this run copy messages of kLargeCopyFrom bytes or more into the slots of a one-way shm ring or
-// copy baseline (the only copies --copy-in changes)?
+// --copy-in. Does this run copy messages into the slots of a one-way shm ring or copy baseline in a way --copy-in
+// changes: messages of kLargeCopyFrom bytes or more, or smaller ones into a ring whose design streams them
+// (ring_stream_batch: the `shm` ring from 57 bytes, given room for a batch)?
 bool copy_in_applies(const RunConfig& cfg);
 // Sets cfg.copy_in_stores and cfg.copy_in_why (empty when the run makes no such copy). automatic takes streaming
 // stores when the two CPUs share no cache: by the cache-line floor measured just before the run when there is one

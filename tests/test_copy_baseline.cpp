@@ -106,5 +106,82 @@ void streams_intact_with_streaming_stores(const char* name) {
 
 TEST(StreamingCopyIn, TheRingDeliversEveryMessageIntact) { streams_intact_with_streaming_stores<ShmTransport>("shm"); }
 
+// Streaming small messages (ring_stream_batch): mid-stream the `shm` ring copies each message with streaming stores
+// and holds its sequence word back, publishing a batch after one fence, or when the producer stops (a full ring,
+// flush). A producer thread streams a count of messages that is no multiple of any batch, then flushes, as the
+// harness does at the end of a stream: every byte of every message arrives, in order, with each wait, at sizes
+// around the payload's lines and up to the large copy; and the producer's counter says they were streamed.
+TEST(StreamingCopyIn, SmallMessagesArriveIntactInBatches) {
+  for (Wait wait : {Wait::spin, Wait::block, Wait::hybrid})
+    for (std::size_t slots : {std::size_t{64}, std::size_t{0}})  // 16 held back at most, or 256 (the default ring)
+      for (std::size_t bytes : {std::size_t{57}, std::size_t{64}, std::size_t{100}, std::size_t{1024},
+                                std::size_t{4100}, kLargeCopyFrom - 1}) {
+        TransportOptions o = Pair<ShmTransport>::options(bytes);
+        o.streaming_copy_in = true;
+        o.wait = wait;
+        o.capacity = slots;
+        ShmTransport producer(o), consumer = producer.split_consumer();
+        producer.open(Role::producer);
+        consumer.open(Role::consumer);
+        constexpr std::uint64_t kMessages = 3001;
+        std::thread t([&] {
+          std::vector<std::byte> m(bytes);
+          for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
+            payload::fill_verified(m, i);
+            producer.send(m);
+          }
+          producer.flush();  // the last batch: held back until the producer stops
+        });
+        std::vector<std::byte> m(bytes);
+        std::uint64_t intact = 0;
+        for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
+          consumer.recv(m);
+          try {
+            payload::check_verified(m, i);
+            ++intact;
+          } catch (const payload::VerifyError&) {
+          }
+        }
+        t.join();
+        const std::string what = std::string(to_string(wait)) + ", " + std::to_string(slots) + " slots, " +
+                                 std::to_string(bytes) + " B";
+        EXPECT_EQ(intact, kMessages) << what;
+        // every message after the first since the producer last stopped, and it stops only on a full ring
+        EXPECT_GE(producer.counters().streamed_messages, kMessages / 2) << what;
+      }
+}
+
+// Which rings stream small messages, and how many they hold back: a slipping design whose payload starts on a line
+// of its own, given room for kStreamBatchLeast (8) in a quarter of its slots; the rest copy as without the option.
+TEST(StreamingCopyIn, OnlyRingsWithPayloadsOnTheirOwnLinesHoldMessagesBack) {
+  const RingDesign shm = ring_laid_out(kRingShm, false);
+  EXPECT_EQ(ring_stream_batch(shm, 64, 16384), 256u);
+  EXPECT_EQ(ring_stream_batch(shm, 57, 16384), 256u);
+  EXPECT_EQ(ring_stream_batch(shm, 1024, 4096), (256u << 10) / (64 + 1024)) << "at most 256 KiB of slots";
+  EXPECT_EQ(ring_stream_batch(shm, 64, 64), 16u) << "at most a quarter of the ring";
+  EXPECT_EQ(ring_stream_batch(shm, 64, 32), 8u);
+  EXPECT_EQ(ring_stream_batch(shm, 64, 31), 0u) << "room for fewer than 8";
+  EXPECT_EQ(ring_stream_batch(shm, 56, 16384), 0u) << "next to its word, in a packed slot";
+  EXPECT_EQ(ring_stream_batch(shm, kLargeCopyFrom, 16384), 0u) << "large: fenced and published one at a time";
+  EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingShm, true), 64, 16384), 0u) << "a duplex ring: payload by its word";
+  EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingPrefetch, false), 64, 16384), 0u) << "a trailing second word";
+  EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingSlotSeq, false), 1024, 16384), 0u) << "no slip";
+  EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingNaive, false), 64, 16384), 0u);
+
+  // Without the option, or at 8 B, the same stream copies with ordinary stores.
+  for (auto [bytes, streaming] : {std::pair{std::size_t{64}, false}, std::pair{std::size_t{8}, true}}) {
+    TransportOptions o = Pair<ShmTransport>::options(bytes);
+    o.streaming_copy_in = streaming;
+    ShmTransport producer(o), consumer = producer.split_consumer();
+    producer.open(Role::producer);
+    consumer.open(Role::consumer);
+    std::vector<std::byte> m(bytes);
+    for (int i = 0; i < 100; ++i) producer.send(m);
+    producer.flush();
+    for (int i = 0; i < 100; ++i) consumer.recv(m);
+    EXPECT_EQ(producer.counters().streamed_messages, 0u) << bytes << " B, streaming " << streaming;
+  }
+}
+
 }  // namespace
 }  // namespace ipcbench

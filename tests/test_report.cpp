@@ -231,6 +231,17 @@ TEST(CopyIn, AutoStreamsOnlyLargeOneWayCopiesBetweenCpusThatShareNoCache) {
   EXPECT_EQ(j["copy_in"]["stores"], "streaming");
   EXPECT_EQ(j["copy_in"]["requested"], "auto");
   EXPECT_TRUE(transport_options(c, 100, Capabilities{}).streaming_copy_in);
+  EXPECT_EQ(j["copy_in"]["publish_batch"], 1) << "a large message is fenced and published on its own";
+
+  // The shm ring streams small messages too, holding back a batch its 64 slots have room for (a quarter).
+  RunResult small = r;
+  small.config.payload_bytes = 64;
+  resolve_copy_in(small.config, 470.0);
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::streaming);
+  EXPECT_EQ(to_json(small)["copy_in"]["publish_batch"], 16);
+  small.config.transport = "shm-rawcopy";  // a baseline at that size: nothing to say
+  resolve_copy_in(small.config, 470.0);
+  EXPECT_FALSE(to_json(small).contains("copy_in"));
 
   resolve_copy_in(c, 120.0);
   EXPECT_EQ(c.copy_in_stores, CopyIn::cached) << "a 120 ns floor: the two CPUs share a cache";
@@ -243,8 +254,16 @@ TEST(CopyIn, AutoStreamsOnlyLargeOneWayCopiesBetweenCpusThatShareNoCache) {
 
   for (auto change : std::vector<std::function<void(RunConfig&)>>{
            [](RunConfig& x) { x.pattern = Pattern::pingpong; },        // duplex: no such copy
-           [](RunConfig& x) { x.payload_bytes = kLargeCopyFrom - 1; },  // below the threshold: memcpy
-           [](RunConfig& x) { x.transport = "pipe"; }}) {               // not a ring
+           [](RunConfig& x) { x.payload_bytes = 56; },                  // next to its word: not streamed
+           [](RunConfig& x) {                                           // a copy baseline below the large copy
+             x.transport = "shm-rawcopy";
+             x.payload_bytes = kLargeCopyFrom - 1;
+           },
+           [](RunConfig& x) {  // a small message in a ring too small to hold a batch back
+             x.payload_bytes = 64;
+             x.capacity = Capacity::bounded(31);
+           },
+           [](RunConfig& x) { x.transport = "pipe"; }}) {  // not a ring
     RunResult other = r;
     change(other.config);
     resolve_copy_in(other.config, 470.0);

@@ -11,6 +11,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/os/affinity.hpp"
+#include "harness/runner.hpp"
 #include "harness/sweep.hpp"
 #include "tests/support.hpp"
 #include "transports/registry.hpp"
@@ -25,9 +26,11 @@ struct Param {
   std::size_t bytes;
   std::size_t capacity;  // 0: the ring's default (64 slots at these sizes)
   std::uint64_t messages;
+  CopyIn copy_in = CopyIn::cached;  // streaming: --copy-in streaming (the shm ring streams small messages in batches)
 };
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.transport << "/" << to_string(p.wait) << "/" << to_string(p.pattern) << "/" << p.bytes << "B/cap " << p.capacity;
+  *os << p.transport << "/" << to_string(p.wait) << "/" << to_string(p.pattern) << "/" << p.bytes << "B/cap " << p.capacity
+      << "/copy-in " << to_string(p.copy_in);
 }
 
 std::vector<Param> all_params() {
@@ -43,6 +46,12 @@ std::vector<Param> all_params() {
     // Two slots: the producer finds the ring full on nearly every message, so the tail handshake (and,
     // with block/hybrid, the producer's futex) is exercised as often as the sequence words.
     out.push_back({"shm", w, Pattern::stream, 64, 2, 100'000});
+    // Streaming copy-in: mid-stream the ring holds sequence words back and publishes a batch after one fence
+    // (ring_stream_batch), 256 at a time in the default ring, 16 in one of 64 slots; ThreadSanitizer sees the
+    // words and the copies' ordinary stores, not the streaming stores themselves.
+    out.push_back({"shm", w, Pattern::stream, 64, 0, 200'000, CopyIn::streaming});
+    out.push_back({"shm", w, Pattern::stream, 1000, 64, 50'000, CopyIn::streaming});
+    out.push_back({"shm-adjacent", w, Pattern::stream, 100, 0, 20'000, CopyIn::streaming});
     // Every other ring design: both patterns, a default ring and one of three slots (non-power-of-two
     // wrap; a batched design cannot hold a batch back).
     for (const auto& row : transport_table()) {
@@ -58,7 +67,8 @@ std::vector<Param> all_params() {
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const auto& p = info.param;
   std::string name = p.transport + "_" + to_string(p.wait) + "_" + to_string(p.pattern) + "_" +
-                     std::to_string(p.bytes) + (p.capacity != 0 ? "_cap" + std::to_string(p.capacity) : "");
+                     std::to_string(p.bytes) + (p.capacity != 0 ? "_cap" + std::to_string(p.capacity) : "") +
+                     (p.copy_in == CopyIn::streaming ? "_streaming" : "");
   for (char& c : name)
     if (c == '-') c = '_';
   return name;
@@ -82,6 +92,8 @@ RunConfig ring_config(const Param& p) {
   cfg.warmup = 100;
   cfg.verify = true;
   cfg.timeout_s = 20;  // instrumented code is several times slower; the watchdog still catches a hang
+  cfg.copy_in = p.copy_in;
+  resolve_copy_in(cfg, std::nullopt);  // as the harness does before each run
   return cfg;
 }
 
@@ -89,6 +101,9 @@ void expect_delivered(const RunConfig& cfg) {
   const RunResult r = find_transport(cfg.transport)->run(cfg);
   ASSERT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages);
+  if (cfg.copy_in_stores == CopyIn::streaming) {  // the streaming path was taken, for most messages
+    EXPECT_GE(r.producer.counters.streamed_messages, cfg.messages / 2);
+  }
   if (cfg.pattern == Pattern::pingpong) {
     EXPECT_EQ(r.producer.verified, cfg.warmup + cfg.messages);
   }

@@ -60,7 +60,8 @@ struct TransportOptions {
   std::uint32_t spin_budget = 4096;
   bool duplex = true;  // false: only producer->consumer is used (stream); saves a second queue/ring
   // A one-way shm ring (and its copy baselines) copies messages of kLargeCopyFrom bytes or more into its slots with
-  // streaming stores (transports/copy.hpp): for two ends that share no cache. The harness decides (--copy-in).
+  // streaming stores (transports/copy.hpp): for two ends that share no cache. The harness decides (--copy-in). A
+  // ring of the `shm` design streams smaller messages too, mid-stream, in batches (ring_stream_batch).
   bool streaming_copy_in = false;
 };
 
@@ -78,6 +79,8 @@ struct TransportCounters {
   std::uint64_t syscalls = 0;
   // shm: waits in which the consumer trailed a streaming producer instead of polling the slot being written.
   std::uint64_t trailing_waits = 0;
+  // shm rings and copy baselines: messages copied into their slots with streaming stores (streaming_copy_in).
+  std::uint64_t streamed_messages = 0;
 };
 
 struct Effective {

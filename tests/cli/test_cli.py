@@ -473,11 +473,13 @@ class Sweeps(SchemaCase):
 
 
 class CopyIn(SchemaCase):
-    """--copy-in: recorded on every large one-way ring or copy-baseline row, with the stores taken and why."""
+    """--copy-in: recorded on every large one-way ring or copy-baseline row, and on every shm stream row of a
+    size the ring streams (57 B up), with the stores taken and why; the producer's count of streamed messages
+    says the stores were taken."""
 
     def rows(self, *extra):
         doc, _ = self.sweep("--transports", "shm,shm-rawcopy-follow,pipe", "--patterns", "stream,pingpong",
-                            "--sizes", "64,16K", "--wait", "spin", "--placement", "same-core", "--messages", "300",
+                            "--sizes", "8,64,16K", "--wait", "spin", "--placement", "same-core", "--messages", "300",
                             *extra)
         rows = [r for r in doc["runs"] if r["status"] != "skipped"]  # a baseline streams only
         for r in rows:
@@ -487,19 +489,28 @@ class CopyIn(SchemaCase):
     def test_asked_for_streaming_stores_are_recorded_where_they_apply(self):
         for r in self.rows("--copy-in", "streaming"):
             where = f"{r['transport']}/{r['pattern']}/{r['payload_bytes']}"
-            applies = r["transport"] != "pipe" and r["pattern"] == "stream" and r["payload_bytes"] == 16384
+            ring = r["transport"] == "shm"
+            large = r["payload_bytes"] == 16384
+            applies = r["pattern"] == "stream" and r["transport"] != "pipe" and (large or (ring and r["payload_bytes"] == 64))
             self.assertEqual("copy_in" in r, applies, where)
             if applies:
-                self.assertEqual(r["copy_in"], {"stores": "streaming", "requested": "streaming",
-                                                "why": "--copy-in streaming"}, where)
+                expected = {"stores": "streaming", "requested": "streaming", "why": "--copy-in streaming"}
+                if ring:  # a large message fenced on its own; small ones 256 at a time in the default ring
+                    expected["publish_batch"] = 1 if large else 256
+                self.assertEqual(r["copy_in"], expected, where)
+                self.assertGreater(r["cpu"]["producer"]["streamed_messages"], 0, where)
+            else:
+                self.assertEqual(r["cpu"]["producer"]["streamed_messages"], 0, where)
 
     def test_auto_keeps_cached_stores_on_one_cpu(self):
         rows = [r for r in self.rows() if "copy_in" in r]
-        self.assertEqual(len(rows), 2)  # shm and the moving copy, stream, 16 KiB
+        self.assertEqual(len(rows), 3)  # shm at 64 B and 16 KiB and the moving copy at 16 KiB, stream
         for r in rows:
             self.assertEqual(r["copy_in"]["stores"], "cached")
             self.assertEqual(r["copy_in"]["requested"], "auto")
             self.assertIn("same-core", r["copy_in"]["why"])
+            self.assertNotIn("publish_batch", r["copy_in"])
+            self.assertEqual(r["cpu"]["producer"]["streamed_messages"], 0)
 
 
 class Capacity(SchemaCase):
