@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "harness/payload.hpp"
@@ -69,48 +71,53 @@ TEST(CopyBaseline, FollowCopiesOutOnlyWhatThePayloadsCountCovers) {
   }
 }
 
+// A producer thread streams `messages` messages (sequence numbers from 1000) through a ring made with `o`, then
+// flushes, as the harness does at the end of a stream. How many arrived intact (every byte checked, in order), and
+// the producer's counters.
+template <class Ring>
+std::pair<std::uint64_t, TransportCounters> stream_verified(const TransportOptions& o, std::uint64_t messages) {
+  Ring producer(o), consumer = producer.split_consumer();
+  producer.open(Role::producer);
+  consumer.open(Role::consumer);
+  std::thread t([&] {
+    std::vector<std::byte> m(o.message_bytes);
+    for (std::uint64_t i = 1000; i < 1000 + messages; ++i) {
+      payload::fill_verified(m, i);
+      producer.send(m);
+    }
+    producer.flush();  // what a ring still holds back goes out when its producer stops
+  });
+  std::vector<std::byte> m(o.message_bytes);
+  std::uint64_t intact = 0;
+  for (std::uint64_t i = 1000; i < 1000 + messages; ++i) {
+    consumer.recv(m);
+    try {
+      payload::check_verified(m, i);  // every byte, from the sequence number
+      ++intact;
+    } catch (const payload::VerifyError&) {
+    }
+  }
+  t.join();
+  return {intact, producer.counters()};
+}
+
 // TransportOptions::streaming_copy_in: the ring copies large messages into its slots with streaming stores, which
 // are weakly ordered (copy_large_streaming fences them before the sequence word publishes the message). A producer
 // thread streams messages at sizes around the 8 KiB threshold; every byte of every one arrives, in order.
-template <class Ring>
-void streams_intact_with_streaming_stores(const char* name) {
+TEST(StreamingCopyIn, TheRingDeliversEveryMessageIntact) {
   for (std::size_t bytes : {kLargeCopyFrom - 1, kLargeCopyFrom, kLargeCopyFrom + 5, std::size_t{65536 + 24}}) {
-    TransportOptions o = Pair<Ring>::options(bytes);
+    TransportOptions o = Pair<ShmTransport>::options(bytes);
     o.streaming_copy_in = true;
     o.capacity = 8;  // small, so the producer laps the ring many times and waits for room
-    Ring producer(o), consumer = producer.split_consumer();
-    producer.open(Role::producer);
-    consumer.open(Role::consumer);
-    constexpr std::uint64_t kMessages = 3000;
-    std::thread t([&] {
-      std::vector<std::byte> m(bytes);
-      for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
-        payload::fill_verified(m, i);
-        producer.send(m);
-      }
-    });
-    std::vector<std::byte> m(bytes);
-    std::uint64_t intact = 0;
-    for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
-      consumer.recv(m);
-      try {
-        payload::check_verified(m, i);  // every byte, from the sequence number
-        ++intact;
-      } catch (const payload::VerifyError&) {
-      }
-    }
-    t.join();
-    EXPECT_EQ(intact, kMessages) << name << ", " << bytes << " B";
+    EXPECT_EQ(stream_verified<ShmTransport>(o, 3000).first, 3000u) << bytes << " B";
   }
 }
 
-TEST(StreamingCopyIn, TheRingDeliversEveryMessageIntact) { streams_intact_with_streaming_stores<ShmTransport>("shm"); }
-
 // Streaming small messages (ring_stream_batch): mid-stream the `shm` ring copies each message with streaming stores
 // and holds its sequence word back, publishing a batch after one fence, or when the producer stops (a full ring,
-// flush). A producer thread streams a count of messages that is no multiple of any batch, then flushes, as the
-// harness does at the end of a stream: every byte of every message arrives, in order, with each wait, at sizes
-// around the payload's lines and up to the large copy; and the producer's counter says they were streamed.
+// flush). A count of messages that is no multiple of any batch: every byte of every message arrives, in order, with
+// each wait, at sizes around the payload's lines and up to the large copy; the producer's counter says they were
+// streamed (every message after the first since it last stopped, and it stops only on a full ring).
 TEST(StreamingCopyIn, SmallMessagesArriveIntactInBatches) {
   for (Wait wait : {Wait::spin, Wait::block, Wait::hybrid})
     for (std::size_t slots : {std::size_t{64}, std::size_t{0}})  // 16 held back at most, or 256 (the default ring)
@@ -120,34 +127,12 @@ TEST(StreamingCopyIn, SmallMessagesArriveIntactInBatches) {
         o.streaming_copy_in = true;
         o.wait = wait;
         o.capacity = slots;
-        ShmTransport producer(o), consumer = producer.split_consumer();
-        producer.open(Role::producer);
-        consumer.open(Role::consumer);
         constexpr std::uint64_t kMessages = 3001;
-        std::thread t([&] {
-          std::vector<std::byte> m(bytes);
-          for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
-            payload::fill_verified(m, i);
-            producer.send(m);
-          }
-          producer.flush();  // the last batch: held back until the producer stops
-        });
-        std::vector<std::byte> m(bytes);
-        std::uint64_t intact = 0;
-        for (std::uint64_t i = 1000; i < 1000 + kMessages; ++i) {
-          consumer.recv(m);
-          try {
-            payload::check_verified(m, i);
-            ++intact;
-          } catch (const payload::VerifyError&) {
-          }
-        }
-        t.join();
+        const auto [intact, counters] = stream_verified<ShmTransport>(o, kMessages);
         const std::string what = std::string(to_string(wait)) + ", " + std::to_string(slots) + " slots, " +
                                  std::to_string(bytes) + " B";
         EXPECT_EQ(intact, kMessages) << what;
-        // every message after the first since the producer last stopped, and it stops only on a full ring
-        EXPECT_GE(producer.counters().streamed_messages, kMessages / 2) << what;
+        EXPECT_GE(counters.streamed_messages, kMessages / 2) << what;
       }
 }
 
