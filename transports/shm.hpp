@@ -147,9 +147,9 @@ std::uint64_t ring_lookahead(const RingDesign& d, std::size_t message_bytes, std
 // its slot with streaming stores and holds its sequence word back; after a batch, or when it stops (flush, a
 // full ring), one SFENCE and the held words in order, each with the streaming mark. A consumer on another die
 // then reads the payloads from memory, prefetched a trailing batch at a time, instead of taking each line out of
-// the producer's caches while the producer takes it back for the next lap: next to a 410-480 ns cache-line floor,
-// 64 B streams went from 22-34 to 35-73 M msgs/s and 256 B from 11-12 to 37-40 M (README, "Streaming small
-// messages"). Only for a slipping design whose payload starts on a line of its own (apart or aligned, no
+// the producer's caches while the producer takes it back for the next lap: next to a 420-460 ns cache-line floor,
+// builds alternating, 64 B streams went from 26 to 68 M msgs/s, 256 B from 12 to 43 M and 1 KiB from 5.4 to 10.9 M
+// (medians of 6 rounds; README, "Streaming small messages"). Only for a slipping design whose payload starts on a line of its own (apart or aligned, no
 // trailing word), and only with room for at least kStreamBatchLeast messages in a quarter of the ring.
 std::uint64_t ring_stream_batch(const RingDesign& d, std::size_t message_bytes, std::size_t capacity);
 
