@@ -153,6 +153,15 @@ bool resolve_load(RunConfig& cfg, const json& runs) {
     cfg.rate.stream_msgs_per_s = r["throughput"]["msgs_per_s"].get<double>();
     cfg.rate.stream_run_id = r.value("id", std::int64_t{-1});
     cfg.rate.msgs_per_s = cfg.rate.load * cfg.rate.stream_msgs_per_s;
+    // --copy-in auto: the rate run copies as its reference stream did. A stream row is decided by the floor measured
+    // just before it, a rate row has none, and a load is a fraction of what the same copies reach (a 64 B shm stream
+    // with streaming stores can be 2.6 times one without).
+    if (cfg.copy_in == CopyIn::automatic && !cfg.copy_in_why.empty() && r.contains("copy_in")) {
+      const json& ci = r["copy_in"];
+      cfg.copy_in_stores = ci.value("stores", "") == "streaming" ? CopyIn::streaming : CopyIn::cached;
+      cfg.copy_in_why = "as its --load reference, stream run " + std::to_string(cfg.rate.stream_run_id) + ": " +
+                        ci.value("why", std::string());
+    }
     return true;
   }
   return false;

@@ -74,7 +74,8 @@ std::vector<OfferedRate> default_loads();
 // kMinStampedBytes are skipped with the reason. Other patterns are left as they are.
 std::vector<PlannedRun> expand_rates(std::vector<PlannedRun> runs, const std::vector<OfferedRate>& rates);
 // For a --load run: the offered rate from the newest ok stream run in `runs` with the same configuration
-// (transport, wait, size, CPUs, capacity, mode). Returns false when there is none yet.
+// (transport, wait, size, CPUs, capacity, mode), and under --copy-in auto that run's copy-in stores. Returns false
+// when there is none yet.
 bool resolve_load(RunConfig& cfg, const nlohmann::json& runs);
 // The stream run that measures a --load run's capacity when none was found.
 RunConfig stream_reference(const RunConfig& rate_cfg);

@@ -162,6 +162,33 @@ TEST(Load, ResolvedFromTheNewestStreamRunOfTheSameConfiguration) {
   EXPECT_FALSE(resolve_load(other, runs)) << "no stream run of that size";
 }
 
+// --copy-in auto: a stream row takes streaming stores by the floor measured before it, a rate row has no floor; the
+// rate run copies as the stream run its load is a fraction of, and says so. An explicit --copy-in is left alone.
+TEST(Load, TakesTheCopyInOfItsReferenceStream) {
+  json streamed = stream_run("shm", 6e7, 3);
+  streamed["copy_in"] = {{"stores", "streaming"}, {"requested", "auto"}, {"why", "auto: floor 450 ns"}};
+  const json runs = json::array({streamed});
+  RunConfig cfg;
+  cfg.transport = "shm";
+  cfg.pattern = Pattern::rate;
+  cfg.payload_bytes = 64;
+  cfg.cpus = {0, 1};
+  cfg.rate.load = 0.5;
+  cfg.copy_in_stores = CopyIn::cached;
+  cfg.copy_in_why = "auto: no floor measured; placement class cross-core";
+  RunConfig asked = cfg;
+  ASSERT_TRUE(resolve_load(cfg, runs));
+  EXPECT_EQ(cfg.copy_in_stores, CopyIn::streaming);
+  EXPECT_NE(cfg.copy_in_why.find("stream run 3"), std::string::npos) << cfg.copy_in_why;
+  EXPECT_NE(cfg.copy_in_why.find("floor 450 ns"), std::string::npos) << cfg.copy_in_why;
+
+  asked.copy_in = CopyIn::cached;
+  asked.copy_in_why = "--copy-in cached";
+  ASSERT_TRUE(resolve_load(asked, runs));
+  EXPECT_EQ(asked.copy_in_stores, CopyIn::cached);
+  EXPECT_EQ(asked.copy_in_why, "--copy-in cached");
+}
+
 // A rate run's JSON as to_json writes it, with the figures a curve is built from.
 json rate_run(double load, double offered, double achieved, double p99, int id) {
   RunResult r;
