@@ -49,6 +49,28 @@ TEST(Copy, StreamingCopiesEveryByteAndNothingElse) {
       check_copies(copy_large_streaming, n, to_offset % 8, to_offset);
 }
 
+// The held small messages' copy (copy_streaming_unfenced): every byte, then zeros up to the destination's next
+// 16-byte boundary (its last streaming store is padded; a message that ends before the destination's first boundary
+// is copied with ordinary stores alone), and nothing before the destination or past that boundary.
+TEST(Copy, StreamingUnfencedCopiesEveryByteAndPadsToSixteen) {
+  for (std::size_t n : sizes())
+    for (std::size_t to_offset : {0, 5, 16, 48}) {
+      std::vector<std::byte> from(n + 64), to(kGuard + n + kGuard + 64, kUntouched);
+      for (std::size_t i = 0; i < from.size(); ++i) from[i] = std::byte(static_cast<unsigned char>(i * 131 + n + 7));
+      std::byte* dst = to.data() + kGuard + to_offset;
+      copy_streaming_unfenced(dst, from.data() + 3, n);
+      streaming_fence();
+      const auto at = reinterpret_cast<std::uintptr_t>(dst);
+      const std::size_t head = (16 - (at & 15)) & 15;  // ordinary stores up to the first boundary, unpadded
+      const std::size_t padded = n <= head ? n : ((at + n + 15) & ~std::uintptr_t{15}) - at;
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(dst[i], from[3 + i]) << "n " << n << " byte " << i;
+      for (std::size_t i = n; i < padded; ++i) ASSERT_EQ(dst[i], std::byte{0}) << "n " << n << ": padding byte " << i;
+      for (std::byte* p = to.data(); p != dst; ++p) ASSERT_EQ(*p, kUntouched) << "n " << n << ": wrote before";
+      for (std::byte* p = dst + padded; p != to.data() + to.size(); ++p)
+        ASSERT_EQ(*p, kUntouched) << "n " << n << ": wrote past the padding";
+    }
+}
+
 TEST(Copy, IntoSlotCopiesEveryByteWithEitherStores) {
   for (bool streaming : {false, true}) {
     auto copy = [streaming](std::byte* to, const std::byte* from, std::size_t n) {

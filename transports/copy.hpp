@@ -46,7 +46,11 @@ void copy_large_streaming(std::byte* to, const std::byte* from, std::size_t n);
 // A one-way ring's copy of a small message (under kLargeCopyFrom) into its slot with streaming stores and no fence:
 // the ring holds back the sequence words of a batch of such messages and publishes them together after one
 // streaming_fence() (ShmRing, Layout::stream_batch). Inline, 16-byte SSE2 stores (every x86-64 has them) from the
-// destination's first 16-byte boundary, ordinary ones before it and for a tail. Elsewhere a plain copy.
+// destination's first 16-byte boundary (ordinary ones before it; a ring's payloads start on a line). The last
+// bytes go out as one more streaming store, padded with zeros up to the destination's next 16-byte boundary, which
+// the slot must have room for: an ordinary store into a line being streamed costs the whole line's write twice
+// (57 B messages, whose last 9 bytes were copied with memcpy, streamed at 3.2 M msgs/s against 39-40 M at 64 B).
+// Elsewhere a plain copy.
 [[gnu::always_inline]] inline void copy_streaming_unfenced(std::byte* to, const std::byte* from, std::size_t n) {
 #if defined(__x86_64__) || defined(__i386__)
   std::size_t i = (16 - (reinterpret_cast<std::uintptr_t>(to) & 15)) & 15;
@@ -54,7 +58,11 @@ void copy_large_streaming(std::byte* to, const std::byte* from, std::size_t n);
   std::memcpy(to, from, i);
   for (; i + 16 <= n; i += 16)
     _mm_stream_si128(reinterpret_cast<__m128i*>(to + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i)));
-  if (i < n) std::memcpy(to + i, from + i, n - i);
+  if (i < n) {
+    alignas(16) unsigned char last[16] = {};
+    std::memcpy(last, from + i, n - i);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + i), _mm_load_si128(reinterpret_cast<const __m128i*>(last)));
+  }
 #else
   std::memcpy(to, from, n);
 #endif
