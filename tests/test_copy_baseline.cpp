@@ -153,6 +153,15 @@ TEST(StreamingCopyIn, OnlyRingsWithPayloadsOnTheirOwnLinesHoldMessagesBack) {
   EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingSlotSeq, false), 1024, 16384), 0u) << "no slip";
   EXPECT_EQ(ring_stream_batch(ring_laid_out(kRingNaive, false), 64, 16384), 0u);
 
+  // A held message's last streaming store is padded to 16 bytes (copy_streaming_unfenced): its slot has the room.
+  for (std::size_t bytes = 57; bytes < kLargeCopyFrom; bytes += 37) {
+    TransportOptions o = Pair<ShmTransport>::options(bytes);
+    o.capacity = 64;
+    const Effective e = ShmTransport(o).effective();
+    const std::size_t stride = e.capacity_bytes / e.capacity_messages;
+    EXPECT_GE(stride, ring_payload_offset(shm, bytes) + (bytes + 15) / 16 * 16) << bytes << " B";
+  }
+
   // Without the option, or at 8 B, the same stream copies with ordinary stores.
   for (auto [bytes, streaming] : {std::pair{std::size_t{64}, false}, std::pair{std::size_t{8}, true}}) {
     TransportOptions o = Pair<ShmTransport>::options(bytes);
