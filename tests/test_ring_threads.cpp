@@ -101,8 +101,13 @@ void expect_delivered(const RunConfig& cfg) {
   const RunResult r = find_transport(cfg.transport)->run(cfg);
   ASSERT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.consumer.verified, cfg.warmup + cfg.messages);
-  if (cfg.copy_in_stores == CopyIn::streaming) {  // the streaming path was taken, for most messages
-    EXPECT_GE(r.producer.counters.streamed_messages, cfg.messages / 2);
+  if (cfg.copy_in_stores == CopyIn::streaming) {
+    // Every message was streamed but the first after each stop: the measured phase's first (the harness flushed
+    // before it) and one after each wait for room. A ring that is full all the time streams few, not none.
+    const auto& c = r.producer.counters;
+    EXPECT_GT(c.streamed_messages, 0u);
+    EXPECT_GE(c.streamed_messages + c.full_waits + 1, cfg.messages) << c.streamed_messages << " streamed, "
+                                                                   << c.full_waits << " waits for room";
   }
   if (cfg.pattern == Pattern::pingpong) {
     EXPECT_EQ(r.producer.verified, cfg.warmup + cfg.messages);
