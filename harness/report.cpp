@@ -140,7 +140,8 @@ json to_json(const RunResult& r) {
                     {"stream_msgs_per_s", c.rate.load > 0 ? json(c.rate.stream_msgs_per_s) : json(nullptr)},
                     {"stream_run_id", c.rate.stream_run_id >= 0 ? json(c.rate.stream_run_id) : json(nullptr)}};
   if (r.status != "skipped") j["warnings"] = r.warnings;
-  if (const auto* entry = find_transport(c.transport); entry && entry->ring && c.pattern != Pattern::mailbox) {
+  const TransportEntry* entry = find_transport(c.transport);
+  if (entry && entry->ring && c.pattern != Pattern::mailbox) {
     const RingDesign d = ring_laid_out(*entry->ring, round_trip(c.pattern));  // as this run's ring laid it out
     const std::size_t largest = std::max(c.payload_bytes, reply_size(c));  // the ring's largest message
     j["ring"] = {{"design", d.name},
@@ -167,7 +168,6 @@ json to_json(const RunResult& r) {
     j["copy_in"] = {
         {"stores", to_string(c.copy_in_stores)}, {"requested", to_string(c.copy_in)}, {"why", c.copy_in_why}};
     // a ring's: 1 for large messages (each fenced and published on its own), else what its slots allowed
-    const TransportEntry* entry = find_transport(c.transport);
     if (entry && entry->ring && c.copy_in_stores == CopyIn::streaming) {
       const std::uint64_t batch =
           c.payload_bytes >= kLargeCopyFrom

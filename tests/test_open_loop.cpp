@@ -145,14 +145,20 @@ json stream_run(const std::string& transport, double msgs_per_s, int id) {
   return j;
 }
 
-TEST(Load, ResolvedFromTheNewestStreamRunOfTheSameConfiguration) {
-  json runs = json::array({stream_run("pipe", 1e5, 0), stream_run("unix", 7e4, 1), stream_run("pipe", 2e5, 2)});
+// A rate run at half the load of the stream_run() rows of the same transport.
+RunConfig half_load(const std::string& transport) {
   RunConfig cfg;
-  cfg.transport = "pipe";
+  cfg.transport = transport;
   cfg.pattern = Pattern::rate;
   cfg.payload_bytes = 64;
   cfg.cpus = {0, 1};
   cfg.rate.load = 0.5;
+  return cfg;
+}
+
+TEST(Load, ResolvedFromTheNewestStreamRunOfTheSameConfiguration) {
+  json runs = json::array({stream_run("pipe", 1e5, 0), stream_run("unix", 7e4, 1), stream_run("pipe", 2e5, 2)});
+  RunConfig cfg = half_load("pipe");
   ASSERT_TRUE(resolve_load(cfg, runs));
   EXPECT_DOUBLE_EQ(cfg.rate.msgs_per_s, 1e5);
   EXPECT_EQ(cfg.rate.stream_run_id, 2);
@@ -168,12 +174,7 @@ TEST(Load, TakesTheCopyInOfItsReferenceStream) {
   json streamed = stream_run("shm", 6e7, 3);
   streamed["copy_in"] = {{"stores", "streaming"}, {"requested", "auto"}, {"why", "auto: floor 450 ns"}};
   const json runs = json::array({streamed});
-  RunConfig cfg;
-  cfg.transport = "shm";
-  cfg.pattern = Pattern::rate;
-  cfg.payload_bytes = 64;
-  cfg.cpus = {0, 1};
-  cfg.rate.load = 0.5;
+  RunConfig cfg = half_load("shm");
   cfg.copy_in_stores = CopyIn::cached;
   cfg.copy_in_why = "auto: no floor measured; placement class cross-core";
   RunConfig asked = cfg;
