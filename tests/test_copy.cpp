@@ -26,11 +26,12 @@ void check_copies(Copy copy, std::size_t n, std::size_t from_offset, std::size_t
     ASSERT_EQ(*p, kUntouched) << "n " << n << ": wrote past the destination";
 }
 
-// Sizes around every boundary of the copies: the vector step (128 bytes), kLargeCopyFrom, and a 64 KiB message.
+// Sizes around every boundary of the copies: the vector step (128 bytes), the first size whose copy_large
+// prefetches (4 KiB ahead + one step, copy.cpp), kLargeCopyFrom, and a 64 KiB message.
 std::vector<std::size_t> sizes() {
   std::vector<std::size_t> s;
   for (std::size_t n = 0; n <= 300; ++n) s.push_back(n);
-  for (std::size_t base : {kLargeCopyFrom, std::size_t{65536}})
+  for (std::size_t base : {std::size_t{4096 + 128}, kLargeCopyFrom, std::size_t{65536}})
     for (std::size_t d : {0, 1, 31, 32, 127, 128, 129}) s.push_back(base + d);
   s.push_back(kLargeCopyFrom - 1);
   return s;
