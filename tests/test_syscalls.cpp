@@ -105,15 +105,17 @@ TEST_P(Syscalls, KernelCountAgreesWithSelfCount) {
     os::ThreadCounters probe;
     GTEST_SKIP() << "the syscall tracepoint cannot be counted here: " << probe.syscalls().reason;
   }
-  // Paced, the consumer waits ~50 us for each message: its yields (spin) or sleeps (hybrid) are then surely
-  // part of what is compared, on every message.
+  // Paced, the consumer waits ~50 us for a message: its yields (spin) or sleeps (hybrid) are then surely part of
+  // what is compared. Not for every message: with the other CPU busy (ctest -j2, or a busy loop) a delayed
+  // producer sends in bursts. Against a busy loop, pipe/hybrid/rate slept for 494-583 of 2000 messages and the
+  // spin cases yielded for 46-66; at least 1 in 100 still shows that the comparison covers them.
   if (GetParam().pattern == Pattern::rate) {
     const auto& c = r.consumer.counters;
     const auto n = r.messages;
     if (GetParam().wait == Wait::spin) {
-      EXPECT_GE(c.spin_yields, n / 2);
+      EXPECT_GE(c.spin_yields, n / 100);
     } else if (GetParam().wait == Wait::hybrid) {
-      EXPECT_GE(c.blocking_waits, n / 2);
+      EXPECT_GE(c.blocking_waits, n / 100);
     }
   }
   for (const SideStats* s : {&r.producer, &r.consumer}) {
