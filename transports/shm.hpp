@@ -450,8 +450,9 @@ template <const RingDesign& D>
 // second sequence word, no trailing and no rendezvous (every design's ring of a ping-pong or rpc, unless --capacity
 // makes it batch). What reserve/commit and peek/release do for it comes down to a few lines: the message is
 // published unmarked (a ring that never trails has no use for the mark), the tail is stored after every message
-// (by a design that batches its tail, before the reader waits: see recv), and the reader looks once inline, then waits in wait_message (poll, yield, sleep). In a round trip each side
-// goes from the message it sees to the one it sends through this path, so its length is latency. One build with
+// (by a design that batches its tail, before the reader waits: see recv), and the reader looks once inline, then
+// waits in wait_message (poll, yield, sleep). In a round trip each side goes from the message it sees to the one
+// it sends through this path, so its length is latency. One build with
 // and without it (a development switch), 24 alternating rounds of `shm` ping-pongs: 0.95x the p50 at 8 B and 0.94x
 // at 64 B (README, "The ring's short path"). Until 2026-12-05 the reader also polled inline for its spin budget;
 // next to a 410-480 ns floor that loop cost 1.25x the floor at 8 B against 0.94x through wait_message (README,
@@ -506,8 +507,10 @@ template <const RingDesign& D>
     // waits, and so does taking the last unpublished slot of the ring. In a round trip that is after this
     // side's reply is stored, off the path from request to reply; stored here, the tail went into the store
     // buffer ahead of the reply, and under hybrid or block the fence of wake_if_sleeping held the reply back
-    // until the producer's copy of the tail's line was invalidated. Alternating builds next to a 410-480 ns
-    // floor (2026-12-06): hybrid 8 B 429-451 -> 407-426 ns, 64 B 456-470 -> 421-450 ns; spin's p99 lower.
+    // until the producer's copy of the tail's line was invalidated. With a development switch, rounds
+    // alternating it next to a 410-480 ns floor (2026-12-06): hybrid 8 B p50 429-451 -> 407-426 ns, 64 B
+    // 456-470 -> 421-450 ns; spin's p50 the same, its p99 lower (README, "Reading ahead, the tail after the
+    // reply, and code layout").
     if constexpr (D.batch > 1) {
       if (e.pos - e.published >= layout_.capacity) publish_tail(e, true);
     } else {
