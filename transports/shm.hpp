@@ -267,6 +267,7 @@ class ShmRing {
     std::size_t touch = 0;         // where an eager reader also prefetches, 0 = nowhere: the payload's first
                                    // line (seq_apart), or the slot's second line (a duplex ring's message that
                                    // runs past its word's line)
+    std::uint32_t eager_after = 0;  // unsuccessful polls before a waiting reader is eager (wait_message)
     std::uint64_t stream_batch = 0;  // streaming copy-in of small messages: words held back at most (ring_stream_batch)
     bool direct = false;           // send and recv take the short path (above; ShmRing<D>::send, below)
   };
