@@ -20,6 +20,7 @@ namespace ipcbench {
 // vectors (AVX2 where the CPU has it, picked at the first call), four per step, prefetching 4 KiB ahead (copy.cpp).
 // Smaller messages keep memcpy (4 KiB streams measured the same either way).
 inline constexpr std::size_t kLargeCopyFrom = 8 * 1024;
+inline constexpr std::size_t kPrefetchAhead = 4096;  // how far ahead copy_large reads (copy.cpp says why 4 KiB)
 void copy_large(std::byte* to, const std::byte* from, std::size_t n);
 [[gnu::always_inline]] inline void copy_payload(std::byte* to, const std::byte* from, std::size_t n) {
   if (n >= kLargeCopyFrom) copy_large(to, from, n);
