@@ -218,6 +218,44 @@ TEST(DefaultCapacity, ADuplexRingHasTwoSlotsAOneWayRingAbout4MiB) {
   EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 8u) << "--capacity still decides";
 }
 
+// A one-way ring that streams small messages to memory (streaming copy-in, and ring_stream_batch says it holds its
+// words back) gets 256 KiB of slots, at least 256, instead of 4 MiB: the words' lines then stay in the producer's own
+// cache (transports/shm.cpp, streaming_capacity). Where it does not stream those messages (a duplex ring, a
+// design that does not, 8 KiB and more, --capacity, rendezvous), the capacity is what it was.
+TEST(DefaultCapacity, AStreamingRingHas256KiBOfSlots) {
+  TransportOptions o = Pair::options(Wait::spin);
+  o.capacity = 0;
+  o.duplex = false;
+  o.streaming_copy_in = true;
+  constexpr std::size_t kKiB = 1024;
+  for (std::size_t bytes : {64u, 256u, 1000u, 1024u, 4096u, 8191u}) {
+    o.message_bytes = bytes;
+    const Effective e = ShmTransport(o).effective();
+    const std::size_t stride = e.capacity_bytes / e.capacity_messages;
+    EXPECT_EQ(e.capacity_messages, std::max<std::size_t>(256 * kKiB / stride, 256)) << bytes;
+    EXPECT_LE(e.capacity_bytes, std::max<std::size_t>(256 * kKiB, 256 * stride)) << bytes;
+    EXPECT_GT(e.capacity_bytes + stride, 256 * kKiB) << bytes << ": one more slot would pass 256 KiB";
+    o.streaming_copy_in = false;
+    EXPECT_GT(ShmTransport(o).effective().capacity_bytes, 3 * 1024 * kKiB) << bytes << ": ordinary stores keep 4 MiB";
+    o.streaming_copy_in = true;
+  }
+  o.message_bytes = 64;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 1024u);  // slots of 256 bytes: word, payload two lines on
+  // 8 B slots are packed next to their words (no streamed payload line): 4 MiB, as without streaming
+  o.message_bytes = 8;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_bytes, std::size_t{4} << 20);
+  o.message_bytes = 64;
+  EXPECT_GT(ShmRing<kRingSlip>(o).effective().capacity_messages, 1024u) << "a design that keeps its second word";
+  o.message_bytes = 8192;  // large messages have a copy of their own (a fence per message), and keep 4 MiB
+  EXPECT_GT(ShmTransport(o).effective().capacity_bytes, 3 * 1024 * kKiB);
+  o.message_bytes = 64;
+  o.capacity = 100;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 100u) << "--capacity still decides";
+  o.capacity = 0;
+  o.duplex = true;
+  EXPECT_EQ(ShmTransport(o).effective().capacity_messages, 2u) << "a duplex ring never streams";
+}
+
 // Packed slots share lines, apart slots prefetch only their payloads, and the batch a consumer prefetches can wrap
 // around the ring; bursts of every length up to the ring's (an odd capacity, so batches and wraps fall anywhere)
 // still arrive in order and intact. The consumer publishes its tail only every few messages or when it stops, as
