@@ -2,7 +2,7 @@
 // shm: single-producer/single-consumer rings in a MAP_SHARED anonymous mapping created before fork (no
 // name, so nothing can leak). Pingpong uses a second ring for replies; without --capacity each ring of such a
 // duplex pair has 2 slots (one message is in flight each way), a one-way ring about 4 MiB of slots (shm.cpp,
-// default_capacity).
+// default_capacity), or 256 KiB when it streams small messages to memory (streaming_capacity).
 //
 // One template, several designs (RingDesign), so the cost of each step of the classic ring ladder can be
 // measured with everything else equal (same mapping, waits, harness and payload):
