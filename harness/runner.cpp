@@ -101,17 +101,23 @@ void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
   }
   char ns[32];
   bool far = false;
+  const bool large = cfg.payload_bytes >= kLargeCopyFrom;
+  const double threshold = large ? kStreamingFloorNs : kStreamingSmallFloorNs;
   if (floor_p50_ns) {
-    far = *floor_p50_ns >= kStreamingFloorNs;
+    far = *floor_p50_ns >= threshold;
     std::snprintf(ns, sizeof ns, "%.0f", *floor_p50_ns);
     cfg.copy_in_why = std::string("auto: the cache-line floor just before the run, ") + ns + " ns, is " +
-                      (far ? "at least " : "under ") + std::to_string(static_cast<int>(kStreamingFloorNs)) +
-                      " ns: " + (far ? "the two CPUs share no cache" : "the two CPUs share a cache");
+                      (far ? "at least " : "under ") + std::to_string(static_cast<int>(threshold)) + " ns" +
+                      (large ? "" : " (messages under 8 KiB)") + ": " +
+                      (large ? (far ? "the two CPUs share no cache" : "the two CPUs share a cache")
+                             : (far ? "the two CPUs are different cores" : "the two CPUs may share a core's caches"));
   } else {
     const std::string cls = topo::pair_class(topo::system_topology(), cfg.cpus.producer, cfg.cpus.consumer);
-    far = cls == "cross-llc" || cls == "cross-numa" || cls == "cross-socket";
+    far = cls == "cross-llc" || cls == "cross-numa" || cls == "cross-socket" || (!large && cls == "shared-llc");
     cfg.copy_in_why = "auto: no floor measured; placement class " + cls +
-                      (far ? " (the two CPUs share no cache)" : " (no sign that the two CPUs share no cache)");
+                      (far ? (large ? " (the two CPUs share no cache)" : " (two cores that share no core-private cache)")
+                           : (large ? " (no sign that the two CPUs share no cache)"
+                                    : " (no sign that the two CPUs share no core-private cache)"));
   }
   cfg.copy_in_stores = far ? CopyIn::streaming : CopyIn::cached;
 }

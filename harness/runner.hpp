@@ -446,10 +446,17 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
 // (ring_stream_batch: the `shm` ring from 57 bytes, given room for a batch)?
 bool copy_in_applies(const RunConfig& cfg);
 // Sets cfg.copy_in_stores and cfg.copy_in_why (empty when the run makes no such copy). automatic takes streaming
-// stores when the two CPUs share no cache: by the cache-line floor measured just before the run when there is one
-// (at least kStreamingFloorNs; a VM's topology may not say where the host runs its vCPUs, and can change), else by
-// the topology's placement class (cross-llc, cross-numa, cross-socket).
+// stores for a message of kLargeCopyFrom bytes or more when the two CPUs share no cache: by the cache-line floor
+// measured just before the run when there is one (at least kStreamingFloorNs; a VM's topology may not say where the
+// host runs its vCPUs, and can change), else by the topology's placement class (cross-llc, cross-numa,
+// cross-socket). A smaller message (which only a ring that holds its words back streams) takes them from a floor of
+// kStreamingSmallFloorNs, or from the class shared-llc: two cores that share only the last level. Next to 120-133 ns
+// floors on the development VM (two cores of one die), 64 B streams moved 73-101 M msgs/s with streaming stores
+// against 24-86 M with cached ones, in the same minutes; a 64 KiB stream there moves less with them (21 against 38
+// GB/s). Under 80 ns the two CPUs may share a core's caches (SMT siblings), which was not measured here, and the
+// copy stays cached (README, "A smaller ring for streamed messages").
 inline constexpr double kStreamingFloorNs = 300;
+inline constexpr double kStreamingSmallFloorNs = 80;
 void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns);
 
 // How a run carries out --capacity on a transport:

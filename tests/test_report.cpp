@@ -215,10 +215,10 @@ class TempDir {
   std::string path_;
 };
 
-// --copy-in: auto takes streaming stores only for a large one-way copy into a ring or copy baseline, and only when
-// the floor measured before the run says the two CPUs share no cache; the run's JSON and its transport's options
-// say what was taken and why.
-TEST(CopyIn, AutoStreamsOnlyLargeOneWayCopiesBetweenCpusThatShareNoCache) {
+// --copy-in: auto takes streaming stores only for a one-way copy into a ring or copy baseline: a large one when the
+// floor measured before the run says the two CPUs share no cache, a small one into a ring that streams it when the
+// floor says they are different cores; the run's JSON and its transport's options say what was taken and why.
+TEST(CopyIn, AutoStreamsLargeCopiesAcrossCachesAndSmallOnesAcrossCores) {
   RunResult r = pingpong_result();
   RunConfig& c = r.config;
   c.pattern = Pattern::stream;
@@ -246,6 +246,22 @@ TEST(CopyIn, AutoStreamsOnlyLargeOneWayCopiesBetweenCpusThatShareNoCache) {
   resolve_copy_in(c, 120.0);
   EXPECT_EQ(c.copy_in_stores, CopyIn::cached) << "a 120 ns floor: the two CPUs share a cache";
   EXPECT_FALSE(transport_options(c, 100, Capabilities{}).streaming_copy_in);
+
+  // A small message into the ring goes to memory from a lower floor (two cores that share only the last level),
+  // and not below it (the two CPUs may share a core's caches).
+  small.config.transport = "shm";
+  resolve_copy_in(small.config, 120.0);
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::streaming) << small.config.copy_in_why;
+  EXPECT_NE(small.config.copy_in_why.find("at least 80 ns"), std::string::npos) << small.config.copy_in_why;
+  resolve_copy_in(small.config, 79.0);
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::cached) << small.config.copy_in_why;
+  EXPECT_NE(small.config.copy_in_why.find("under 80 ns"), std::string::npos) << small.config.copy_in_why;
+  small.config.payload_bytes = kLargeCopyFrom - 1;  // the last size below the large copy: still small
+  resolve_copy_in(small.config, 120.0);
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::streaming) << small.config.copy_in_why;
+  small.config.payload_bytes = kLargeCopyFrom;
+  resolve_copy_in(small.config, 120.0);
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::cached) << small.config.copy_in_why;
 
   c.copy_in = CopyIn::streaming;  // asked for: taken whatever the floor
   resolve_copy_in(c, 120.0);
