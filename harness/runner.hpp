@@ -451,9 +451,9 @@ bool copy_in_applies(const RunConfig& cfg);
 // host runs its vCPUs, and can change), else by the topology's placement class (cross-llc, cross-numa,
 // cross-socket). A smaller message (which only a ring that holds its words back streams) takes them from a floor of
 // kStreamingSmallFloorNs, or from the class shared-llc: two cores that share only the last level. Next to 120-133 ns
-// floors on the development VM (two cores of one die), 64 B streams moved 73-101 M msgs/s with streaming stores
-// against 24-86 M with cached ones, in the same minutes; a 64 KiB stream there moves less with them (21 against 38
-// GB/s). Under 80 ns the two CPUs may share a core's caches (SMT siblings), which was not measured here, and the
+// floors on the development VM (two cores of one die), 64 B streams moved 73-104 M msgs/s with streaming stores
+// against 24-86 M with cached ones, rounds alternating in three such windows (medians 97 and 60 M); a 64 KiB stream
+// there moves less with them (21 against 38 GB/s). Under 80 ns the two CPUs may share a core's caches (SMT siblings), which was not measured here, and the
 // copy stays cached (README, "A smaller ring for streamed messages").
 inline constexpr double kStreamingFloorNs = 300;
 inline constexpr double kStreamingSmallFloorNs = 80;
