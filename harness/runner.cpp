@@ -114,10 +114,10 @@ void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
   } else {
     const std::string cls = topo::pair_class(topo::system_topology(), cfg.cpus.producer, cfg.cpus.consumer);
     far = cls == "cross-llc" || cls == "cross-numa" || cls == "cross-socket" || (!large && cls == "shared-llc");
+    const char* what = large ? "share no cache" : "share no core-private cache";
     cfg.copy_in_why = "auto: no floor measured; placement class " + cls +
-                      (far ? (large ? " (the two CPUs share no cache)" : " (two cores that share no core-private cache)")
-                           : (large ? " (no sign that the two CPUs share no cache)"
-                                    : " (no sign that the two CPUs share no core-private cache)"));
+                      (far ? std::string(" (the two CPUs ") + what + ")"
+                           : std::string(" (no sign that the two CPUs ") + what + ")");
   }
   cfg.copy_in_stores = far ? CopyIn::streaming : CopyIn::cached;
 }

@@ -453,8 +453,8 @@ bool copy_in_applies(const RunConfig& cfg);
 // kStreamingSmallFloorNs, or from the class shared-llc: two cores that share only the last level. Next to 120-133 ns
 // floors on the development VM (two cores of one die), 64 B streams moved 73-104 M msgs/s with streaming stores
 // against 24-86 M with cached ones, rounds alternating in three such windows (medians 97 and 60 M); a 64 KiB stream
-// there moves less with them (21 against 38 GB/s). Under 80 ns the two CPUs may share a core's caches (SMT siblings), which was not measured here, and the
-// copy stays cached (README, "A smaller ring for streamed messages").
+// there moves less with them (21 against 38 GB/s). Under 80 ns the two CPUs may share a core's caches (SMT
+// siblings), which was not measured here, and the copy stays cached (README, "A smaller ring for streamed messages").
 inline constexpr double kStreamingFloorNs = 300;
 inline constexpr double kStreamingSmallFloorNs = 80;
 void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns);

@@ -7,9 +7,9 @@
 // message (5-7 us each here), so 10^7 would take about 60 s and 35 s; they run 3 x 10^6 by default to keep the
 // suite near a minute. Every ring design also streams 64-byte messages with spin: a message that does not fit
 // next to its sequence word is laid out differently (two lines, a second word, or a payload two lines on).
-// shm also streams 64 B messages (and 1000 B ones across two CPUs) with streaming copy-in (the far regime's stores: payloads copied with
+// shm also streams 64 B messages (and 1000 B ones across two CPUs) with streaming copy-in: payloads copied with
 // non-temporal stores, sequence words held back and published in batches, a ring of 256 KiB that wraps every few
-// batches), which `auto` picks only next to a far floor, so a test has to ask for it.
+// batches. `auto` picks it by the floor measured before a run, which a test does not measure, so it asks for it.
 // IPCBENCH_STRESS_MESSAGES=N sets the count for every case (10000000 for the full run).
 // Label `stress`: `ctest -L stress` runs only these, `ctest -LE stress` skips them.
 #include <gtest/gtest.h>
