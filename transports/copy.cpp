@@ -17,8 +17,8 @@ typedef char Vec __attribute__((vector_size(32), aligned(1), may_alias));
 //
 // While more than kPrefetchAhead (copy.hpp) bytes remain, each step also prefetches the two lines that far ahead
 // of it. The hardware prefetchers stop at every 4 KiB page, and a consumer reading a message that another die's
-// producer streamed to memory waits on a fresh run of misses at each one. Development VM, next to a 410-480 ns floor, `shm`
-// 64 KiB streams with and without it in alternating runs (2026-12-06): in stretches where the ring ran at
+// producer streamed to memory waits on a fresh run of misses at each one. Development VM, next to a 410-480 ns
+// floor, `shm` 64 KiB streams with and without it in alternating runs (2026-12-06): in stretches where the ring ran at
 // 16.5-18.3 GB/s without it, 21.8-22.3 GB/s with it (shm-rawcopy 22.0-23.0 -> 24.3-24.9); in the usual far
 // stretches 24.2-24.8 -> 25.3-26.5 GB/s (builds alternating); next to a 110-130 ns floor (38.5-39 GB/s), no
 // difference beyond the run-to-run spread. 4 KiB ahead did best: 512 bytes cost 6-10 %, 1-2 KiB gained less,
