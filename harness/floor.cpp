@@ -4,10 +4,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <new>
+#include <optional>
 #include <utility>
 
 #include "harness/os/affinity.hpp"
@@ -20,20 +23,26 @@
 namespace ipcbench {
 
 namespace {
-// The producer stores 2*seq+1 on `request` and spins until `reply` holds 2*seq+2; the consumer answers. One word
-// for both is the cache-line floor (the line is bounced, each side writing it in turn); two on lines of their own
-// are the two-line floor (each line has one writer, as in any ring: a duplex ring's request and reply travel so).
+// The producer stores 2*seq+1 on a request word and spins until the reply word holds 2*seq+2; the consumer
+// answers. One word for both is the cache-line floor (the line is bounced, each side writing it in turn); two on
+// lines of their own are the two-line floor (each line has one writer, as in any ring: a duplex ring's request and
+// reply travel so). Round trips take the words of pair (seq / kFloorRun) % N in runs of kFloorRun (floor.hpp), so
+// the floor is taken over lines at many addresses, and each line is still bounced many times in a row.
+template <std::size_t N>
 class SpinWordOps {
  public:
-  SpinWordOps(std::atomic<std::uint64_t>& request, std::atomic<std::uint64_t>& reply, std::uint32_t budget)
+  using Words = std::array<std::atomic<std::uint64_t>*, N>;
+  SpinWordOps(const Words& request, const Words& reply, std::uint32_t budget)
       : request_(request), reply_(reply), budget_(budget) {}
   void round_trip(std::uint64_t seq) {
-    request_.store(2 * seq + 1, std::memory_order_release);
-    await(reply_, 2 * seq + 2);
+    const auto k = pair(seq);
+    request_[k]->store(2 * seq + 1, std::memory_order_release);
+    await(*reply_[k], 2 * seq + 2);
   }
   void serve(std::uint64_t seq) {
-    await(request_, 2 * seq + 1);
-    reply_.store(2 * seq + 2, std::memory_order_release);
+    const auto k = pair(seq);
+    await(*request_[k], 2 * seq + 1);
+    reply_[k]->store(2 * seq + 2, std::memory_order_release);
   }
   void send_one(std::uint64_t) {}
   void recv_one(std::uint64_t) {}
@@ -42,11 +51,12 @@ class SpinWordOps {
   [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
 
  private:
+  static std::size_t pair(std::uint64_t seq) { return (seq / kFloorRun) % N; }
   void await(std::atomic<std::uint64_t>& word, std::uint64_t v) {
     wait_until(Wait::spin, budget_, counters_, [&] { return word.load(std::memory_order_acquire) == v; }, [] {});
   }
-  std::atomic<std::uint64_t>& request_;
-  std::atomic<std::uint64_t>& reply_;
+  Words request_;
+  Words reply_;
   std::uint32_t budget_;
   TransportCounters counters_;
 };
@@ -104,33 +114,51 @@ RunConfig floor_config(const char* kind, Wait wait, const CpuPair& cpus, const s
   return cfg;
 }
 
-// What the two processes share, constructed in the parent before fork.
-struct CachelineWords {
-  std::atomic<std::uint64_t> line{0};
+// What the two processes share, constructed in the parent before fork. A spinning floor's words: one 64-bit word
+// per pair for the cache-line floor (request and reply are the same word), two for the two-line floor, on the
+// lines floor_line_offset and floor_reply_offset place in a mapping of kFloorLines pages.
+constexpr std::size_t kFloorPage = 4096;
+constexpr std::size_t kFloorBytes = kFloorLines * kFloorPage;
+struct SpinWords {
+  std::array<std::atomic<std::uint64_t>*, kFloorLines> request{};
+  std::array<std::atomic<std::uint64_t>*, kFloorLines> reply{};
 };
-struct TwoLineWords {  // 128-byte pairs of their own: the adjacent-line prefetcher fetches a line's buddy
-  alignas(128) std::atomic<std::uint64_t> request{0};
-  alignas(128) std::atomic<std::uint64_t> reply{0};
-};
+std::atomic<std::uint64_t>* word_at(std::byte* base, std::size_t offset) {
+  return new (base + offset) std::atomic<std::uint64_t>(0);
+}
+SpinWords cacheline_words(std::byte* base) {
+  SpinWords w;
+  for (std::size_t i = 0; i < kFloorLines; ++i) w.request[i] = w.reply[i] = word_at(base, floor_line_offset(i));
+  return w;
+}
+SpinWords two_line_words(std::byte* base) {
+  SpinWords w;
+  for (std::size_t i = 0; i < kFloorLines; ++i) {
+    w.request[i] = word_at(base, floor_line_offset(i));
+    w.reply[i] = word_at(base, floor_reply_offset(i));
+  }
+  return w;
+}
 struct FutexWords {
   alignas(64) std::atomic<std::uint32_t> ping{0};  // one cache line per word, each written by one side
   alignas(64) std::atomic<std::uint32_t> pong{0};
 };
 
-// One pinned pair of processes running the Ops built by make_ops(words) through the harness's own loops.
-template <class Words, class MakeOps>
-RunResult run_floor(const RunConfig& cfg, std::uint32_t spin_budget, MakeOps make_ops) {
-  static_assert(sizeof(Words) <= 4096);
+// One pinned pair of processes running the Ops built by make_ops(words) through the harness's own loops; `words`
+// is what construct(base) made of a shared mapping of `bytes`, in the parent before fork.
+template <class Construct, class MakeOps>
+RunResult run_floor(const RunConfig& cfg, std::uint32_t spin_budget, std::size_t bytes, Construct construct,
+                    MakeOps make_ops) {
   RunResult res;
   res.config = cfg;
   res.spin_budget = spin_budget;
   os::Mapping page;
-  Words* words = nullptr;
+  std::optional<decltype(construct(std::declval<std::byte*>()))> words;
   detail::run_process_pair(
       cfg, res,
       [&] {
-        page = os::Mapping::shared_anonymous(4096);
-        words = new (page.data()) Words{};
+        page = os::Mapping::shared_anonymous(bytes);
+        words.emplace(construct(static_cast<std::byte*>(page.data())));
       },
       [&](os::ControlChannel& ctl, int) {
         auto ops = make_ops(*words);
@@ -192,36 +220,51 @@ void find_llc(int cpu, MemcpyFloor& out) {
 }  // namespace
 
 namespace {
-// A spinning floor: SpinWordOps over the request and reply words `pick` chooses in the shared Words.
-template <class Words, class Pick>
+// A spinning floor: SpinWordOps over the words construct(base) lays out in a shared mapping of kFloorBytes.
 RunResult spin_floor(const char* kind, const CpuPair& cpus, const std::string& placement, double duration_s,
-                     double timeout_s, Pick pick) {
+                     double timeout_s, SpinWords (*construct)(std::byte*)) {
   const auto cfg = floor_config(kind, Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
   const auto budget = auto_spin_budget(cpus);
-  return run_floor<Words>(cfg, budget, [budget, pick](Words& w) {
-    const auto [request, reply] = pick(w);
-    return SpinWordOps(*request, *reply, budget);
-  });
+  return run_floor(cfg, budget, kFloorBytes, construct,
+                   [budget](const SpinWords& w) { return SpinWordOps<kFloorLines>(w.request, w.reply, budget); });
 }
 }  // namespace
 
+// On the development VM (AMD EPYC, two vCPUs), a line's round trip depended on where it sat (README, "A line's
+// address"): on two dies, on which 256 bytes of each kilobyte and on the page (414-466 ns); on one die, on which
+// 128 bytes of each kilobyte alone, whatever the page, by up to 2x in some placements of the vCPUs and not at all
+// in others (a last-level cache slice is chosen by those address bits). Line i is on page k = 7i mod 16, in its
+// (k mod 4)th kilobyte, k lines in: every page once, each of the 16 lines of a kilobyte once (so each 128-byte
+// class twice) and each kilobyte of a page four times, in an order no stride prefetcher follows. Its reply (the
+// two-line floor) is on the same page, 2.5 KiB on (modulo the page): another 128-byte class, and a pair of lines
+// of its own.
+std::size_t floor_line_offset(std::size_t i) {
+  const std::size_t k = (i * 7) % kFloorLines;
+  return k * kFloorPage + (k % 4) * 1024 + k * 64;
+}
+
+std::size_t floor_reply_offset(std::size_t i) {
+  const std::size_t at = floor_line_offset(i);
+  return at - at % kFloorPage + (at % kFloorPage + 2560) % kFloorPage;
+}
+
 RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                   double timeout_s) {
-  return spin_floor<CachelineWords>("cacheline", cpus, placement, duration_s, timeout_s,
-                                    [](CachelineWords& w) { return std::pair{&w.line, &w.line}; });
+  return spin_floor("cacheline", cpus, placement, duration_s, timeout_s, cacheline_words);
 }
 
 RunResult measure_two_line_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                  double timeout_s) {
-  return spin_floor<TwoLineWords>("two-line", cpus, placement, duration_s, timeout_s,
-                                  [](TwoLineWords& w) { return std::pair{&w.request, &w.reply}; });
+  return spin_floor("two-line", cpus, placement, duration_s, timeout_s, two_line_words);
 }
 
 RunResult measure_futex_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                               double timeout_s) {
   // A round trip is two wake-ups (tens of microseconds in a VM): a short warm-up sizes the measured phase.
   const auto cfg = floor_config("futex", Wait::block, cpus, placement, duration_s, 200, timeout_s);
-  return run_floor<FutexWords>(cfg, 1, [](FutexWords& w) { return FutexOps(w.ping, w.pong); });
+  return run_floor(
+      cfg, 1, sizeof(FutexWords), [](std::byte* base) { return new (base) FutexWords{}; },
+      [](FutexWords* w) { return FutexOps(w->ping, w->pong); });
 }
 
 PerCall measure_null_syscall() {

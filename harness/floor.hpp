@@ -17,6 +17,17 @@
 
 namespace ipcbench {
 
+// A line's round trip depends on its address (its physical address seems to pick where its coherence is
+// resolved; floor.cpp): a spinning floor (the two below) bounces kFloorLines lines (pairs of lines), each on a page
+// of its own and at another offset in it, for kFloorRun round trips each in turn, so its p50 is a line's at a
+// typical address, not one address's luck.
+constexpr std::size_t kFloorLines = 16;
+constexpr std::uint64_t kFloorRun = 256;
+// Where spinning-floor line (pair) i % kFloorLines starts, in bytes from its shared mapping.
+std::size_t floor_line_offset(std::size_t i);
+// Where its reply word is in the two-line floor: on the same page, on a 128-byte pair of lines of its own.
+std::size_t floor_reply_offset(std::size_t i);
+
 RunResult measure_cacheline_floor(const CpuPair& cpus, const std::string& placement, double duration_s,
                                   double timeout_s);
 // The same round trip over two cache lines, each written by one side only: the producer stores 2n+1 on one, the

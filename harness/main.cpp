@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
               a["p50_ratio"] = j["latency"]["rtt_ns"]["p50"].get<double>() / f.rtt.p50;
             return a;
           };
-          j["floor"] = {{"kind", "cacheline_pingpong"}, {"when", "just before this run"}};
+          j["floor"] = {{"kind", "cacheline_pingpong"}, {"when", "just before this run"}, {"lines", kFloorLines}};
           j["floor"].update(adjacent(*floor));
           if (two_line && two_line->status == "ok") j["floor"]["two_line"] = adjacent(*two_line);
         }

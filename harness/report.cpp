@@ -262,13 +262,18 @@ json floor_to_json(const RunResult& r) {
                                "FUTEX_WAITs on the other until the consumer has done the same; the harness's "
                                "pingpong loop, one clock read per round trip"
                    : two_line
-                       ? "two processes pinned to the pair, two 64-bit words in a shared anonymous page on 128-byte "
-                         "pairs of lines of their own: the producer stores 2n+1 on one, the consumer answers 2n+2 on "
-                         "the other, each line written by one side only, both spinning, sched_yield after "
-                         "spin.budget polls; the harness's pingpong loop, one clock read per round trip"
-                       : "two processes pinned to the pair bounce one 64-bit word in a shared anonymous page "
-                         "(the producer stores 2n+1, the consumer answers 2n+2), both spinning, sched_yield "
-                         "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
+                       ? "two processes pinned to the pair, 16 pairs of 64-bit words in a shared anonymous mapping, "
+                         "each pair on a page of its own and at another offset in it, each word on a 128-byte pair of "
+                         "lines of its own (the reply half a page after its request), taken in turn for 256 round "
+                         "trips each (a line's round trip depends on its address): the producer stores 2n+1 on one "
+                         "word, the consumer answers 2n+2 on the other, each line written by one side only, both "
+                         "spinning, sched_yield after spin.budget polls; the harness's pingpong loop, one clock read "
+                         "per round trip"
+                       : "two processes pinned to the pair bounce a 64-bit word (the producer stores 2n+1, the "
+                         "consumer answers 2n+2), one of 16 in a shared anonymous mapping, each on a page of its own "
+                         "and at another offset in it, taken in turn for 256 round trips each (a line's round trip "
+                         "depends on its address); both spinning, sched_yield after spin.budget polls; the harness's "
+                         "pingpong loop, one clock read per round trip"}};
   if (r.status != "ok") {
     j["error"] = r.error;
     return j;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "harness/floor.hpp"
@@ -134,7 +135,43 @@ TEST_F(Floors, TwoLineFloorMakesOneRoundTripPerSampleOnItsOwnLines) {
     EXPECT_LT(f.producer.counters.spin_yields, f.messages / 10);
   }
   const auto j = floor_to_json(f);
-  EXPECT_NE(j["method"].get<std::string>().find("two 64-bit words"), std::string::npos) << j["method"];
+  EXPECT_NE(j["method"].get<std::string>().find("16 pairs of 64-bit words"), std::string::npos) << j["method"];
+}
+
+// A line's round trip depends on its address (README, "A line's address"): on two dies by page and by which 256
+// bytes of a kilobyte, on one die by which 128 bytes of a kilobyte (the cache slice). So a spinning floor takes its
+// lines from every page of its mapping and every line of a kilobyte, never two on one 128-byte pair (the
+// adjacent-line prefetcher moves pairs), and a two-line floor's reply from another 128-byte class than its request.
+TEST(FloorLines, SpreadOverPagesAndEveryLineOfAKilobyte) {
+  std::set<std::size_t> pages, lines_of_kib, pairs;
+  std::map<std::size_t, int> quarters, classes;  // 256-byte quarter of a kilobyte; 128-byte class of a kilobyte
+  for (std::size_t i = 0; i < kFloorLines; ++i) {
+    const auto at = floor_line_offset(i), reply = floor_reply_offset(i);
+    EXPECT_EQ(at % 64, 0u) << i;
+    EXPECT_EQ(reply % 64, 0u) << i;
+    EXPECT_LT(at, kFloorLines * 4096) << i;
+    EXPECT_EQ(reply / 4096, at / 4096) << i << ": a reply on another page than its request";
+    EXPECT_NE(reply % 1024 / 128, at % 1024 / 128) << i << ": a reply in its request's 128-byte class";
+    pages.insert(at / 4096);
+    lines_of_kib.insert(at % 1024 / 64);
+    ++quarters[at % 1024 / 256];
+    ++classes[at % 1024 / 128];
+    EXPECT_TRUE(pairs.insert(at / 128).second) << i << ": two lines on one 128-byte pair";
+    EXPECT_TRUE(pairs.insert(reply / 128).second) << i << ": a reply on a pair already taken";
+    EXPECT_EQ(floor_line_offset(i + kFloorLines), at) << "line i and i + kFloorLines are one";
+  }
+  EXPECT_EQ(pages.size(), kFloorLines);
+  EXPECT_EQ(lines_of_kib.size(), 16u);
+  ASSERT_EQ(quarters.size(), 4u);
+  for (const auto& [q, n] : quarters) EXPECT_EQ(n, 4) << "quarter " << q;
+  ASSERT_EQ(classes.size(), 8u);
+  for (const auto& [c, n] : classes) EXPECT_EQ(n, 2) << "class " << c;
+  // Consecutive lines are not one stride apart (a stride prefetcher would fetch the next one ahead of its turn).
+  std::set<std::ptrdiff_t> strides;
+  for (std::size_t i = 0; i + 1 < kFloorLines; ++i)
+    strides.insert(static_cast<std::ptrdiff_t>(floor_line_offset(i + 1)) -
+                   static_cast<std::ptrdiff_t>(floor_line_offset(i)));
+  EXPECT_GT(strides.size(), 1u);
 }
 
 TEST_F(Floors, CrossCoreFutexPingpongCostsMoreThanTheCacheLine) {

@@ -391,6 +391,8 @@ class Sweeps(SchemaCase):
             round_trip = r["pattern"] in ("pingpong", "rpc")
             if r["status"] == "ok" and (round_trip or r["cpus"]["producer"] != r["cpus"]["consumer"]):
                 self.assertEqual(r["floor"]["when"], "just before this run", where)
+                # over lines at 16 addresses, since a line's round trip depends on its address
+                self.assertEqual(r["floor"]["lines"], 16, where)
                 self.assertGreater(r["floor"]["rtt_ns"]["p50"], 0, where)
                 self.assertEqual("p50_ratio" in r["floor"], round_trip, where)
                 # a round trip across two CPUs: the two-line floor too, and the row's p50 in its units
