@@ -1,6 +1,6 @@
 #pragma once
 // Floors: what every transport number stands on, measured at the start of every sweep and stored in
-// context.floors. Per CPU pair: one cache line bounced between two processes (the coherence floor) and a
+// context.floors. Per CPU pair: a cache line bounced between two processes (the coherence floor) and a
 // futex ping-pong (the cheapest kernel wake-up of a sleeping peer). On one CPU, in this process: a null
 // system call, FUTEX_WAKE with no waiter and memcpy bandwidth by size (the roofline for any copy). Same-CPU
 // pairs use the same spin-then-yield fallback as the transports.
