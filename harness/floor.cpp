@@ -23,26 +23,33 @@
 namespace ipcbench {
 
 namespace {
+// What the two processes share, constructed in the parent before fork. A spinning floor's words: one 64-bit word
+// per pair for the cache-line floor (request and reply are the same word), two for the two-line floor, on the
+// lines floor_line_offset and floor_reply_offset place in a mapping of kFloorLines pages.
+constexpr std::size_t kFloorPage = 4096;
+constexpr std::size_t kFloorBytes = kFloorLines * kFloorPage;
+struct SpinWords {
+  std::array<std::atomic<std::uint64_t>*, kFloorLines> request{};
+  std::array<std::atomic<std::uint64_t>*, kFloorLines> reply{};
+};
+
 // The producer stores 2*seq+1 on a request word and spins until the reply word holds 2*seq+2; the consumer
 // answers. One word for both is the cache-line floor (the line is bounced, each side writing it in turn); two on
 // lines of their own are the two-line floor (each line has one writer, as in any ring: a duplex ring's request and
-// reply travel so). Round trips take the words of pair (seq / kFloorRun) % N in runs of kFloorRun (floor.hpp), so
+// reply travel so). Round trips take the words of pair (seq / kFloorRun) % kFloorLines in runs of kFloorRun, so
 // the floor is taken over lines at many addresses, and each line is still bounced many times in a row.
-template <std::size_t N>
 class SpinWordOps {
  public:
-  using Words = std::array<std::atomic<std::uint64_t>*, N>;
-  SpinWordOps(const Words& request, const Words& reply, std::uint32_t budget)
-      : request_(request), reply_(reply), budget_(budget) {}
+  SpinWordOps(const SpinWords& words, std::uint32_t budget) : words_(words), budget_(budget) {}
   void round_trip(std::uint64_t seq) {
     const auto k = pair(seq);
-    request_[k]->store(2 * seq + 1, std::memory_order_release);
-    await(*reply_[k], 2 * seq + 2);
+    words_.request[k]->store(2 * seq + 1, std::memory_order_release);
+    await(*words_.reply[k], 2 * seq + 2);
   }
   void serve(std::uint64_t seq) {
     const auto k = pair(seq);
-    await(*request_[k], 2 * seq + 1);
-    reply_[k]->store(2 * seq + 2, std::memory_order_release);
+    await(*words_.request[k], 2 * seq + 1);
+    words_.reply[k]->store(2 * seq + 2, std::memory_order_release);
   }
   void send_one(std::uint64_t) {}
   void recv_one(std::uint64_t) {}
@@ -51,12 +58,11 @@ class SpinWordOps {
   [[nodiscard]] std::optional<std::uint64_t> in_sequence() const { return std::nullopt; }  // no payload
 
  private:
-  static std::size_t pair(std::uint64_t seq) { return (seq / kFloorRun) % N; }
+  static std::size_t pair(std::uint64_t seq) { return (seq / kFloorRun) % kFloorLines; }
   void await(std::atomic<std::uint64_t>& word, std::uint64_t v) {
     wait_until(Wait::spin, budget_, counters_, [&] { return word.load(std::memory_order_acquire) == v; }, [] {});
   }
-  Words request_;
-  Words reply_;
+  SpinWords words_;
   std::uint32_t budget_;
   TransportCounters counters_;
 };
@@ -114,15 +120,6 @@ RunConfig floor_config(const char* kind, Wait wait, const CpuPair& cpus, const s
   return cfg;
 }
 
-// What the two processes share, constructed in the parent before fork. A spinning floor's words: one 64-bit word
-// per pair for the cache-line floor (request and reply are the same word), two for the two-line floor, on the
-// lines floor_line_offset and floor_reply_offset place in a mapping of kFloorLines pages.
-constexpr std::size_t kFloorPage = 4096;
-constexpr std::size_t kFloorBytes = kFloorLines * kFloorPage;
-struct SpinWords {
-  std::array<std::atomic<std::uint64_t>*, kFloorLines> request{};
-  std::array<std::atomic<std::uint64_t>*, kFloorLines> reply{};
-};
 std::atomic<std::uint64_t>* word_at(std::byte* base, std::size_t offset) {
   return new (base + offset) std::atomic<std::uint64_t>(0);
 }
@@ -226,14 +223,14 @@ RunResult spin_floor(const char* kind, const CpuPair& cpus, const std::string& p
   const auto cfg = floor_config(kind, Wait::spin, cpus, placement, duration_s, 2000, timeout_s);
   const auto budget = auto_spin_budget(cpus);
   return run_floor(cfg, budget, kFloorBytes, construct,
-                   [budget](const SpinWords& w) { return SpinWordOps<kFloorLines>(w.request, w.reply, budget); });
+                   [budget](const SpinWords& w) { return SpinWordOps(w, budget); });
 }
 }  // namespace
 
 // On the development VM (AMD EPYC, two vCPUs), a line's round trip depended on where it sat (README, "A line's
 // address"): on two dies, on which 256 bytes of each kilobyte and on the page (414-466 ns); on one die, on which
 // 128 bytes of each kilobyte alone, whatever the page, by up to 2x in some placements of the vCPUs and not at all
-// in others (a last-level cache slice is chosen by those address bits). Line i is on page k = 7i mod 16, in its
+// in others (as if those address bits chose a last-level cache slice). Line i is on page k = 7i mod 16, in its
 // (k mod 4)th kilobyte, k lines in: every page once, each of the 16 lines of a kilobyte once (so each 128-byte
 // class twice) and each kilobyte of a page four times, in an order no stride prefetcher follows. Its reply (the
 // two-line floor) is on the same page, 2.5 KiB on (modulo the page): another 128-byte class, and a pair of lines

@@ -17,10 +17,9 @@
 
 namespace ipcbench {
 
-// A line's round trip depends on its address (its physical address seems to pick where its coherence is
-// resolved; floor.cpp): a spinning floor (the two below) bounces kFloorLines lines (pairs of lines), each on a page
-// of its own and at another offset in it, for kFloorRun round trips each in turn, so its p50 is a line's at a
-// typical address, not one address's luck.
+// A line's round trip depends on its address (floor.cpp): a spinning floor (the two below) bounces kFloorLines
+// lines (pairs of lines), each on a page of its own and at another offset in it, for kFloorRun round trips each in
+// turn, so its p50 is a line's at a typical address, not one address's luck.
 constexpr std::size_t kFloorLines = 16;
 constexpr std::uint64_t kFloorRun = 256;
 // Where spinning-floor line (pair) i % kFloorLines starts, in bytes from its shared mapping.

@@ -250,6 +250,9 @@ json to_json(const RunResult& r) {
 json floor_to_json(const RunResult& r) {
   const bool futex = r.config.transport == "futex";
   const bool two_line = r.config.transport == "two-line";
+  const std::string lines = std::to_string(kFloorLines);  // the spinning floors' (harness/floor.hpp)
+  const std::string in_turn = "taken in turn for " + std::to_string(kFloorRun) +
+                              " round trips each (a line's round trip depends on its address)";
   json j = {{"cpus", {{"producer", r.config.cpus.producer}, {"consumer", r.config.cpus.consumer}}},
             {"placement", r.config.placement},
             {"placement_class", topo::pair_class(topo::system_topology(), r.config.cpus.producer, r.config.cpus.consumer)},
@@ -262,18 +265,16 @@ json floor_to_json(const RunResult& r) {
                                "FUTEX_WAITs on the other until the consumer has done the same; the harness's "
                                "pingpong loop, one clock read per round trip"
                    : two_line
-                       ? "two processes pinned to the pair, 16 pairs of 64-bit words in a shared anonymous mapping, "
-                         "each pair on a page of its own and at another offset in it, each word on a 128-byte pair of "
-                         "lines of its own (the reply half a page after its request), taken in turn for 256 round "
-                         "trips each (a line's round trip depends on its address): the producer stores 2n+1 on one "
-                         "word, the consumer answers 2n+2 on the other, each line written by one side only, both "
-                         "spinning, sched_yield after spin.budget polls; the harness's pingpong loop, one clock read "
-                         "per round trip"
+                       ? "two processes pinned to the pair, " + lines + " pairs of 64-bit words in a shared anonymous "
+                             "mapping, each pair on a page of its own and at another offset in it, each word on a "
+                             "128-byte pair of lines of its own (the reply in another 128-byte class of the same "
+                             "page), " + in_turn + ": the producer stores 2n+1 on one word, the consumer answers "
+                             "2n+2 on the other, each line written by one side only, both spinning, sched_yield "
+                             "after spin.budget polls; the harness's pingpong loop, one clock read per round trip"
                        : "two processes pinned to the pair bounce a 64-bit word (the producer stores 2n+1, the "
-                         "consumer answers 2n+2), one of 16 in a shared anonymous mapping, each on a page of its own "
-                         "and at another offset in it, taken in turn for 256 round trips each (a line's round trip "
-                         "depends on its address); both spinning, sched_yield after spin.budget polls; the harness's "
-                         "pingpong loop, one clock read per round trip"}};
+                         "consumer answers 2n+2), one of " + lines + " in a shared anonymous mapping, each on a page "
+                         "of its own and at another offset in it, " + in_turn + "; both spinning, sched_yield after "
+                         "spin.budget polls; the harness's pingpong loop, one clock read per round trip"}};
   if (r.status != "ok") {
     j["error"] = r.error;
     return j;

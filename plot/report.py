@@ -159,7 +159,8 @@ def findings(f):
             f"<li>{esc(ir.series_name(r))} {esc(r.get('pattern'))} {esc(ir.fmt_size(r.get('payload_bytes', 0)))} "
             f"{esc(r.get('placement'))}: {esc(r.get('status'))}: {esc(r.get('error'))}</li>" for r in bad) + "</ul>")
     out.append('<p class="note">vs floor: p50 divided by the p50 of a cache line bounced between the same two '
-               "CPUs just before the row (16 lines at different addresses in turn, 256 round trips each). CPU: user + system time of both processes per message (getrusage over the "
+               "CPUs just before the row (16 lines at different addresses in turn, 256 round trips each). "
+               "CPU: user + system time of both processes per message (getrusage over the "
                "measured phase).</p>")
     if not pp and not st:
         out.append("<p>No ok rows in the file.</p>")
