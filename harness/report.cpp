@@ -58,6 +58,7 @@ json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_count
             {"syscalls_per_msg", static_cast<double>(s.counters.syscalls) / n},
             {"trailing_waits", s.counters.trailing_waits},
             {"streamed_messages", s.counters.streamed_messages},
+            {"staged_messages", s.counters.staged_messages},
             {"verified_messages", s.verified}};
   if (s.in_sequence) j["in_sequence_messages"] = *s.in_sequence;
   if (auto k = s.kernel_syscalls())
@@ -158,6 +159,7 @@ json to_json(const RunResult& r) {
                  {"aligned_payload", d.aligned_payload},
                  {"payload_offset", ring_payload_offset(d, largest)},
                  {"prefetch", d.prefetch},
+                 {"staged", d.stage},
                  {"lookahead", r.effective.capacity_messages != 0
                                    ? ring_lookahead(d, r.config.payload_bytes, r.effective.capacity_messages)
                                    : 1}};

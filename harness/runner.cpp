@@ -136,7 +136,7 @@ Usage Usage::now() {
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
   return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
           a.full_waits - b.full_waits, a.syscalls - b.syscalls, a.trailing_waits - b.trailing_waits,
-          a.streamed_messages - b.streamed_messages};
+          a.streamed_messages - b.streamed_messages, a.staged_messages - b.staged_messages};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -202,6 +202,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.syscalls);
   field(s.counters.trailing_waits);
   field(s.counters.streamed_messages);
+  field(s.counters.staged_messages);
   field(s.verified);
   field(s.in_sequence);
   field(s.harness_syscalls);

@@ -49,6 +49,8 @@ constexpr TransportEntry kTable[] = {
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
     ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm-quarter with a payload of 57 B or more on the line right "
                         "after its sequence word (one 128-byte pair), not two lines on"),
+    ring<kRingStaged>("shm-staged", "ring ablation: shm whose round trips copy the part of each message past its word's "
+                      "line into the slot while the previous one is answered"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
     {"shm-rawcopy-follow", "baseline, not a transport: shm-rawcopy whose consumer copies out a slot only once the "
@@ -64,7 +66,7 @@ std::vector<std::string> transport_group(std::string_view group) {
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
     for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
                    "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm", "shm-packed", "shm-zerocopy",
-                   "shm-adjacent", "shm-rawcopy", "shm-rawcopy-follow"})
+                   "shm-adjacent", "shm-staged", "shm-rawcopy", "shm-rawcopy-follow"})
       out.emplace_back(n);
     return out;
   }

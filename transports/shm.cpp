@@ -13,7 +13,7 @@ namespace ipcbench {
 namespace {
 using shm_ring::kStreamingBit;
 using shm_ring::kStreamingStreak;
-constexpr std::size_t kLine = 64;
+constexpr std::size_t kLine = shm_ring::kSlotLine;
 constexpr std::size_t kSeqBytes = sizeof(std::uint64_t);
 // Unsuccessful polls after which a reader polls both sequence words of a two-line slot at once (2seq), or
 // prefetches the payload's first line with each poll of a word two lines away (apart, one-way rings).
@@ -406,6 +406,7 @@ template class ShmRing<kRingSlipPacked>;
 template class ShmRing<kRingPrefetch>;
 template class ShmRing<kRingQuarter>;
 template class ShmRing<kRingShm>;
+template class ShmRing<kRingStaged>;
 template class ShmRing<kRingAdjacent>;
 
 template <bool kFollow>

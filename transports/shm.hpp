@@ -66,6 +66,10 @@
 //   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
 // Toggle on `quarter` (the `shm` it was measured against): `adjacent` puts the payload on the line right after its
 // word (one 128-byte pair).
+// Toggle on `shm`: `staged` (shm-staged) has a round trip's side copy the part of its next message past the word's
+// line into its slot while it waits for the peer's message, so that sending stores one line (ShmRing::stage). It
+// made no clear difference at 64 B: 0-2 % faster next to near floors in most windows (9 % in one), from 2 % faster
+// to 4 % slower at the p50 far (README, "Staging the next message").
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -85,6 +89,7 @@
 #include <cstring>
 #include <new>
 #include <span>
+#include <stdexcept>
 
 #include "harness/os/futex.hpp"
 #include "harness/os/mapping.hpp"
@@ -109,6 +114,7 @@ struct RingDesign {
   std::uint32_t seq_apart = 0;  // slotseq: lines from a sequence word to a payload that does not fit next to it
                                 // (0: the payload follows the word; see ring_payload_offset)
   bool trail_half = false;      // slip, a payload apart from its word: trail by up to half the ring, not a quarter
+  bool stage = false;           // a round trip's sender writes its next message into its slot while it waits (stage)
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring. A slot-sequence
@@ -170,6 +176,8 @@ inline constexpr RingDesign kRingQuarter{"slotseq-slip-packed-prefetch-apart", f
                                          true, true, true, 2};
 inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart-half", false, true, 16, true, true, false, false,
                                      true, true, true, 2, true};
+inline constexpr RingDesign kRingStaged{"slotseq-slip-packed-prefetch-apart-half-staged", false, true, 16, true, true,
+                                        false, false, true, true, true, 2, true, true};
 inline constexpr RingDesign kRingAdjacent{"slotseq-slip-packed-prefetch-adjacent", false, true, 16, true, true, false,
                                           false, true, true, true, 1};
 
@@ -180,6 +188,8 @@ inline constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
 // enough: in a ping-pong either side now and then finds its next message already there, skips the stop, and
 // marks its next message; trailing then would cost that round trip the head's line.
 inline constexpr std::uint32_t kStreamingStreak = 4;
+// A cache line, as the slots are laid out (shm.cpp's kLine).
+inline constexpr std::size_t kSlotLine = 64;
 }  // namespace shm_ring
 
 template <const RingDesign& D>
@@ -194,6 +204,12 @@ class ShmRing {
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
+  // Staging (D.stage, the short path only): a round trip's side copies its next message into the next slot while
+  // it waits for the peer's, if that slot is free (false: nothing was written; send it with send()). Then
+  // send_staged() publishes it, a store of its sequence word and nothing else. Any send() in between drops
+  // the staged copy (send() copies its own message over it).
+  bool stage(std::span<const std::byte> msg);
+  void send_staged(std::span<const std::byte> msg);
   // Zero copy (D.zero_copy): the next slot's payload, written in place, then published; the next message's
   // payload, read in place, then given back. One reservation or peek at a time per direction.
   std::span<std::byte> reserve();
@@ -277,6 +293,11 @@ class ShmRing {
   os::Mapping mapping_;
   Endpoint tx_, rx_;
   TransportCounters counters_;
+  bool staged_ = false;  // the slot at tx_.pos holds a message written by stage() and not yet published
+  // The bytes of a message that share its sequence word's line: send_staged() writes them, stage() the rest.
+  std::size_t staged_head() const {
+    return layout_.payload < shm_ring::kSlotLine ? shm_ring::kSlotLine - layout_.payload : 0;
+  }
 };
 
 // The ring's hot path, here rather than in shm.cpp so that it is inlined into the harness's loops: a stream's
@@ -463,6 +484,7 @@ template <const RingDesign& D>
 [[gnu::always_inline]] inline void ShmRing<D>::send(std::span<const std::byte> msg) {
   if (layout_.direct) {
     Endpoint& e = tx_;
+    if constexpr (D.stage) staged_ = false;  // this message replaces whatever stage() wrote into the slot
     if (!has_room(e)) [[unlikely]] wait_room(e);
     copy_message(payload(e), msg.data(), msg.size());
     if constexpr (D.slot_seq) {
@@ -491,6 +513,52 @@ template <const RingDesign& D>
     if (options_.streaming_copy_in && msg.size() >= kLargeCopyFrom) ++counters_.streamed_messages;
   }
   commit();
+}
+
+// Staging (shm-staged, a toggle on shm). On the short path a message's payload and its sequence word are stored
+// one after the other, so a message that runs onto the slot's second line (a 64 B one: word and payload are 72
+// bytes) publishes two lines at once, and its reader takes the second with the first (the prefetch in published()).
+// A round trip's sender knows its next message while it waits for the reply (the harness writes it then:
+// TransportOps::round_trip and serve), and the slot it goes to is usually free by then: with two slots per
+// direction, it held the message before the one just sent, whose reply has come back (has_room still checks).
+// stage() copies the part of the message past the word's line into the slot during that wait; the reader, polling
+// the word of that very slot, prefetches that line with each poll and has it before the word arrives; send_staged()
+// writes the bytes on the word's line and the word, so only that line crosses when it matters, as for an 8 B
+// message. Staging the word's line's bytes too was tried and was worse (far, 8 rows each: 64 B at 1.05x the floor
+// against 0.99x unstaged), as the reader polls that line while the writer writes it. The copy never touches the word, and the reader reads the
+// payload only once the word says it is there (an acquire load, after the release store below), so it cannot see a
+// half-written message. Measured against shm (README, "Staging the next message"), it made no clear difference:
+// the staged line still crosses once per message, only at another time (while the peer's message is on its way).
+template <const RingDesign& D>
+[[gnu::always_inline]] inline bool ShmRing<D>::stage(std::span<const std::byte> msg) {
+  if constexpr (D.stage && D.slot_seq) {
+    const std::size_t head = staged_head();
+    if (!layout_.direct || msg.size() <= head || !has_room(tx_)) return false;
+    copy_payload(payload(tx_) + head, msg.data() + head, msg.size() - head);
+    staged_ = true;
+    return true;
+  } else {
+    (void)msg;
+    return false;
+  }
+}
+
+template <const RingDesign& D>
+[[gnu::always_inline]] inline void ShmRing<D>::send_staged(std::span<const std::byte> msg) {
+  if constexpr (D.stage && D.slot_seq) {
+    Endpoint& e = tx_;
+    if (!staged_) [[unlikely]]
+      throw std::logic_error("shm: send_staged() without a message staged (stage() returned false, or send() came between)");
+    staged_ = false;
+    copy_message(payload(e), msg.data(), staged_head());
+    seq_of_called(e).store(e.pos + 1, std::memory_order_release);
+    advance(e);
+    ++counters_.staged_messages;
+    if (options_.wait != Wait::spin) wake_if_sleeping(e.ring->consumer_futex);
+  } else {
+    (void)msg;
+    throw std::logic_error("shm: send_staged() on a design that does not stage");
+  }
 }
 
 template <const RingDesign& D>
@@ -538,6 +606,7 @@ extern template class ShmRing<kRingSlipPacked>;
 extern template class ShmRing<kRingPrefetch>;
 extern template class ShmRing<kRingQuarter>;
 extern template class ShmRing<kRingShm>;
+extern template class ShmRing<kRingStaged>;
 extern template class ShmRing<kRingAdjacent>;
 
 using ShmTransport = ShmRing<kRingShm>;

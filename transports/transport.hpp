@@ -81,6 +81,9 @@ struct TransportCounters {
   std::uint64_t trailing_waits = 0;
   // shm rings and copy baselines: messages copied into their slots with streaming stores (streaming_copy_in).
   std::uint64_t streamed_messages = 0;
+  // shm rings of a round trip: messages this side published from a slot it had written while waiting for the
+  // peer's message before (stage / send_staged), so only the sequence word was stored when it was sent.
+  std::uint64_t staged_messages = 0;
 };
 
 struct Effective {
