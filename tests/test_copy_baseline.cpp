@@ -10,17 +10,15 @@
 #include <vector>
 
 #include "harness/payload.hpp"
+#include "tests/split_pair.hpp"
 #include "transports/shm.hpp"
 
 namespace ipcbench {
 namespace {
 
 template <class Baseline>
-struct Pair {
-  explicit Pair(std::size_t size) : bytes(size), producer(options(size)), consumer(producer.split_consumer()) {
-    producer.open(Role::producer);
-    consumer.open(Role::consumer);
-  }
+struct Pair : test_support::SplitPair<Baseline> {
+  explicit Pair(std::size_t size) : test_support::SplitPair<Baseline>(options(size)), bytes(size) {}
   static TransportOptions options(std::size_t bytes) {
     TransportOptions o;
     o.message_bytes = bytes;
@@ -31,15 +29,14 @@ struct Pair {
   void send(std::uint64_t seq) {
     std::vector<std::byte> m(bytes);
     payload::fill_fast(m, seq);
-    producer.send(m);
+    this->producer.send(m);
   }
   bool receive(std::uint64_t seq) {
     std::vector<std::byte> m(bytes);
-    consumer.recv(m);
+    this->consumer.recv(m);
     return payload::carries(m, seq);
   }
   std::size_t bytes;
-  Baseline producer, consumer;
 };
 
 // Sequence numbers from 1000: an all-zero slot reads as message 0 (fill_fast writes zeros for it).

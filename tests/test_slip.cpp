@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/split_pair.hpp"
 #include "transports/shm.hpp"
 #include "transports/wait.hpp"
 
@@ -19,11 +20,8 @@ namespace {
 
 constexpr std::size_t kBytes = 64;
 
-struct Pair {
-  explicit Pair(Wait wait = Wait::spin) : producer(options(wait)), consumer(producer.split_consumer()) {
-    producer.open(Role::producer);
-    consumer.open(Role::consumer);
-  }
+struct Pair : test_support::SplitPair<ShmTransport> {
+  explicit Pair(Wait wait = Wait::spin) : SplitPair(options(wait)) {}
   static TransportOptions options(Wait wait) {
     TransportOptions o;
     o.message_bytes = kBytes;
@@ -44,7 +42,6 @@ struct Pair {
       ASSERT_EQ(m[i], static_cast<std::byte>(seq * 31 + i)) << "message " << seq << " byte " << i;
   }
   std::uint64_t trailing() const { return consumer.counters().trailing_waits; }
-  ShmTransport producer, consumer;
 };
 
 TEST(Slip, LookaheadIsSixteenSlotsAndAtMostOneMebibyteOfThem) {

@@ -9,17 +9,15 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tests/split_pair.hpp"
 #include "transports/shm.hpp"
 
 namespace ipcbench {
 namespace {
 
 template <const RingDesign& D>
-struct Pair {
-  explicit Pair(std::size_t n) : producer(options(n)), consumer(producer.split_consumer()), bytes(n) {
-    producer.open(Role::producer);
-    consumer.open(Role::consumer);
-  }
+struct Pair : test_support::SplitPair<ShmRing<D>> {
+  explicit Pair(std::size_t n) : test_support::SplitPair<ShmRing<D>>(options(n)), bytes(n) {}
   static TransportOptions options(std::size_t n) {
     TransportOptions o;
     o.message_bytes = n;
@@ -35,10 +33,9 @@ struct Pair {
   }
   void expect(std::uint64_t seq) {
     std::vector<std::byte> m(bytes);
-    consumer.recv(m);
+    this->consumer.recv(m);
     EXPECT_EQ(m, message(seq)) << "message " << seq;
   }
-  ShmRing<D> producer, consumer;
   std::size_t bytes;
 };
 
