@@ -14,7 +14,7 @@ if(NOT rc EQUAL 0)
 endif()
 if(NOT out MATCHES "not available here")
   foreach(step "one-line" "two-line" "\\+ payload" "\\+ two slots" "\\+ tail" "\\+ harness work" "\\+ calls"
-          "shm send/recv" "shm via TransportOps" "staged TransportOps" "one line \\+ payload")
+          "shm send/recv" "unstaged TransportOps" "shm via TransportOps" "one line \\+ payload")
     if(NOT out MATCHES "\n${step} +[0-9]+\\.[0-9] +[0-9]+\\.[0-9] +[0-9]+\\.[0-9]+x +[0-9]+\\.[0-9]+x\n")
       message(FATAL_ERROR "no table row for step '${step}' in:\n${out}")
     endif()

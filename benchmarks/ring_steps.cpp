@@ -8,12 +8,13 @@
 //   tail       + the reader stores its tail after every message; the writer reloads it when its copy says full
 //   harness    + the harness's payload work: write the next message while the peer answers, read the last
 //   calls      + send and receive behind calls that are not inlined
-// and then the ring itself: `shm` send/recv on fixed buffers, `shm` through the harness's message layer
-// (TransportOps), which is what an ipcbench ping-pong runs, and `shm-staged` through it. Last, beside the ladder:
+// and then the ring itself: `shm` send/recv on fixed buffers (no staging: that is TransportOps's), `shm-unstaged`
+// through the harness's message layer (TransportOps), and `shm` through it, which is what an ipcbench ping-pong
+// runs. Last, beside the ladder:
 //   one line + payload   the one-line step with the message copied next to the word: each side answers in the
 //                        line the other's message came in (one slot for both directions)
-// The steps run one after the other in every round and the rounds repeat, so each round compares them side by side; the table gives each step's median over rounds of
-// (its statistic / the one-line step's in the same round). Two statistics: the p50 of the round trips, as ipcbench
+// The steps run one after the other in every round and the rounds repeat, so each round compares them side by
+// side; the table gives each step's median over rounds of (its statistic / the one-line step's in the same round). Two statistics: the p50 of the round trips, as ipcbench
 // computes it (harness/stats.hpp: a mid-quantile, which reads through the clock's steps), and the mean of their
 // middle 80 %, which the README's attribution table quotes.
 // Rounds whose one-line floor is far from the one most rounds had (another coherence regime) are left out.
@@ -139,8 +140,8 @@ class MiniSide {
   std::uint64_t sink_ = 0;
 };
 
-// The ring itself: send/recv on fixed buffers, or through the harness's TransportOps (which, for `shm-staged`,
-// stages each next message in its slot while the peer answers).
+// The ring itself: send/recv on fixed buffers, or through the harness's TransportOps (which stages each next
+// message in `shm`'s slot while the peer answers; `shm-unstaged` does not).
 template <class Ring, bool kOps>
 class RingSide {
  public:
@@ -175,7 +176,7 @@ class RingSide {
 struct Shared {  // what both processes of one run see, made before fork
   os::Mapping minis;
   ShmTransport* ring;
-  ShmRing<kRingStaged>* staged;  // the same ring with staging (shm-staged)
+  ShmRing<kRingUnstaged>* unstaged;  // the same ring without staging (shm-unstaged)
   std::size_t stride;  // the ring's slot stride (bytes per slot), which the steps lay their slots out by
 };
 
@@ -209,11 +210,11 @@ Variant mini(const char* name) {
           }};
 }
 
-template <bool kOps, bool kStaged = false>
+template <bool kOps, bool kUnstaged = false>
 Variant ring(const char* name) {
   return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
-            if constexpr (kStaged) {
-              RingSide<ShmRing<kRingStaged>, kOps> side(*sh.staged, bytes, producer);
+            if constexpr (kUnstaged) {
+              RingSide<ShmRing<kRingUnstaged>, kOps> side(*sh.unstaged, bytes, producer);
               return play(side, producer, n, ticks);
             }
             RingSide<ShmTransport, kOps> side(*sh.ring, bytes, producer);
@@ -225,8 +226,8 @@ const std::vector<Variant>& variants() {
   static const std::vector<Variant> v = {
       mini<one_line>("one-line"),   mini<two_line>("two-line"), mini<payload>("+ payload"),
       mini<two_slots>("+ two slots"), mini<tail>("+ tail"),     mini<harness>("+ harness work"),
-      mini<calls>("+ calls"),       ring<false>("shm send/recv"), ring<true>("shm via TransportOps"),
-      ring<true, true>("staged TransportOps"), mini<in_place>("one line + payload"),
+      mini<calls>("+ calls"),       ring<false>("shm send/recv"), ring<true, true>("unstaged TransportOps"),
+      ring<true>("shm via TransportOps"), mini<in_place>("one line + payload"),
   };
   return v;
 }
@@ -250,9 +251,9 @@ Stats run_once(const Variant& v, std::size_t bytes, std::uint64_t n, const CpuPa
   o.duplex = true;
   o.spin_budget = auto_spin_budget(cpus);
   ShmTransport shm(o);
-  ShmRing<kRingStaged> staged(o);
+  ShmRing<kRingUnstaged> unstaged(o);
   const Effective eff = shm.effective();
-  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), &shm, &staged,
+  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), &shm, &unstaged,
             eff.capacity_bytes / eff.capacity_messages};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();

@@ -606,8 +606,8 @@ def latency_vs_offered_load(f, out_dir):
 
 # The ring ablation ladder, then the toggles on the last step, then the copy ceiling (`--transports ablation`).
 ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
-                  "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm", "shm-packed", "shm-zerocopy",
-                  "shm-adjacent", "shm-staged"]
+                  "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm-unstaged", "shm", "shm-packed",
+                  "shm-zerocopy", "shm-adjacent"]
 
 
 def _ablation_colours(designs):

@@ -42,7 +42,7 @@ struct Pair : test_support::SplitPair<ShmRing<D>> {
 TEST(Stage, StagedMessagesArriveWholeAtEverySize) {
   for (std::size_t bytes : {57ul, 64ul, 100ul, 1000ul, 4096ul}) {
     SCOPED_TRACE(bytes);
-    Pair<kRingStaged> p(bytes);
+    Pair<kRingShm> p(bytes);
     for (std::uint64_t i = 0; i < 50; ++i) {
       const auto m = p.message(i);
       ASSERT_TRUE(p.producer.stage(m)) << "message " << i << ": the consumer has taken every earlier one";
@@ -55,7 +55,7 @@ TEST(Stage, StagedMessagesArriveWholeAtEverySize) {
 
 // Two messages sent and not yet read fill a round trip's ring: staging a third would overwrite the first.
 TEST(Stage, NothingIsStagedIntoASlotTheConsumerStillOwns) {
-  Pair<kRingStaged> p(64);
+  Pair<kRingShm> p(64);
   p.producer.send(p.message(0));
   p.producer.send(p.message(1));
   EXPECT_FALSE(p.producer.stage(p.message(2)));
@@ -65,7 +65,7 @@ TEST(Stage, NothingIsStagedIntoASlotTheConsumerStillOwns) {
 }
 
 TEST(Stage, ASendAfterAStageReplacesTheStagedMessage) {
-  Pair<kRingStaged> p(64);
+  Pair<kRingShm> p(64);
   ASSERT_TRUE(p.producer.stage(p.message(7)));
   p.producer.send(p.message(0));
   p.expect(0);
@@ -74,20 +74,20 @@ TEST(Stage, ASendAfterAStageReplacesTheStagedMessage) {
 }
 
 TEST(Stage, AMessageOnItsWordsLineAloneIsNeverStaged) {
-  Pair<kRingStaged> p(56);  // word and payload: exactly one line
+  Pair<kRingShm> p(56);  // word and payload: exactly one line
   EXPECT_FALSE(p.producer.stage(p.message(0)));
   p.producer.send(p.message(0));
   p.expect(0);
 }
 
 TEST(Stage, OnlyTheStagingDesignStages) {
-  Pair<kRingShm> p(64);
+  Pair<kRingUnstaged> p(64);
   EXPECT_FALSE(p.producer.stage(p.message(0)));
   EXPECT_THROW(p.producer.send_staged(p.message(0)), std::logic_error);
   p.producer.send(p.message(0));
   p.expect(0);
-  EXPECT_FALSE(kRingShm.stage);
-  EXPECT_TRUE(kRingStaged.stage);
+  EXPECT_FALSE(kRingUnstaged.stage);
+  EXPECT_TRUE(kRingShm.stage);
 }
 
 }  // namespace

@@ -45,12 +45,12 @@ constexpr TransportEntry kTable[] = {
                         "complete"),
     ring<kRingQuarter>("shm-quarter", "ring ablation: shm with a trailing consumer a quarter of the ring (at most 16 "
                        "slots) behind at every size, as shm was before 2026-12-04"),
+    ring<kRingUnstaged>("shm-unstaged", "ring ablation: shm whose round trips copy each message into its slot when "
+                        "they send it, not (the part past its word's line) while the previous one is answered"),
     ring<kRingFalseShare>("shm-packed", "ring ablation: slotseq with slots packed, not padded to lines (false sharing)"),
     ring<kRingZeroCopy>("shm-zerocopy", "ring ablation: slotseq, message written and read in place (reserve/commit)"),
     ring<kRingAdjacent>("shm-adjacent", "ring ablation: shm-quarter with a payload of 57 B or more on the line right "
                         "after its sequence word (one 128-byte pair), not two lines on"),
-    ring<kRingStaged>("shm-staged", "ring ablation: shm whose round trips copy the part of each message past its word's "
-                      "line into the slot while the previous one is answered"),
     {"shm-rawcopy", "baseline, not a transport: memcpy into and out of shm slots, no synchronisation (stream only)",
      &ShmRawCopy::capabilities, &run_transport<ShmRawCopy>, EntryKind::baseline, nullptr},
     {"shm-rawcopy-follow", "baseline, not a transport: shm-rawcopy whose consumer copies out a slot only once the "
@@ -65,8 +65,8 @@ std::vector<std::string> transport_group(std::string_view group) {
   std::vector<std::string> out;
   if (group == "ablation") {  // in the order of the ladder, then the toggles, then the ceiling
     for (auto n : {"shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
-                   "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm", "shm-packed", "shm-zerocopy",
-                   "shm-adjacent", "shm-staged", "shm-rawcopy", "shm-rawcopy-follow"})
+                   "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm-unstaged", "shm", "shm-packed",
+                   "shm-zerocopy", "shm-adjacent", "shm-rawcopy", "shm-rawcopy-follow"})
       out.emplace_back(n);
     return out;
   }

@@ -406,7 +406,7 @@ template class ShmRing<kRingSlipPacked>;
 template class ShmRing<kRingPrefetch>;
 template class ShmRing<kRingQuarter>;
 template class ShmRing<kRingShm>;
-template class ShmRing<kRingStaged>;
+template class ShmRing<kRingUnstaged>;
 template class ShmRing<kRingAdjacent>;
 
 template <bool kFollow>

@@ -36,8 +36,8 @@
 //   prefetch slip-packed, and a trailing consumer that finds a batch complete asks for all its lines at
 //            once (prefetch), so their transfers overlap instead of following the copy one line at a time.
 //            (Prefetching for the producer, PREFETCHW on free slots ahead, was measured too and gained nothing.)
-//   apart    `shm`: prefetch without 2seq's second word, and in a one-way ring a message that does not fit next
-//            to its sequence word (57 B to 1 KiB) starts two lines after it. A trailing consumer then reads only
+//   apart    `shm-unstaged`: prefetch without 2seq's second word, and in a one-way ring a message that does not fit
+//            next to its sequence word (57 B to 1 KiB) starts two lines after it. A trailing consumer then reads only
 //            payload lines (and one word per batch), and the words' lines stay with the producer: a 64 B stream
 //            moves one line per message instead of two. Two lines, not one: the 128-byte-aligned pair of lines
 //            travels together (the adjacent-line prefetcher fetches a line's buddy), and with the word on the line
@@ -64,12 +64,13 @@
 //            With streaming copy-in (two CPUs that share no cache), a one-way ring of this layout copies the messages
 //            it sends mid-stream with streaming stores and publishes their words in batches (ring_stream_batch).
 //   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
+//   staged   `shm`: apart, and a round trip's side copies the part of its next message past the word's line into
+//            its slot while it waits for the peer's message, so that sending stores one line (ShmRing::stage).
+//            `shm-unstaged` is the same ring without it (the `shm` before 2026-12-06). Rounds alternating the two,
+//            64 B round trips: 0.95x and 0.96x next to 120-130 ns floors, 0.95-0.98x far (README, "Staging the next
+//            message"); 8 B messages fit on the word's line and are not staged.
 // Toggle on `quarter` (the `shm` it was measured against): `adjacent` puts the payload on the line right after its
 // word (one 128-byte pair).
-// Toggle on `shm`: `staged` (shm-staged) has a round trip's side copy the part of its next message past the word's
-// line into its slot while it waits for the peer's message, so that sending stores one line (ShmRing::stage). It
-// made no clear difference at 64 B: 0-2 % faster next to near floors in most windows (9 % in one), from 2 % faster
-// to 4 % slower at the p50 far (README, "Staging the next message").
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
 // producer writes sits on the line the consumer is still reading (false sharing); `zero_copy` lets the
 // harness write and read the message in place (reserve/commit, peek/release) instead of copy-in/copy-out;
@@ -174,10 +175,10 @@ inline constexpr RingDesign kRingPrefetch{"slotseq-2seq-slip-packed-prefetch", f
                                           true, true, true};
 inline constexpr RingDesign kRingQuarter{"slotseq-slip-packed-prefetch-apart", false, true, 16, true, true, false, false,
                                          true, true, true, 2};
-inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart-half", false, true, 16, true, true, false, false,
-                                     true, true, true, 2, true};
-inline constexpr RingDesign kRingStaged{"slotseq-slip-packed-prefetch-apart-half-staged", false, true, 16, true, true,
-                                        false, false, true, true, true, 2, true, true};
+inline constexpr RingDesign kRingUnstaged{"slotseq-slip-packed-prefetch-apart-half", false, true, 16, true, true, false,
+                                          false, true, true, true, 2, true};
+inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart-half-staged", false, true, 16, true, true,
+                                     false, false, true, true, true, 2, true, true};
 inline constexpr RingDesign kRingAdjacent{"slotseq-slip-packed-prefetch-adjacent", false, true, 16, true, true, false,
                                           false, true, true, true, 1};
 
@@ -190,6 +191,8 @@ inline constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
 inline constexpr std::uint32_t kStreamingStreak = 4;
 // A cache line, as the slots are laid out (shm.cpp's kLine).
 inline constexpr std::size_t kSlotLine = 64;
+// stage(): polls of the peer's tail (about 1 us with PAUSE) before it leaves the message to send().
+inline constexpr std::uint32_t kStagePolls = 256;
 }  // namespace shm_ring
 
 template <const RingDesign& D>
@@ -515,25 +518,30 @@ template <const RingDesign& D>
   commit();
 }
 
-// Staging (shm-staged, a toggle on shm). On the short path a message's payload and its sequence word are stored
-// one after the other, so a message that runs onto the slot's second line (a 64 B one: word and payload are 72
-// bytes) publishes two lines at once, and its reader takes the second with the first (the prefetch in published()).
-// A round trip's sender knows its next message while it waits for the reply (the harness writes it then:
-// TransportOps::round_trip and serve), and the slot it goes to is usually free by then: with two slots per
-// direction, it held the message before the one just sent, whose reply has come back (has_room still checks).
-// stage() copies the part of the message past the word's line into the slot during that wait; the reader, polling
-// the word of that very slot, prefetches that line with each poll and has it before the word arrives; send_staged()
-// writes the bytes on the word's line and the word, so only that line crosses when it matters, as for an 8 B
-// message. Staging the word's line's bytes too was tried and was worse (far, 8 rows each: 64 B at 1.05x the floor
-// against 0.99x unstaged), as the reader polls that line while the writer writes it. The copy never touches the word, and the reader reads the
+// Staging (D.stage: `shm`; `shm-unstaged` does not). On the short path a message's payload and its sequence word
+// are stored one after the other, so a message that runs onto the slot's second line (a 64 B one: word and payload
+// are 72 bytes) publishes two lines at once, and its reader takes the second with the first (the prefetch in
+// published()). A round trip's sender knows its next message while it waits for the reply (the harness writes it
+// then: TransportOps::round_trip and serve), and the slot it goes to is free by then: with two slots per direction,
+// it held the message before the one just sent, whose reply has come back (has_room still checks). stage() copies
+// the part of the message past the word's line into the slot during that wait; the reader, polling the word of that
+// very slot, prefetches that line with each poll and has it before the word arrives; send_staged() writes the bytes
+// on the word's line and the word, so only that line crosses when it matters, as for an 8 B message. Staging the
+// bytes on the word's line too was worse (far, 8 rows each: 64 B at 1.05x the floor against 0.99x unstaged), as
+// the reader polls that line while the writer writes it. The copy never touches the word, and the reader reads the
 // payload only once the word says it is there (an acquire load, after the release store below), so it cannot see a
-// half-written message. Measured against shm (README, "Staging the next message"), it made no clear difference:
-// the staged line still crosses once per message, only at another time (while the peer's message is on its way).
+// half-written message.
 template <const RingDesign& D>
 [[gnu::always_inline]] inline bool ShmRing<D>::stage(std::span<const std::byte> msg) {
   if constexpr (D.stage && D.slot_seq) {
     const std::size_t head = staged_head();
-    if (!layout_.direct || msg.size() <= head || !has_room(tx_)) return false;
+    if (!layout_.direct || msg.size() <= head) return false;
+    // The slot is free once the peer has taken the message before the one just sent, and its tail says so a
+    // moment after its reply to that message (the tail is stored after the reply: ShmRing::recv). Right after a
+    // send, that store may still be on its way: without waiting for it, a far ping-pong staged only 55-60 % of its
+    // 64 B messages, a near one 65-70 %. A few polls of the tail, then send() as usual.
+    for (std::uint32_t polls = 0; !has_room(tx_); os::cpu_relax())
+      if (++polls > shm_ring::kStagePolls) return false;
     copy_payload(payload(tx_) + head, msg.data() + head, msg.size() - head);
     staged_ = true;
     return true;
@@ -548,7 +556,7 @@ template <const RingDesign& D>
   if constexpr (D.stage && D.slot_seq) {
     Endpoint& e = tx_;
     if (!staged_) [[unlikely]]
-      throw std::logic_error("shm: send_staged() without a message staged (stage() returned false, or send() came between)");
+      throw std::logic_error("shm: send_staged() without a staged message (stage() said false, or send() came between)");
     staged_ = false;
     copy_message(payload(e), msg.data(), staged_head());
     seq_of_called(e).store(e.pos + 1, std::memory_order_release);
@@ -606,7 +614,7 @@ extern template class ShmRing<kRingSlipPacked>;
 extern template class ShmRing<kRingPrefetch>;
 extern template class ShmRing<kRingQuarter>;
 extern template class ShmRing<kRingShm>;
-extern template class ShmRing<kRingStaged>;
+extern template class ShmRing<kRingUnstaged>;
 extern template class ShmRing<kRingAdjacent>;
 
 using ShmTransport = ShmRing<kRingShm>;
