@@ -292,7 +292,7 @@ class TransportOps {
   // with this and the former order in one binary, alternating, 8 and 64 B round trips took 0.98-0.99x and
   // 0.92-0.98x the p50 (README, "The two-line floor").
   //
-  // A transport that stages (StagingTransport: the shm-staged ring) also takes the part of that next message past its
+  // A transport that stages (StagingTransport: the shm ring) also takes the part of that next message past its
   // sequence word's line into its slot there, and sending it then writes one line (ShmRing::stage).
   [[gnu::always_inline]] void round_trip(std::uint64_t seq) {
     if constexpr (!ZeroCopyTransport<T>) {

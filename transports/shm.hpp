@@ -66,9 +66,9 @@
 //   quarter  `shm` as it was before that: a quarter of the ring (at most 16 slots) at every size.
 //   staged   `shm`: apart, and a round trip's side copies the part of its next message past the word's line into
 //            its slot while it waits for the peer's message, so that sending stores one line (ShmRing::stage).
-//            `shm-unstaged` is the same ring without it (the `shm` before 2026-12-06). Rounds alternating the two,
-//            64 B round trips: 0.95x and 0.96x next to 120-130 ns floors, 0.95-0.98x far (README, "Staging the next
-//            message"); 8 B messages fit on the word's line and are not staged.
+//            `shm-unstaged` is the same ring without it (the `shm` before 2026-12-06). Alternating with it and side
+//            by side in ipcbench_ring_steps, 64 B round trips took 0.93-0.96x its time next to 111-130 ns floors and
+//            0.96-0.98x far (README, "Staging the next message"); 8 B messages fit on the word's line, unstaged.
 // Toggle on `quarter` (the `shm` it was measured against): `adjacent` puts the payload on the line right after its
 // word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
@@ -115,7 +115,7 @@ struct RingDesign {
   std::uint32_t seq_apart = 0;  // slotseq: lines from a sequence word to a payload that does not fit next to it
                                 // (0: the payload follows the word; see ring_payload_offset)
   bool trail_half = false;      // slip, a payload apart from its word: trail by up to half the ring, not a quarter
-  bool stage = false;           // a round trip's sender writes its next message into its slot while it waits (stage)
+  bool stage = false;           // round trips: the part of the next message past its word's line is written early
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring. A slot-sequence
@@ -191,7 +191,8 @@ inline constexpr std::uint64_t kStreamingBit = std::uint64_t{1} << 63;
 inline constexpr std::uint32_t kStreamingStreak = 4;
 // A cache line, as the slots are laid out (shm.cpp's kLine).
 inline constexpr std::size_t kSlotLine = 64;
-// stage(): polls of the peer's tail (about 1 us with PAUSE) before it leaves the message to send().
+// stage(): polls of the peer's tail before it leaves the message to send(). A bound, not a wait a ping-pong
+// reaches: there the tail comes within a line transfer of the reply it follows.
 inline constexpr std::uint32_t kStagePolls = 256;
 }  // namespace shm_ring
 
@@ -207,10 +208,10 @@ class ShmRing {
   void open(Role role);
   void send(std::span<const std::byte> msg);
   void recv(std::span<std::byte> msg);
-  // Staging (D.stage, the short path only): a round trip's side copies its next message into the next slot while
-  // it waits for the peer's, if that slot is free (false: nothing was written; send it with send()). Then
-  // send_staged() publishes it, a store of its sequence word and nothing else. Any send() in between drops
-  // the staged copy (send() copies its own message over it).
+  // Staging (D.stage, the short path only): a round trip's side copies the part of its next message past the
+  // sequence word's line into the next slot while it waits for the peer's, once that slot is free (false: nothing
+  // was written, or the message fits on the word's line; send it with send()). Then send_staged(), given the same
+  // message, writes its bytes on the word's line and the word. Any send() in between drops the staged copy.
   bool stage(std::span<const std::byte> msg);
   void send_staged(std::span<const std::byte> msg);
   // Zero copy (D.zero_copy): the next slot's payload, written in place, then published; the next message's

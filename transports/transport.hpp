@@ -81,8 +81,8 @@ struct TransportCounters {
   std::uint64_t trailing_waits = 0;
   // shm rings and copy baselines: messages copied into their slots with streaming stores (streaming_copy_in).
   std::uint64_t streamed_messages = 0;
-  // shm rings of a round trip: messages this side published from a slot it had written while waiting for the
-  // peer's message before (stage / send_staged), so only the sequence word was stored when it was sent.
+  // shm rings of a round trip: messages this side sent from a slot whose part past the sequence word's line it
+  // had written while it waited for the peer's message (stage / send_staged), so sending wrote one line.
   std::uint64_t staged_messages = 0;
 };
 
