@@ -14,9 +14,9 @@
 //   one line + payload   the one-line step with the message copied next to the word: each side answers in the
 //                        line the other's message came in (one slot for both directions)
 // The steps run one after the other in every round and the rounds repeat, so each round compares them side by
-// side; the table gives each step's median over rounds of (its statistic / the one-line step's in the same round). Two statistics: the p50 of the round trips, as ipcbench
-// computes it (harness/stats.hpp: a mid-quantile, which reads through the clock's steps), and the mean of their
-// middle 80 %, which the README's attribution table quotes.
+// side; the table gives each step's median over rounds of (its statistic / the one-line step's in the same round).
+// Two statistics: the p50 of the round trips, as ipcbench computes it (harness/stats.hpp: a mid-quantile, which
+// reads through the clock's steps), and the mean of their middle 80 %, which the README's attribution table quotes.
 // Rounds whose one-line floor is far from the one most rounds had (another coherence regime) are left out.
 #include <signal.h>
 #include <sys/prctl.h>
