@@ -260,6 +260,7 @@ concept ZeroCopyTransport = Transport<T> && T::zero_copy && requires(T t) {
 template <class T>
 concept StagingTransport = Transport<T> && requires(T t, std::span<const std::byte> m) {
   { t.stage(m) } -> std::same_as<bool>;
+  { t.staged() } -> std::same_as<bool>;
   t.send_staged(m);
 };
 
@@ -297,10 +298,11 @@ class TransportOps {
   [[gnu::always_inline]] void round_trip(std::uint64_t seq) {
     if constexpr (!ZeroCopyTransport<T>) {
       if (!ack_each_) {
+        if (filled_ != seq) put(out_.span(), seq);
         send_prepared(seq);
         put(out_.span(), seq + 1);  // the next request, while this one is answered
         filled_ = seq + 1;
-        stage_next(seq + 1);
+        stage_next();
         t_.recv(in_.span());
         take(in_.span(), seq);
         return;
@@ -318,7 +320,7 @@ class TransportOps {
         take(in_.span(), seq);
         put(out_.span(), seq + 1);  // the next reply, before waiting for its request
         filled_ = seq + 1;
-        stage_next(seq + 1);
+        stage_next();
         return;
       }
     }
@@ -343,7 +345,6 @@ class TransportOps {
         if (!ack_each_ && !ahead_.empty()) return send_ahead(seq);
       }
       filled_ = kNotFilled;  // out_ holds this message now, whatever round_trip or serve wrote ahead
-      staged_ = kNotFilled;  // and the send below copies it over whatever they staged
       put(out_.span(), seq);
       if constexpr (kStamp) payload::put_stamp(out_.span(), stamp, verify_);
       t_.send(out_.span());
@@ -405,21 +406,17 @@ class TransportOps {
     put(b.span(), seq + kAhead);
     ahead_seq_[i] = seq + kAhead;
   }
-  // Round trips: message `seq` as staged in the transport's slot, or else from out_ (written now unless
-  // round_trip or serve wrote it ahead).
+  // Round trips: out_ holds message `seq`; send it from the transport's slot if stage_next put it there (the
+  // transport still holds what was staged only if nothing was sent since: send() drops it, and every other writer
+  // of out_ sends what it wrote), or else from out_.
   [[gnu::always_inline]] void send_prepared(std::uint64_t seq) {
     if constexpr (StagingTransport<T>) {
-      if (staged_ == seq) {
-        staged_ = kNotFilled;
-        return t_.send_staged(out_.span());
-      }
-      staged_ = kNotFilled;
+      if (filled_ == seq && t_.staged()) return t_.send_staged(out_.span());
     }
-    if (filled_ != seq) put(out_.span(), seq);
     t_.send(out_.span());
   }
-  [[gnu::always_inline]] void stage_next(std::uint64_t seq) {
-    if constexpr (StagingTransport<T>) staged_ = t_.stage(out_.span()) ? seq : kNotFilled;
+  [[gnu::always_inline]] void stage_next() {
+    if constexpr (StagingTransport<T>) t_.stage(out_.span());
   }
   static std::size_t ahead_buffers(std::size_t bytes) {
     if (ZeroCopyTransport<T> || bytes == 0 || bytes * kAhead > kAheadBytes) return 0;
@@ -449,7 +446,6 @@ class TransportOps {
   std::uint64_t in_sequence_ = 0;
   static constexpr std::uint64_t kNotFilled = ~std::uint64_t{0};
   std::uint64_t filled_ = kNotFilled;  // the message out_ holds, written ahead by round_trip or serve
-  std::uint64_t staged_ = kNotFilled;  // the message the transport's next slot holds, staged by round_trip or serve
   // Stream: 8 buffers, so a message's stores are 8 sends old when it is loaded; only for messages of up to
   // 512 bytes (the buffers stay within 4 KiB), where a line's stall is a large part of a message's cost.
   static constexpr std::size_t kAhead = 8;

@@ -213,6 +213,7 @@ class ShmRing {
   // was written, or the message fits on the word's line; send it with send()). Then send_staged(), given the same
   // message, writes its bytes on the word's line and the word. Any send() in between drops the staged copy.
   bool stage(std::span<const std::byte> msg);
+  [[nodiscard]] bool staged() const { return staged_; }  // a staged message waits for send_staged()
   void send_staged(std::span<const std::byte> msg);
   // Zero copy (D.zero_copy): the next slot's payload, written in place, then published; the next message's
   // payload, read in place, then given back. One reservation or peek at a time per direction.
