@@ -125,7 +125,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
       "Exit status: 0 all runs ok, 1 some run failed, 2 bad input, 130 interrupted.");
   std::string transports, patterns, sizes, waits, cpus, placements, messages, duration, warmup, timeout, capacity,
       spin_budget, floor_duration, repetitions, seed, matrix_budget, reply_sizes, producers, consumers,
-      clock = "auto", copy_in = "auto";
+      clock = "auto", copy_in = "auto", reply_line = "auto";
   bool list = false, verify = false, threads = false, matrix = false;
   app.add_flag("--list", list, "List transports, wait strategies, patterns and placements, then exit");
   app.add_option("--transports", transports, "Comma-separated transports or groups: default (the six transports), ablation (the shm ring designs and "
@@ -173,6 +173,11 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
                  "and the shm ring smaller ones from 57 B (published in batches while the producer streams): "
                  "cached, streaming (non-temporal stores, for CPUs that share no cache) or auto (streaming when the "
                  "cache-line floor just before the run is 300 ns or more; default)");
+  app.add_option("--reply-line", reply_line,
+                 "Where a round trip over the shm ring answers (messages of up to 120 B, default capacity): shared "
+                 "(in the line the request came in, one line both sides write), own (a line of its own, one writer "
+                 "per line) or auto (shared when the cache-line floor just before the run is below the two-line "
+                 "floor; default)");
   app.add_option("--out", out.out_path, "Result file (default: results/<host>-<UTC time>.json)");
   app.add_option("--repetitions", repetitions,
                  "Independent runs (process pairs) per configuration, in shuffled order; the table and summary[] "
@@ -285,6 +290,10 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
     else if (copy_in == to_string(CopyIn::streaming)) base.copy_in = CopyIn::streaming;
     else if (copy_in != to_string(CopyIn::automatic))
       throw std::invalid_argument("--copy-in: unknown value '" + copy_in + "' (known: auto, cached, streaming)");
+    if (reply_line == to_string(ReplyLine::own)) base.reply_line = ReplyLine::own;
+    else if (reply_line == to_string(ReplyLine::shared)) base.reply_line = ReplyLine::shared;
+    else if (reply_line != to_string(ReplyLine::automatic))
+      throw std::invalid_argument("--reply-line: unknown value '" + reply_line + "' (known: auto, own, shared)");
     base.verify = verify;
     base.threads = threads;
     base.one_way = one_way;

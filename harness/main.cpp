@@ -213,6 +213,8 @@ int main(int argc, char** argv) {
           two_line = measure_two_line_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                             opt.spec.base.timeout_s);
         resolve_copy_in(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt);
+        resolve_reply_line(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt,
+                           two_line && two_line->status == "ok" ? std::optional<double>(two_line->rtt.p50) : std::nullopt);
         j = to_json(cfg.pattern == Pattern::mailbox ? run_mailbox(cfg) : find_transport(cfg.transport)->run(cfg));
         if (floor && floor->status == "ok" && j["status"] == "ok") {
           // messages and p50/p99 of a floor, and the row's p50 in its units where the row has a round trip

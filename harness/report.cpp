@@ -59,6 +59,7 @@ json side_json(const SideStats& s, std::uint64_t messages, bool full_waits_count
             {"trailing_waits", s.counters.trailing_waits},
             {"streamed_messages", s.counters.streamed_messages},
             {"staged_messages", s.counters.staged_messages},
+            {"in_place_messages", s.counters.in_place_messages},
             {"verified_messages", s.verified}};
   if (s.in_sequence) j["in_sequence_messages"] = *s.in_sequence;
   if (auto k = s.kernel_syscalls())
@@ -178,6 +179,8 @@ json to_json(const RunResult& r) {
       if (batch != 0) j["copy_in"]["publish_batch"] = batch;
     }
   }
+  if (!c.reply_line_why.empty())
+    j["reply_line"] = {{"line", to_string(c.reply_line_used)}, {"requested", to_string(c.reply_line)}, {"why", c.reply_line_why}};
   if (round_trip(c.pattern)) {
     j["request_bytes"] = c.payload_bytes;
     j["reply_bytes"] = reply_size(c);

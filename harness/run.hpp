@@ -88,6 +88,16 @@ inline const char* to_string(CopyIn c) {
   return c == CopyIn::streaming ? "streaming" : c == CopyIn::cached ? "cached" : "auto";
 }
 
+// --reply-line: whether a round trip over a ring that can (`shm`, messages of up to 120 B, default capacity) answers
+// in the line the request came in (shared: one line both sides write, the cache-line floor's pattern) or on a line of
+// its own (own: one writer per line, the two-line floor's). automatic is resolved before each run from the two
+// floors measured just before it (resolve_reply_line); a run that still says automatic (a test, the Google
+// Benchmark front end, one CPU) keeps its own line.
+enum class ReplyLine { automatic, own, shared };
+inline const char* to_string(ReplyLine r) {
+  return r == ReplyLine::shared ? "shared" : r == ReplyLine::own ? "own" : "auto";
+}
+
 struct RunConfig {
   std::string transport = "shm";
   Pattern pattern = Pattern::pingpong;
@@ -111,6 +121,9 @@ struct RunConfig {
   CopyIn copy_in = CopyIn::automatic;  // --copy-in (requested; resolve_copy_in sets the stores and why)
   CopyIn copy_in_stores = CopyIn::cached;
   std::string copy_in_why;       // empty: the run makes no such copy (copy_in_applies)
+  ReplyLine reply_line = ReplyLine::automatic;  // --reply-line (requested; resolve_reply_line sets the line and why)
+  ReplyLine reply_line_used = ReplyLine::own;
+  std::string reply_line_why;    // empty: the run's transport has no choice (reply_line_applies)
 };
 
 struct SideStats {

@@ -60,6 +60,7 @@ TransportOptions transport_options(const RunConfig& cfg, std::uint32_t spin_budg
   o.spin_budget = spin_budget;
   o.duplex = round_trip(cfg.pattern) || emulated_rendezvous(cfg, caps);
   o.streaming_copy_in = cfg.copy_in_stores == CopyIn::streaming && !o.duplex;
+  o.reply_in_place = cfg.reply_line_used == ReplyLine::shared && round_trip(cfg.pattern);
   switch (cfg.capacity.kind) {
     case Capacity::Kind::transport_default: break;
     case Capacity::Kind::bounded: o.capacity = cfg.capacity.messages; break;
@@ -122,6 +123,38 @@ void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
   cfg.copy_in_stores = far ? CopyIn::streaming : CopyIn::cached;
 }
 
+bool reply_line_applies(const RunConfig& cfg) {
+  const TransportEntry* entry = find_transport(cfg.transport);
+  if (!entry || !entry->ring || !round_trip(cfg.pattern) || cfg.capacity.kind != Capacity::Kind::transport_default)
+    return false;
+  TransportOptions o;
+  o.message_bytes = cfg.payload_bytes;
+  o.reply_bytes = reply_size(cfg);
+  o.reply_in_place = true;
+  return ring_answers_in_place(*entry->ring, o);
+}
+
+void resolve_reply_line(RunConfig& cfg, std::optional<double> one_line_p50_ns, std::optional<double> two_line_p50_ns) {
+  cfg.reply_line_used = ReplyLine::own;
+  cfg.reply_line_why.clear();
+  if (!reply_line_applies(cfg)) return;
+  if (cfg.reply_line != ReplyLine::automatic) {
+    cfg.reply_line_used = cfg.reply_line;
+    cfg.reply_line_why = std::string("--reply-line ") + to_string(cfg.reply_line);
+    return;
+  }
+  if (!one_line_p50_ns || !two_line_p50_ns) {
+    cfg.reply_line_why = "auto: no cache-line and two-line floors measured before the run (one CPU?): its own line";
+    return;
+  }
+  const bool shared = *one_line_p50_ns < *two_line_p50_ns;
+  char text[160];
+  std::snprintf(text, sizeof text, "auto: the cache-line floor just before the run, %.0f ns, is %s the two-line floor, %.0f ns",
+                *one_line_p50_ns, shared ? "below" : "not below", *two_line_p50_ns);
+  cfg.reply_line_used = shared ? ReplyLine::shared : ReplyLine::own;
+  cfg.reply_line_why = text;
+}
+
 namespace detail {
 
 volatile std::atomic<std::uint64_t> g_sink{0};
@@ -136,7 +169,8 @@ Usage Usage::now() {
 TransportCounters minus(const TransportCounters& a, const TransportCounters& b) {
   return {a.spin_yields - b.spin_yields, a.blocking_waits - b.blocking_waits, a.futex_wakes - b.futex_wakes,
           a.full_waits - b.full_waits, a.syscalls - b.syscalls, a.trailing_waits - b.trailing_waits,
-          a.streamed_messages - b.streamed_messages, a.staged_messages - b.staged_messages};
+          a.streamed_messages - b.streamed_messages, a.staged_messages - b.staged_messages,
+          a.in_place_messages - b.in_place_messages};
 }
 
 Buffer::Buffer(std::size_t n) : data(static_cast<std::byte*>(::operator new[](n, std::align_val_t{64}))), size(n) {
@@ -203,6 +237,7 @@ void report_fields(S& s, Field&& field) {
   field(s.counters.trailing_waits);
   field(s.counters.streamed_messages);
   field(s.counters.staged_messages);
+  field(s.counters.in_place_messages);
   field(s.verified);
   field(s.in_sequence);
   field(s.harness_syscalls);

@@ -484,6 +484,15 @@ inline constexpr double kStreamingFloorNs = 300;
 inline constexpr double kStreamingSmallFloorNs = 80;
 void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns);
 
+// --reply-line. Can this run's round trips answer in the request's line (ring_answers_in_place: a ring whose design
+// allows it, a round trip, the default capacity, messages of up to shm_ring::kInPlaceMost bytes each way)?
+bool reply_line_applies(const RunConfig& cfg);
+// Sets cfg.reply_line_used and cfg.reply_line_why (empty when the choice does not apply). automatic answers in the
+// request's line when the cache-line floor measured just before the run is below the two-line floor measured with
+// it: each pattern's cost changes with the two CPUs and with the coherence regime, and a ring's round trip costs
+// about its pattern's floor (README, "Answering in place"). Without both floors (one CPU), its own line.
+void resolve_reply_line(RunConfig& cfg, std::optional<double> one_line_p50_ns, std::optional<double> two_line_p50_ns);
+
 // How a run carries out --capacity on a transport:
 //   unbounded: the transport's own limit here (Capabilities::max_capacity, or max_capacity_bytes / message size),
 //              or, with no limit (shm), a ring that holds every message of the run, up to kUnboundedRingBytes;

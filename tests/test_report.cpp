@@ -289,6 +289,65 @@ TEST(CopyIn, AutoStreamsLargeCopiesAcrossCachesAndSmallOnesAcrossCores) {
   }
 }
 
+// --reply-line: auto answers in the request's line when the cache-line floor measured before the run is below the
+// two-line floor, and keeps a line of its own otherwise or without floors; only a round trip over a ring that can
+// (shm, the default capacity, messages of up to 120 B) has the choice; the JSON and the transport's options say
+// what was taken and why.
+TEST(ReplyLine, AutoFollowsTheCheaperFloor) {
+  RunResult r = pingpong_result();
+  RunConfig& c = r.config;
+  c.transport = "shm";
+  c.payload_bytes = 64;
+  resolve_reply_line(c, 226.0, 284.0);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::shared);
+  EXPECT_NE(c.reply_line_why.find("226 ns, is below the two-line floor, 284 ns"), std::string::npos) << c.reply_line_why;
+  json j = to_json(r);
+  ASSERT_TRUE(j.contains("reply_line"));
+  EXPECT_EQ(j["reply_line"]["line"], "shared");
+  EXPECT_EQ(j["reply_line"]["requested"], "auto");
+  EXPECT_TRUE(transport_options(c, 100, Capabilities{}).reply_in_place);
+
+  resolve_reply_line(c, 450.0, 410.0);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::own) << "the two-line floor is the cheaper one";
+  EXPECT_NE(c.reply_line_why.find("not below"), std::string::npos) << c.reply_line_why;
+  EXPECT_FALSE(transport_options(c, 100, Capabilities{}).reply_in_place);
+  resolve_reply_line(c, std::nullopt, std::nullopt);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::own) << "no floors (one CPU)";
+  EXPECT_FALSE(c.reply_line_why.empty());
+
+  c.reply_line = ReplyLine::shared;  // asked for: taken whatever the floors
+  resolve_reply_line(c, 450.0, 410.0);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::shared);
+  EXPECT_EQ(c.reply_line_why, "--reply-line shared");
+  c.reply_line = ReplyLine::own;
+  resolve_reply_line(c, 226.0, 284.0);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::own);
+  EXPECT_EQ(to_json(r)["reply_line"]["line"], "own");
+
+  c.pattern = Pattern::rpc;  // an rpc too, its replies' size counted
+  c.reply_line = ReplyLine::automatic;
+  c.reply_bytes = 120;
+  resolve_reply_line(c, 226.0, 284.0);
+  EXPECT_EQ(c.reply_line_used, ReplyLine::shared);
+
+  for (auto change : std::vector<std::function<void(RunConfig&)>>{
+           [](RunConfig& x) { x.payload_bytes = 121; },                 // past the shared line and one more
+           [](RunConfig& x) { x.reply_bytes = 121; },                   // the replies too large
+           [](RunConfig& x) { x.capacity = Capacity::bounded(4); },     // --capacity: the ring it asks for
+           [](RunConfig& x) { x.pattern = Pattern::stream; },           // no round trip
+           [](RunConfig& x) { x.transport = "shm-unstaged"; },          // a design of the ablation
+           [](RunConfig& x) { x.transport = "pipe"; }}) {               // not a ring
+    RunResult other = r;
+    change(other.config);
+    other.config.reply_line = ReplyLine::shared;
+    resolve_reply_line(other.config, 226.0, 284.0);
+    EXPECT_EQ(other.config.reply_line_used, ReplyLine::own);
+    EXPECT_TRUE(other.config.reply_line_why.empty()) << other.config.reply_line_why;
+    EXPECT_FALSE(to_json(other).contains("reply_line"));
+    EXPECT_FALSE(transport_options(other.config, 100, Capabilities{}).reply_in_place);
+  }
+}
+
 TEST(ReportFile, AtomicWriteRoundTrips) {
   TempDir dir;
   const std::string file = dir.path() + "/results.json";

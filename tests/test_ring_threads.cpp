@@ -28,10 +28,11 @@ struct Param {
   std::size_t capacity;  // 0: the ring's default (64 slots at these sizes)
   std::uint64_t messages;
   CopyIn copy_in = CopyIn::cached;  // streaming: --copy-in streaming (the shm ring streams small messages in batches)
+  ReplyLine reply_line = ReplyLine::automatic;  // shared: --reply-line shared (round trips answer in place)
 };
 void PrintTo(const Param& p, std::ostream* os) {
   *os << p.transport << "/" << to_string(p.wait) << "/" << to_string(p.pattern) << "/" << p.bytes << "B/cap " << p.capacity
-      << "/copy-in " << to_string(p.copy_in);
+      << "/copy-in " << to_string(p.copy_in) << "/reply-line " << to_string(p.reply_line);
 }
 
 std::vector<Param> all_params() {
@@ -53,6 +54,10 @@ std::vector<Param> all_params() {
     out.push_back({"shm", w, Pattern::stream, 64, 0, 200'000, CopyIn::streaming});
     out.push_back({"shm", w, Pattern::stream, 1000, 64, 50'000, CopyIn::streaming});
     out.push_back({"shm-adjacent", w, Pattern::stream, 100, 0, 20'000, CopyIn::streaming});
+    // Answering in place: both sides take turns on one line, and a message past 56 B puts the rest on a line of its
+    // sender's own, staged while the peer's message is on its way.
+    for (std::size_t n : {8ul, 64ul, 120ul})
+      out.push_back({"shm", w, Pattern::pingpong, n, 0, 50'000, CopyIn::cached, ReplyLine::shared});
     // Every other ring design: both patterns, a default ring and one of three slots (non-power-of-two
     // wrap; a batched design cannot hold a batch back).
     for (const auto& row : transport_table()) {
@@ -69,7 +74,8 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const auto& p = info.param;
   std::string name = p.transport + "_" + to_string(p.wait) + "_" + to_string(p.pattern) + "_" +
                      std::to_string(p.bytes) + (p.capacity != 0 ? "_cap" + std::to_string(p.capacity) : "") +
-                     (p.copy_in == CopyIn::streaming ? "_streaming" : "");
+                     (p.copy_in == CopyIn::streaming ? "_streaming" : "") +
+                     (p.reply_line == ReplyLine::shared ? "_in_place" : "");
   for (char& c : name)
     if (c == '-') c = '_';
   return name;
@@ -95,6 +101,8 @@ RunConfig ring_config(const Param& p) {
   cfg.timeout_s = 20;  // instrumented code is several times slower; the watchdog still catches a hang
   cfg.copy_in = p.copy_in;
   resolve_copy_in(cfg, std::nullopt);  // as the harness does before each run
+  cfg.reply_line = p.reply_line;
+  resolve_reply_line(cfg, std::nullopt, std::nullopt);
   return cfg;
 }
 
@@ -117,6 +125,8 @@ void expect_delivered(const RunConfig& cfg) {
     // slot was free (not every time); no other design or size stages any.
     const RingDesign* d = find_transport(cfg.transport)->ring;
     for (const auto* side : {&r.producer, &r.consumer}) {
+      // answering in place: every message of the measured phase, or none
+      EXPECT_EQ(side->counters.in_place_messages, cfg.reply_line_used == ReplyLine::shared ? cfg.messages : 0u);
       if (d != nullptr && d->stage && cfg.payload_bytes + sizeof(std::uint64_t) > shm_ring::kSlotLine) {
         EXPECT_GT(side->counters.staged_messages, 0u);
         EXPECT_LE(side->counters.staged_messages, cfg.messages);

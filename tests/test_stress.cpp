@@ -22,9 +22,11 @@
 
 #include "harness/clock.hpp"
 #include "harness/os/affinity.hpp"
+#include "harness/runner.hpp"
 #include "harness/sweep.hpp"
 #include "tests/support.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm.hpp"
 
 namespace ipcbench {
 namespace {
@@ -41,10 +43,11 @@ struct Param {
   std::size_t bytes = 8;
   bool streaming = false;  // streaming copy-in (RunConfig::copy_in_stores)
   Pattern pattern = Pattern::stream;
+  ReplyLine reply_line = ReplyLine::automatic;  // shared: round trips answer in place (--reply-line shared)
 };
 void PrintTo(const Param& p, std::ostream* os) {
   *os << p.transport << "/" << to_string(p.wait) << "/" << p.placement << "/" << p.bytes << "B"
-      << (p.streaming ? "/streaming" : "") << "/" << to_string(p.pattern);
+      << (p.streaming ? "/streaming" : "") << "/" << to_string(p.pattern) << "/reply-line " << to_string(p.reply_line);
 }
 
 // shm under every wait strategy; every other ring design (the ablation) with spin, the mode it is measured in.
@@ -62,6 +65,11 @@ std::vector<Param> all_params() {
   // shm stages its round trips' messages (the part past the word's line written while the peer answers):
   // 5 x 10^6 of them at 64 B across two CPUs, 10^7 messages counting requests and replies, each side's checked.
   out.push_back({"shm", Wait::spin, "cross-core", 64, false, Pattern::pingpong});
+  // shm answering in place (one line both sides write, the rest of a 64 B message on a line of the sender's own,
+  // staged): 5 x 10^6 round trips apart and together, and at 8 B (all on the shared line) apart.
+  for (const char* placement : {"cross-core", "same-core"})
+    out.push_back({"shm", Wait::spin, placement, 64, false, Pattern::pingpong, ReplyLine::shared});
+  out.push_back({"shm", Wait::spin, "cross-core", 8, false, Pattern::pingpong, ReplyLine::shared});
   return out;
 }
 
@@ -70,6 +78,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   if (info.param.bytes != 8) s.append("_").append(std::to_string(info.param.bytes)).append("B");
   if (info.param.streaming) s.append("_streaming");
   if (info.param.pattern != Pattern::stream) s.append("_").append(to_string(info.param.pattern));
+  if (info.param.reply_line == ReplyLine::shared) s.append("_in_place");
   for (char& c : s)
     if (c == '-') c = '_';
   return s;
@@ -97,6 +106,8 @@ TEST_P(ShmStress, VerifiedMessages) {
   cfg.warmup = 1000;
   cfg.verify = true;
   if (p.streaming) cfg.copy_in_stores = CopyIn::streaming;
+  cfg.reply_line = p.reply_line;
+  resolve_reply_line(cfg, std::nullopt, std::nullopt);
   cfg.timeout_s = 10;
   const auto t0 = std::chrono::steady_clock::now();
   const RunResult r = find_transport(p.transport)->run(cfg);
@@ -109,8 +120,12 @@ TEST_P(ShmStress, VerifiedMessages) {
   }
   if (round_trips) {
     EXPECT_EQ(r.producer.verified, cfg.warmup + cfg.messages) << "replies checked (sequence + checksum)";
-    for (const auto* side : {&r.producer, &r.consumer})
-      EXPECT_GT(side->counters.staged_messages, cfg.messages / 2) << "sent from a staged slot";
+    for (const auto* side : {&r.producer, &r.consumer}) {
+      if (p.bytes > shm_ring::kInPlaceHead) {
+        EXPECT_GT(side->counters.staged_messages, cfg.messages / 2) << "sent from a staged slot";
+      }
+      EXPECT_EQ(side->counters.in_place_messages, p.reply_line == ReplyLine::shared ? cfg.messages : 0u);
+    }
   }
   std::printf("[ stress   ] %s/%s %s %zu B%s cpus %s: %llu %s verified in %.2f s (%.2f M/s measured)\n",
               p.transport.c_str(), to_string(p.wait), p.placement, p.bytes, p.streaming ? " streaming" : "",

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include "harness/os/futex.hpp"
 #include "transports/wait.hpp"
@@ -143,6 +145,11 @@ RingDesign ring_laid_out(const RingDesign& d, bool duplex) {
   return out;
 }
 
+bool ring_answers_in_place(const RingDesign& d, const TransportOptions& o) {
+  return d.in_place && o.reply_in_place && o.duplex && !o.rendezvous && o.capacity == 0 &&
+         o.largest_message() <= shm_ring::kInPlaceMost;
+}
+
 std::size_t ring_payload_offset(const RingDesign& d, std::size_t message_bytes) {
   return payload_offset(d, message_bytes);
 }
@@ -208,7 +215,10 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
   static_assert(sizeof(RingHeader) % (2 * kLine) == 0);
   std::size_t ring_bytes = round_up(sizeof(RingHeader), kLine) + round_up(layout_.capacity * layout_.stride, kLine);
   std::size_t rings = options.duplex ? 2 : 1;
-  mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings);
+  layout_.direct = options.duplex && !options.rendezvous && layout_.batch == 1 && layout_.lookahead == 1 &&
+                   layout_.trailing_seq == 0;
+  layout_.in_place = layout_.direct && ring_answers_in_place(D, options);
+  mapping_ = os::Mapping::shared_anonymous(ring_bytes * rings + (layout_.in_place ? shm_ring::kInPlaceBytes : 0));
   auto setup = [&](std::byte* base) {
     Endpoint e;
     e.ring = new (base) RingHeader{};
@@ -222,10 +232,15 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
       }
     return e;
   };
-  layout_.direct = options.duplex && !options.rendezvous && layout_.batch == 1 && layout_.lookahead == 1 &&
-                   layout_.trailing_seq == 0;
   tx_ = setup(mapping_.data());  // producer -> consumer
   if (options.duplex) rx_ = setup(mapping_.data() + ring_bytes);  // replies
+  if (layout_.in_place) {  // after both rings, whose headers hold the futex words (open() picks them)
+    std::byte* at = mapping_.data() + ring_bytes * rings;
+    in_place_.line = at;
+    new (at) std::atomic<std::uint64_t>(0);
+    for (int side = 0; side < 2; ++side)
+      for (int n = 0; n < 2; ++n) in_place_.rest[side][n] = at + (1 + 2 * side + n) * 2 * kLine;
+  }
 }
 
 template <const RingDesign& D>
@@ -235,12 +250,46 @@ ShmRing<D> ShmRing<D>::split_consumer() const {
   view.layout_ = layout_;
   view.tx_ = tx_;
   view.rx_ = rx_;
+  view.in_place_ = in_place_;
   return view;
 }
 
 template <const RingDesign& D>
 void ShmRing<D>::open(Role role) {
+  if (layout_.in_place) {  // the requests' ring header's futex words: the producer sleeps on its producer_futex
+    RingHeader& r = *tx_.ring;
+    const bool producer = role == Role::producer;
+    in_place_.mine = producer ? 1 : 2;
+    in_place_.sleep = producer ? &r.producer_futex : &r.consumer_futex;
+    in_place_.wake = producer ? &r.consumer_futex : &r.producer_futex;
+  }
   if (role == Role::consumer) std::swap(tx_, rx_);
+}
+
+template <const RingDesign& D>
+void ShmRing<D>::out_of_turn(const char* call, std::span<const std::byte> msg) {
+  if (msg.size() > shm_ring::kInPlaceMost)
+    throw std::length_error(std::string("shm: ") + call + "() of " + std::to_string(msg.size()) +
+                            " bytes on a pair that answers in place, which holds at most " +
+                            std::to_string(shm_ring::kInPlaceMost));
+  throw std::logic_error(std::string("shm: ") + call +
+                         "() out of turn: a pair that answers in place carries one request, then its reply, and "
+                         "again (the producer sends first)");
+}
+
+// Answering in place: the peer's message is not there yet. The rest of it, on its own line, was written early
+// when it was staged, so each poll also asks for that line (a prefetch: the peer may still be writing it, and a load
+// would race with its copy), and it crosses before the word does.
+template <const RingDesign& D>
+void ShmRing<D>::wait_in_place(std::uint64_t want, const std::byte* rest) {
+  auto& word = *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(in_place_.line));
+  wait_until(
+      options_.wait, options_.spin_budget, counters_,
+      [&] {
+        if (rest) __builtin_prefetch(rest, 0, 3);
+        return word.load(std::memory_order_acquire) == want;
+      },
+      [&] { sleep_unless(*in_place_.sleep, counters_, [&] { return word.load(std::memory_order_seq_cst) == want; }); });
 }
 
 // The producer publishes slots in order, each with a release store of its sequence word, so the word of the

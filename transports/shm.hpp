@@ -69,6 +69,10 @@
 //            `shm-unstaged` is the same ring without it (the `shm` before 2026-12-06). Alternating with it and side
 //            by side in ipcbench_ring_steps, 64 B round trips took 0.93-0.96x its time next to 111-130 ns floors and
 //            0.96-0.98x far (README, "Staging the next message"); 8 B messages fit on the word's line, unstaged.
+//            And a round trip of `shm` may answer in place (TransportOptions::reply_in_place, --reply-line): both
+//            sides take turns on one line, the cache-line floor's pattern, instead of a line per direction (InPlace,
+//            below). On the VM of 2026-12-06 (one-line floor 220-230 ns, two-line 280-285 ns), rounds alternating:
+//            8 B 0.98x the floor in place against 1.33x, 64 B 0.96x against 1.32x (README, "Answering in place").
 // Toggle on `quarter` (the `shm` it was measured against): `adjacent` puts the payload on the line right after its
 // word (one 128-byte pair).
 // Toggles on slotseq: `packed` drops the cache-line padding between slots, so the sequence word the
@@ -116,6 +120,7 @@ struct RingDesign {
                                 // (0: the payload follows the word; see ring_payload_offset)
   bool trail_half = false;      // slip, a payload apart from its word: trail by up to half the ring, not a quarter
   bool stage = false;           // round trips: the part of the next message past its word's line is written early
+  bool in_place = false;        // round trips: may answer in the request's line (TransportOptions::reply_in_place)
 };
 
 // What a batched design publishes at once: its batch, but never more than a quarter of the ring. A slot-sequence
@@ -178,7 +183,7 @@ inline constexpr RingDesign kRingQuarter{"slotseq-slip-packed-prefetch-apart", f
 inline constexpr RingDesign kRingUnstaged{"slotseq-slip-packed-prefetch-apart-half", false, true, 16, true, true, false,
                                           false, true, true, true, 2, true};
 inline constexpr RingDesign kRingShm{"slotseq-slip-packed-prefetch-apart-half-staged", false, true, 16, true, true,
-                                     false, false, true, true, true, 2, true, true};
+                                     false, false, true, true, true, 2, true, true, true};
 inline constexpr RingDesign kRingAdjacent{"slotseq-slip-packed-prefetch-adjacent", false, true, 16, true, true, false,
                                           false, true, true, true, 1};
 
@@ -194,7 +199,18 @@ inline constexpr std::size_t kSlotLine = 64;
 // stage(): polls of the peer's tail before it leaves the message to send(). A bound, not a wait a ping-pong
 // reaches: there the tail comes within a line transfer of the reply it follows.
 inline constexpr std::uint32_t kStagePolls = 256;
+// Answering in place (TransportOptions::reply_in_place): the first kInPlaceHead bytes of a message go on the line
+// both sides write, after its word; the rest, up to kInPlaceMost bytes in all, on a line of the sender's own.
+inline constexpr std::size_t kInPlaceHead = kSlotLine - sizeof(std::uint64_t);
+inline constexpr std::size_t kInPlaceMost = kInPlaceHead + kSlotLine;
+// The region of a pair that answers in place: the shared line and the four others, each on a 128-byte pair of its
+// own (the adjacent-line prefetcher fetches a line's buddy, which must not be a line the other side writes).
+inline constexpr std::size_t kInPlaceBytes = 5 * 2 * kSlotLine;
 }  // namespace shm_ring
+
+// Does a ring of design `d` answer in place with these options (a round trip's short path, messages of up to
+// kInPlaceMost bytes, and the harness asked for it)?
+bool ring_answers_in_place(const RingDesign& d, const TransportOptions& options);
 
 template <const RingDesign& D>
 class ShmRing {
@@ -214,6 +230,10 @@ class ShmRing {
   // message, writes its bytes on the word's line and the word. Any send() in between drops the staged copy.
   bool stage(std::span<const std::byte> msg);
   [[nodiscard]] bool staged() const { return staged_; }  // a staged message waits for send_staged()
+  // Answering in place (TransportOptions::reply_in_place, where ring_answers_in_place says yes): both directions
+  // take turns on one line, so each side must alternate, the producer sending first (send() and recv() throw
+  // std::logic_error otherwise, before they touch the line).
+  [[nodiscard]] bool in_place() const { return layout_.in_place; }
   void send_staged(std::span<const std::byte> msg);
   // Zero copy (D.zero_copy): the next slot's payload, written in place, then published; the next message's
   // payload, read in place, then given back. One reservation or peek at a time per direction.
@@ -225,7 +245,10 @@ class ShmRing {
   void flush();
 
   [[nodiscard]] TransportCounters counters() const { return counters_; }
-  [[nodiscard]] Effective effective() const { return {layout_.capacity, layout_.capacity * layout_.stride}; }
+  [[nodiscard]] Effective effective() const {
+    if (layout_.in_place) return {1, shm_ring::kInPlaceBytes};  // one message in flight, in the pair's one region
+    return {layout_.capacity, layout_.capacity * layout_.stride};
+  }
   static Capabilities capabilities();
 
  private:
@@ -276,6 +299,10 @@ class ShmRing {
   void publish_tail(Endpoint& e, bool force);
   void publish_held(Endpoint& e);
   void wake_if_sleeping(std::atomic<std::uint32_t>& word);
+  void send_in_place(std::span<const std::byte> msg, bool staged);
+  void recv_in_place(std::span<std::byte> msg);
+  void wait_in_place(std::uint64_t want, const std::byte* tail);
+  [[noreturn]] static void out_of_turn(const char* call, std::span<const std::byte> msg);  // or too long
 
   // Everything derived from the options, in one value so that split_consumer() copies it whole.
   struct Layout {
@@ -291,6 +318,20 @@ class ShmRing {
     std::uint32_t eager_after = 0;  // unsuccessful polls before a waiting reader is eager (wait_message)
     std::uint64_t stream_batch = 0;  // streaming copy-in of small messages: words held back at most (ring_stream_batch)
     bool direct = false;           // send and recv take the short path (above; ShmRing<D>::send, below)
+    bool in_place = false;         // the short path answers in place (ring_answers_in_place; InPlace below)
+  };
+  // Answering in place: one line that both sides write in turn (the word, then a message's first kInPlaceHead
+  // bytes) and, per direction, two lines for the rest of a longer message, used by messages in turn. The producer
+  // stores 2n+1 into the word for its nth message (from 0), the consumer 2n+2 for its reply: the cache-line floor's
+  // pattern. A sender's line for message n was last used by message n-2, which the peer read before it sent the
+  // message this side received before sending n-1, so it may be written (staged) any time after n-1 is sent.
+  struct InPlace {
+    std::byte* line = nullptr;
+    std::byte* rest[2][2] = {};    // [0: the producer's, 1: the consumer's][message number & 1]
+    std::uint64_t sent = 0, received = 0;
+    std::uint64_t mine = 1;        // added to 2n: 1 for the producer, 2 for the consumer
+    std::atomic<std::uint32_t>* sleep = nullptr;  // futex word this side sleeps on (block, hybrid)
+    std::atomic<std::uint32_t>* wake = nullptr;   // the peer's
   };
 
   TransportOptions options_;
@@ -298,6 +339,7 @@ class ShmRing {
   os::Mapping mapping_;
   Endpoint tx_, rx_;
   TransportCounters counters_;
+  InPlace in_place_;
   bool staged_ = false;  // the slot at tx_.pos holds a message written by stage() and not yet published
   // The bytes of a message that share its sequence word's line: send_staged() writes them, stage() the rest.
   std::size_t staged_head() const {
@@ -490,6 +532,9 @@ template <const RingDesign& D>
   if (layout_.direct) {
     Endpoint& e = tx_;
     if constexpr (D.stage) staged_ = false;  // this message replaces whatever stage() wrote into the slot
+    if constexpr (D.in_place) {
+      if (layout_.in_place) return send_in_place(msg, false);
+    }
     if (!has_room(e)) [[unlikely]] wait_room(e);
     copy_message(payload(e), msg.data(), msg.size());
     if constexpr (D.slot_seq) {
@@ -536,6 +581,16 @@ template <const RingDesign& D>
 template <const RingDesign& D>
 [[gnu::always_inline]] inline bool ShmRing<D>::stage(std::span<const std::byte> msg) {
   if constexpr (D.stage && D.slot_seq) {
+    if constexpr (D.in_place) {
+      if (layout_.in_place) {  // the line for the rest is free as soon as the previous message is sent (InPlace)
+        if (msg.size() <= shm_ring::kInPlaceHead) return false;
+        InPlace& p = in_place_;
+        copy_message(p.rest[p.mine - 1][p.sent & 1], msg.data() + shm_ring::kInPlaceHead,
+                     msg.size() - shm_ring::kInPlaceHead);
+        staged_ = true;
+        return true;
+      }
+    }
     const std::size_t head = staged_head();
     if (!layout_.direct || msg.size() <= head) return false;
     // The slot is free once the peer has taken the message before the one just sent, and its tail says so a
@@ -560,6 +615,13 @@ template <const RingDesign& D>
     if (!staged_) [[unlikely]]
       throw std::logic_error("shm: send_staged() without a staged message (stage() said false, or send() came between)");
     staged_ = false;
+    if constexpr (D.in_place) {
+      if (layout_.in_place) {
+        send_in_place(msg, true);
+        ++counters_.staged_messages;
+        return;
+      }
+    }
     copy_message(payload(e), msg.data(), staged_head());
     seq_of_called(e).store(e.pos + 1, std::memory_order_release);
     advance(e);
@@ -574,6 +636,9 @@ template <const RingDesign& D>
 template <const RingDesign& D>
 [[gnu::always_inline]] inline void ShmRing<D>::recv(std::span<std::byte> msg) {
   if (layout_.direct) {
+    if constexpr (D.in_place) {
+      if (layout_.in_place) return recv_in_place(msg);
+    }
     Endpoint& e = rx_;
     auto arrived = [&] {
       if constexpr (D.slot_seq) return seq_of_called(e).load(std::memory_order_acquire) == e.pos + 1;
@@ -601,6 +666,42 @@ template <const RingDesign& D>
   if (options_.duplex) copy_message(msg.data(), from.data(), msg.size());
   else copy_payload(msg.data(), from.data(), msg.size());
   release();
+}
+
+// Answering in place (Layout::in_place, InPlace): a round trip's two messages take turns on one line, the
+// cache-line floor's pattern, where a ring's request and reply each have lines of their own (the two-line floor's).
+// Which of the two patterns is faster depends on the two CPUs and changes with the coherence regime, so the harness
+// picks one per run from both floors measured just before it (--reply-line auto; README, "Answering in place"). The
+// bytes of a message past the line go to a line of the sender's own, written early when the harness stages it.
+template <const RingDesign& D>
+[[gnu::always_inline]] inline void ShmRing<D>::send_in_place(std::span<const std::byte> msg, bool staged) {
+  InPlace& p = in_place_;
+  // the producer sends once it has every reply (sent == received), the consumer when it owes one
+  if (p.received != p.sent + (p.mine - 1) || msg.size() > shm_ring::kInPlaceMost) [[unlikely]] out_of_turn("send", msg);
+  const std::size_t head = msg.size() < shm_ring::kInPlaceHead ? msg.size() : shm_ring::kInPlaceHead;
+  if (!staged && msg.size() > head) copy_message(p.rest[p.mine - 1][p.sent & 1], msg.data() + head, msg.size() - head);
+  copy_message(p.line + sizeof(std::uint64_t), msg.data(), head);
+  std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(p.line))
+      ->store(2 * p.sent + p.mine, std::memory_order_release);
+  ++p.sent;
+  ++counters_.in_place_messages;
+  if (options_.wait != Wait::spin) wake_if_sleeping(*p.wake);
+}
+
+template <const RingDesign& D>
+[[gnu::always_inline]] inline void ShmRing<D>::recv_in_place(std::span<std::byte> msg) {
+  InPlace& p = in_place_;
+  // the producer receives when it owes nothing but its reply (sent == received + 1), the consumer when it owes none
+  if (p.sent != p.received + (2 - p.mine) || msg.size() > shm_ring::kInPlaceMost) [[unlikely]] out_of_turn("recv", msg);
+  const std::uint64_t want = 2 * p.received + (3 - p.mine);  // the peer's word for its message number `received`
+  const std::size_t head = msg.size() < shm_ring::kInPlaceHead ? msg.size() : shm_ring::kInPlaceHead;
+  const std::byte* rest = msg.size() > head ? p.rest[2 - p.mine][p.received & 1] : nullptr;
+  if (std::launder(reinterpret_cast<const std::atomic<std::uint64_t>*>(p.line))->load(std::memory_order_acquire) !=
+      want)
+    wait_in_place(want, rest);
+  copy_message(msg.data(), p.line + sizeof(std::uint64_t), head);
+  if (rest) copy_message(msg.data() + head, rest, msg.size() - head);
+  ++p.received;
 }
 
 extern template class ShmRing<kRingNaive>;

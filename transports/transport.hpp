@@ -63,6 +63,11 @@ struct TransportOptions {
   // streaming stores (transports/copy.hpp): for two ends that share no cache. The harness decides (--copy-in). A
   // ring of the `shm` design streams smaller messages too, mid-stream, in batches (ring_stream_batch).
   bool streaming_copy_in = false;
+  // A round trip (pingpong, rpc: strictly a request, then its reply) on a ring whose design allows it (`shm`): each
+  // side writes its message into the one line the peer's came in (the cache-line floor's pattern) instead of a
+  // line of its own (the two-line floor's). The harness decides (--reply-line). The transport may decline
+  // (TransportCounters::in_place_messages says whether it did not).
+  bool reply_in_place = false;
 };
 
 // Counted by the transport while it waits, so the price of each wait strategy is visible.
@@ -84,6 +89,9 @@ struct TransportCounters {
   // shm rings of a round trip: messages this side sent from a slot whose part past the sequence word's line it
   // had written while it waited for the peer's message (stage / send_staged), so sending wrote one line.
   std::uint64_t staged_messages = 0;
+  // shm rings of a round trip that answer in place (TransportOptions::reply_in_place): messages this side wrote
+  // into the line the peer's message came in.
+  std::uint64_t in_place_messages = 0;
 };
 
 struct Effective {

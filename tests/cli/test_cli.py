@@ -122,6 +122,9 @@ class BadInput(TmpDirCase):
     def test_unknown_copy_in(self):
         self.refused(["--copy-in", "warp"], "warp", "--copy-in")
 
+    def test_unknown_reply_line(self):
+        self.refused(["--reply-line", "diagonal"], "diagonal", "--reply-line")
+
     def test_placement_class_absent_here(self):
         """A class this machine does not have, named explicitly: one line saying so and why."""
         absent = absent_classes()
@@ -513,6 +516,51 @@ class CopyIn(SchemaCase):
             self.assertIn("same-core", r["copy_in"]["why"])
             self.assertNotIn("publish_batch", r["copy_in"])
             self.assertEqual(r["cpu"]["producer"]["streamed_messages"], 0)
+
+
+class ReplyLine(SchemaCase):
+    """--reply-line: recorded on every shm round trip of up to 120 B each way, with the line taken and why; the
+    sides' counts of messages written in place say it was taken; auto follows the two floors measured before the row
+    and keeps its own line where there are none (one CPU)."""
+
+    def rows(self, placement, *extra):
+        doc, _ = self.sweep("--transports", "shm,pipe", "--patterns", "pingpong,stream", "--sizes", "8,64,200",
+                            "--wait", "spin", "--placement", placement, "--messages", "300", "--verify", *extra)
+        for r in doc["runs"]:
+            self.assertEqual(r["status"], "ok", r.get("error"))
+        return doc["runs"]
+
+    def applies(self, r):
+        return r["transport"] == "shm" and r["pattern"] == "pingpong" and r["payload_bytes"] <= 120
+
+    def test_asked_for_in_place_is_recorded_where_it_applies(self):
+        for r in self.rows("same-core", "--reply-line", "shared"):
+            where = f"{r['transport']}/{r['pattern']}/{r['payload_bytes']}"
+            self.assertEqual("reply_line" in r, self.applies(r), where)
+            in_place = r["messages"] if self.applies(r) else 0
+            for side in ("producer", "consumer"):
+                self.assertEqual(r["cpu"][side]["in_place_messages"], in_place, where)
+            if self.applies(r):
+                self.assertEqual(r["reply_line"], {"line": "shared", "requested": "shared", "why": "--reply-line shared"})
+
+    def test_auto_follows_the_floors(self):
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest("one CPU: no floors across two")
+        rows = [r for r in self.rows("cross-core") if self.applies(r)]
+        self.assertEqual(len(rows), 2)
+        for r in rows:
+            shared = r["floor"]["rtt_ns"]["p50"] < r["floor"]["two_line"]["rtt_ns"]["p50"]
+            self.assertEqual(r["reply_line"]["line"], "shared" if shared else "own", r["reply_line"]["why"])
+            self.assertEqual(r["reply_line"]["requested"], "auto")
+            self.assertEqual(r["cpu"]["producer"]["in_place_messages"], r["messages"] if shared else 0)
+
+    def test_auto_keeps_its_own_line_on_one_cpu(self):
+        rows = [r for r in self.rows("same-core") if self.applies(r)]
+        self.assertEqual(len(rows), 2)
+        for r in rows:
+            self.assertEqual(r["reply_line"]["line"], "own")
+            self.assertIn("no cache-line and two-line floors", r["reply_line"]["why"])
+            self.assertEqual(r["cpu"]["producer"]["in_place_messages"], 0)
 
 
 class Capacity(SchemaCase):
