@@ -10,9 +10,11 @@
 //   calls      + send and receive behind calls that are not inlined
 // and then the ring itself: `shm` send/recv on fixed buffers (no staging: that is TransportOps's), `shm-unstaged`
 // through the harness's message layer (TransportOps), and `shm` through it, which is what an ipcbench ping-pong
-// runs. Last, beside the ladder:
+// runs with its own lines (--reply-line own). Last, beside the ladder:
 //   one line + payload   the one-line step with the message copied next to the word: each side answers in the
 //                        line the other's message came in (one slot for both directions)
+//   shm in place, Ops    `shm` answering in place through TransportOps (--reply-line shared; up to 120 B): that
+//                        pattern, with the rest of a message past 56 B on a line of its sender's own, staged
 // The steps run one after the other in every round and the rounds repeat, so each round compares them side by
 // side; the table gives each step's median over rounds of (its statistic / the one-line step's in the same round).
 // Two statistics: the p50 of the round trips, as ipcbench computes it (harness/stats.hpp: a mid-quantile, which
@@ -177,11 +179,13 @@ struct Shared {  // what both processes of one run see, made before fork
   os::Mapping minis;
   ShmTransport* ring;
   ShmRing<kRingUnstaged>* unstaged;  // the same ring without staging (shm-unstaged)
+  ShmTransport* in_place;            // `shm` answering in place (--reply-line shared), sizes up to 120 B; else null
   std::size_t stride;  // the ring's slot stride (bytes per slot), which the steps lay their slots out by
 };
 
 struct Variant {
   const char* name;
+  std::size_t most_bytes;  // the largest size the variant runs at (answering in place: shm_ring::kInPlaceMost)
   // Runs `n` round trips as one side; the producer returns each one's ticks.
   std::function<void(Shared&, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>*)> run;
 };
@@ -204,16 +208,23 @@ void play(Side& side, bool producer, std::uint64_t n, std::vector<std::uint64_t>
 
 template <int S>
 Variant mini(const char* name) {
-  return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
+  return {name, kMaxBytes, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
             MiniSide<S> side(sh.minis.data(), bytes, sh.stride, producer);
             play(side, producer, n, ticks);
           }};
 }
 
-template <bool kOps, bool kUnstaged = false>
+enum class Ring { shm, unstaged, in_place };
+
+template <bool kOps, Ring kRing = Ring::shm>
 Variant ring(const char* name) {
-  return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
-            if constexpr (kUnstaged) {
+  return {name, kRing == Ring::in_place ? shm_ring::kInPlaceMost : kMaxBytes,
+          [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
+            if constexpr (kRing == Ring::in_place) {
+              RingSide<ShmTransport, kOps> side(*sh.in_place, bytes, producer);
+              return play(side, producer, n, ticks);
+            }
+            if constexpr (kRing == Ring::unstaged) {
               RingSide<ShmRing<kRingUnstaged>, kOps> side(*sh.unstaged, bytes, producer);
               return play(side, producer, n, ticks);
             }
@@ -226,8 +237,9 @@ const std::vector<Variant>& variants() {
   static const std::vector<Variant> v = {
       mini<one_line>("one-line"),   mini<two_line>("two-line"), mini<payload>("+ payload"),
       mini<two_slots>("+ two slots"), mini<tail>("+ tail"),     mini<harness>("+ harness work"),
-      mini<calls>("+ calls"),       ring<false>("shm send/recv"), ring<true, true>("unstaged TransportOps"),
+      mini<calls>("+ calls"),       ring<false>("shm send/recv"), ring<true, Ring::unstaged>("unstaged TransportOps"),
       ring<true>("shm via TransportOps"), mini<in_place>("one line + payload"),
+      ring<true, Ring::in_place>("shm in place, Ops"),
   };
   return v;
 }
@@ -252,8 +264,10 @@ Stats run_once(const Variant& v, std::size_t bytes, std::uint64_t n, const CpuPa
   o.spin_budget = auto_spin_budget(cpus);
   ShmTransport shm(o);
   ShmRing<kRingUnstaged> unstaged(o);
+  o.reply_in_place = true;
+  ShmTransport in_place(o);
   const Effective eff = shm.effective();
-  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), &shm, &unstaged,
+  Shared sh{os::Mapping::shared_anonymous(2 * kRingBytes), &shm, &unstaged, &in_place,
             eff.capacity_bytes / eff.capacity_messages};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -339,7 +353,10 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_alarm;
   ::sigaction(SIGALRM, &sa, nullptr);
 
-  const auto& vs = variants();
+  std::vector<Variant> vs;
+  for (const Variant& v : variants())
+    if (bytes <= v.most_bytes) vs.push_back(v);
+    else std::printf("%s: not at %zu B (up to %zu B)\n", v.name, bytes, v.most_bytes);
   std::vector<std::vector<Stats>> by_variant(vs.size());
   std::printf("%zu B round trips, CPUs %d:%d, %u rounds of %llu round trips per step\n", bytes, cpus.producer,
               cpus.consumer, rounds, static_cast<unsigned long long>(round_trips));
