@@ -608,6 +608,7 @@ def latency_vs_offered_load(f, out_dir):
 ABLATION_ORDER = ["shm-naive", "shm-padded", "shm-cached", "shm-batched", "shm-slotseq", "shm-2seq", "shm-slip",
                   "shm-slip-packed", "shm-prefetch", "shm-quarter", "shm-unstaged", "shm", "shm-packed",
                   "shm-zerocopy", "shm-adjacent"]
+IN_PLACE = " in place"  # a design's round trips answered in place get a bar of their own (_ablation_design)
 
 
 def _ablation_colours(designs):
@@ -615,6 +616,9 @@ def _ablation_colours(designs):
     ladder = [d for d in designs if d in ABLATION_ORDER[:ABLATION_ORDER.index("shm") + 1]]
     cmap = plt.get_cmap("viridis")
     out = {d: cmap(0.92 - 0.85 * i / max(len(ladder) - 1, 1)) for i, d in enumerate(ladder)}
+    for d in designs:  # a design's round trips in place: its colour (the bar beside it says in place)
+        if d.endswith(IN_PLACE) and d[:-len(IN_PLACE)] in out:
+            out[d] = out[d[:-len(IN_PLACE)]]
     greys = ["#9e9e9e", "#6e6e6e", "#4a4a4a", "#bdbdbd"]
     for i, d in enumerate(d for d in designs if d not in out):
         out[d] = greys[i % len(greys)]
@@ -626,6 +630,13 @@ def _ablation_rows(f, placement):
     return rows if len({r["transport"] for r in rows}) >= 2 else []
 
 
+def _ablation_design(r):
+    """A bar per design; a round trip that answered in place (reply_line shared, one line both sides write) is a bar
+    of its own beside its design's, since no other design can do it and its floor's pattern is the one it uses."""
+    shared = (r.get("reply_line") or {}).get("line") == "shared"
+    return r["transport"] + (IN_PLACE if shared else "")
+
+
 def ring_ablation(f, out_dir):
     name, title = "ring_ablation", "shm ring design ablation"
     places = [p for p in ("cross-core", "smt-sibling", "same-core") if _ablation_rows(f, p)]
@@ -634,8 +645,9 @@ def ring_ablation(f, out_dir):
                        "--wait spin (run --transports ablation)")
     placement = places[0]
     rows = _ablation_rows(f, placement)
-    designs = [d for d in ABLATION_ORDER if any(r["transport"] == d for r in rows)]
-    designs += sorted({r["transport"] for r in rows} - set(designs))
+    present = {_ablation_design(r) for r in rows}
+    designs = [v for d in ABLATION_ORDER for v in (d, d + IN_PLACE) if v in present]
+    designs += sorted(present - set(designs))
     sizes = sorted({r["payload_bytes"] for r in rows})
     def ceiling(name):  # {size: median msgs/s} of a copy-in/copy-out baseline's stream rows
         base_rows = f.ok_rows(transport=name, pattern="stream", placement=placement)
@@ -647,19 +659,19 @@ def ring_ablation(f, out_dir):
     fig, axes = plt.subplots(2, len(sizes), figsize=(max(5.0 * len(sizes), 6.5), 7.5), squeeze=False)
     x = np.arange(len(designs))
     colours = _ablation_colours(designs)
-    edges = ["black" if d == "shm" else "none" for d in designs]  # the design `shm` ships, outlined
+    edges = ["black" if d in ("shm", "shm" + IN_PLACE) else "none" for d in designs]  # the `shm` shipped, outlined
 
     def ticks(ax):
         ax.set_xticks(x)
         ax.set_xticklabels(designs, rotation=35, ha="right", fontsize=7)
         for label in ax.get_xticklabels():
-            if label.get_text() == "shm":
+            if label.get_text() in ("shm", "shm" + IN_PLACE):
                 label.set_fontweight("bold")
 
     for col, size in enumerate(sizes):
         # Repetitions (--repetitions R): the median of each figure over them.
         def med(design, pattern, get):
-            vals = [get(r) for r in rows if r["payload_bytes"] == size and r["transport"] == design
+            vals = [get(r) for r in rows if r["payload_bytes"] == size and _ablation_design(r) == design
                     and r["pattern"] == pattern]
             vals = [v for v in vals if v is not None]
             return float(np.median(vals)) if vals else np.nan
@@ -717,7 +729,8 @@ def ring_ablation(f, out_dir):
                  "words (slotseq), a second word after a message that spills a line (2seq), a consumer that trails a "
                  "streaming producer (slip), slots packed within a line and the tail published in batches "
                  "(slip-packed), prefetching the batch it trails (prefetch), then shm (outlined: prefetch with each "
-                 "57 B-1 KiB payload two lines after its sequence word in a one-way ring), then, in grey, slotseq "
+                 "57 B-1 KiB payload two lines after its sequence word in a one-way ring; \"shm in place\": its round trips "
+                 "that answered on one line both sides write, reply_line shared), then, in grey, slotseq "
                  "with packed slots (false sharing) and with zero-copy, and shm with the payload on the word's "
                  "adjacent line. Top: ping-pong p50 (coloured) and p99 (grey) round trips against the cache-line "
                  "floor; bottom: stream messages per second against the copy-in/copy-out ceilings (shm-rawcopy, whose "

@@ -279,6 +279,35 @@ class Synthetic(TmpCase):
             self.assertTrue(label in svg, f"the heatmap does not show {label!r}")
         self.assertEqual(svg.count("567 ns"), 8, "the unmeasured floor cell stays blank")
 
+    def test_ablation_shows_round_trips_in_place_as_a_bar_of_their_own(self):
+        """shm ping-pongs that answered in place (reply_line shared) get a bar beside shm's, with their own p50."""
+        runs = []
+        for design, p50 in (("shm-naive", 700.0), ("shm", 300.0), ("shm in place", 220.0)):
+            transport = design.split(" ")[0]
+            for pattern in ("pingpong", "stream"):
+                if design.endswith("in place") and pattern == "stream":
+                    continue  # a stream has no reply
+                r = row(len(runs), transport, "spin", pattern, 64, "cross-core", p50=p50 if pattern == "pingpong" else None,
+                        msgs_per_s=None if pattern == "pingpong" else 2e7)
+                r["ring"] = {"design": transport}
+                if pattern == "pingpong":
+                    line = "shared" if design.endswith("in place") else "own"
+                    r["reply_line"] = {"line": line, "requested": line, "why": "--reply-line " + line}
+                runs.append(r)
+        path = results_file(os.path.join(self.tmp, "abl.json"), runs)
+        sys.path.insert(0, PLOT_DIR)
+        import charts
+        import ipcresults
+        os.makedirs(os.path.join(self.tmp, "charts"))
+        c = charts.ring_ablation(ipcresults.ResultsFile(path), os.path.join(self.tmp, "charts"))
+        self.assertFalse(c.note, c.note)
+        with open(c.paths[1]) as f:
+            svg = f.read()
+        for label in ("shm-naive", "shm in place", "in place"):
+            self.assertTrue(label in svg, f"the ablation does not show {label!r}")
+        self.assertEqual(charts._ablation_design(runs[2]), "shm")
+        self.assertEqual(charts._ablation_design(runs[4]), "shm in place")
+
     def test_repetitions_chart_the_median_repetition(self):
         # Three repetitions of every configuration (scaled 0.9, 1.0, 1.2): one point per configuration, the median.
         runs = synthetic_suite(0.9) + synthetic_suite(1.0) + synthetic_suite(1.2)
