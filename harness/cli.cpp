@@ -172,7 +172,8 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
                  "How a one-way shm ring (and its copy baselines) copies messages of 8 KiB or more into its slots, "
                  "and the shm ring smaller ones from 57 B (published in batches while the producer streams): "
                  "cached, streaming (non-temporal stores, for CPUs that share no cache) or auto (streaming when the "
-                 "cache-line floor just before the run is 300 ns or more; default)");
+                 "cache-line floor just before the run is 300 ns or more; under 8 KiB across two CPUs, the faster of "
+                 "probe streams with each; default)");
   app.add_option("--reply-line", reply_line,
                  "Where a round trip over the shm ring answers (messages of up to 120 B, default capacity): shared "
                  "(in the line the request came in, one line both sides write), own (a line of its own, one writer "

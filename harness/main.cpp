@@ -212,7 +212,10 @@ int main(int argc, char** argv) {
         if (round_trip(planned.config.pattern) && !one_cpu)
           two_line = measure_two_line_floor(planned.config.cpus, planned.config.placement, opt.adjacent_floor_s,
                                             opt.spec.base.timeout_s);
-        resolve_copy_in(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt);
+        // --copy-in auto, a stream of small messages into a ring across two CPUs: probe streams with each kind of store
+        // decide (the floor does not tell every machine apart: runner.hpp, probe_copy_in).
+        const std::optional<CopyInProbe> probe = copy_in_probes(cfg) ? probe_copy_in(cfg) : std::nullopt;
+        resolve_copy_in(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt, probe);
         resolve_reply_line(cfg, floor && floor->status == "ok" ? std::optional<double>(floor->rtt.p50) : std::nullopt,
                            two_line && two_line->status == "ok" ? std::optional<double>(two_line->rtt.p50) : std::nullopt);
         j = to_json(cfg.pattern == Pattern::mailbox ? run_mailbox(cfg) : find_transport(cfg.transport)->run(cfg));

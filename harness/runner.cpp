@@ -91,7 +91,33 @@ bool copy_in_applies(const RunConfig& cfg) {
   return ring_stream_batch(ring_laid_out(*entry->ring, false), cfg.payload_bytes, slots) != 0;
 }
 
-void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
+bool copy_in_probes(const RunConfig& cfg) {
+  return cfg.copy_in == CopyIn::automatic && cfg.pattern == Pattern::stream && cfg.payload_bytes < kLargeCopyFrom &&
+         cfg.cpus.producer != cfg.cpus.consumer && copy_in_applies(cfg);
+}
+
+std::optional<CopyInProbe> probe_copy_in(const RunConfig& cfg) {
+  const TransportEntry* entry = find_transport(cfg.transport);
+  if (!entry) return std::nullopt;
+  CopyInProbe best;
+  for (int round = 0; round < 2; ++round)
+    for (CopyIn stores : {CopyIn::cached, CopyIn::streaming}) {
+      RunConfig p = cfg;
+      p.copy_in = stores;
+      p.messages = 0;
+      p.duration_s = kCopyInProbeS;
+      p.verify = false;
+      p.fault = Fault{};
+      resolve_copy_in(p, std::nullopt);
+      const RunResult r = entry->run(p);
+      if (r.status != "ok") return std::nullopt;
+      double& b = stores == CopyIn::cached ? best.cached_msgs_per_s : best.streaming_msgs_per_s;
+      b = std::max(b, r.msgs_per_s);
+    }
+  return best;
+}
+
+void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns, std::optional<CopyInProbe> probe) {
   cfg.copy_in_stores = CopyIn::cached;
   cfg.copy_in_why.clear();
   if (!copy_in_applies(cfg)) return;
@@ -104,7 +130,15 @@ void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns) {
   bool far = false;
   const bool large = cfg.payload_bytes >= kLargeCopyFrom;
   const double threshold = large ? kStreamingFloorNs : kStreamingSmallFloorNs;
-  if (floor_p50_ns) {
+  if (probe && !large) {
+    far = probe->streaming_msgs_per_s > probe->cached_msgs_per_s;
+    std::snprintf(ns, sizeof ns, "%.1f", probe->streaming_msgs_per_s / 1e6);
+    std::string streaming = ns;
+    std::snprintf(ns, sizeof ns, "%.1f", probe->cached_msgs_per_s / 1e6);
+    cfg.copy_in_why = "auto: probe streams just before the run (" + std::to_string(static_cast<int>(kCopyInProbeS * 1e3)) +
+                      " ms, two of each kind, the better of each): streaming " + streaming + " M msgs/s, cached " + ns +
+                      " M";
+  } else if (floor_p50_ns) {
     far = *floor_p50_ns >= threshold;
     std::snprintf(ns, sizeof ns, "%.0f", *floor_p50_ns);
     cfg.copy_in_why = std::string("auto: the cache-line floor just before the run, ") + ns + " ns, is " +

@@ -480,9 +480,23 @@ bool copy_in_applies(const RunConfig& cfg);
 // against 24-86 M with cached ones, rounds alternating in three such windows (medians 97 and 60 M); a 64 KiB stream
 // there moves less with them (21 against 38 GB/s). Under 80 ns the two CPUs may share a core's caches (SMT
 // siblings), which was not measured here, and the copy stays cached (README, "A smaller ring for streamed messages").
+//
+// A floor does not tell every machine apart, though: on an Intel VM of 2026-12-06 (a 226 ns floor, one shared last
+// level) the same rounds gave 64 B streams 71 M msgs/s cached against 47 M streaming, 1 KiB 18.6 against 10.2 M. So
+// a stream of smaller messages across two CPUs is decided by measuring both: probe_copy_in runs the configuration
+// for kCopyInProbeS with each kind of store, twice in turn, just before the run, and the faster (the better of its two
+// probes) is taken. The floor rule stays for large messages, for one CPU and where a probe fails.
 inline constexpr double kStreamingFloorNs = 300;
 inline constexpr double kStreamingSmallFloorNs = 80;
-void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns);
+inline constexpr double kCopyInProbeS = 0.02;
+struct CopyInProbe {
+  double cached_msgs_per_s = 0, streaming_msgs_per_s = 0;  // the better of each kind's two probes
+};
+// Does this row get probes under --copy-in auto (a stream of messages under kLargeCopyFrom into a ring that streams
+// them, across two CPUs)?
+bool copy_in_probes(const RunConfig& cfg);
+std::optional<CopyInProbe> probe_copy_in(const RunConfig& cfg);
+void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns, std::optional<CopyInProbe> probe = std::nullopt);
 
 // --reply-line. Can this run's round trips answer in the request's line (ring_answers_in_place: a ring whose design
 // allows it, a round trip, the default capacity, messages of up to shm_ring::kInPlaceMost bytes each way)?

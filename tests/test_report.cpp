@@ -263,6 +263,33 @@ TEST(CopyIn, AutoStreamsLargeCopiesAcrossCachesAndSmallOnesAcrossCores) {
   resolve_copy_in(small.config, 120.0);
   EXPECT_EQ(small.config.copy_in_stores, CopyIn::cached) << small.config.copy_in_why;
 
+  // Probes decide a small message's stores where they ran, whatever the floor; not a large one's.
+  small.config.payload_bytes = 64;
+  resolve_copy_in(small.config, 226.0, CopyInProbe{71.3e6, 46.5e6});
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::cached) << small.config.copy_in_why;
+  EXPECT_NE(small.config.copy_in_why.find("streaming 46.5 M msgs/s, cached 71.3 M"), std::string::npos)
+      << small.config.copy_in_why;
+  resolve_copy_in(small.config, 79.0, CopyInProbe{26e6, 68e6});
+  EXPECT_EQ(small.config.copy_in_stores, CopyIn::streaming) << small.config.copy_in_why;
+  resolve_copy_in(c, 470.0, CopyInProbe{71.3e6, 46.5e6});
+  EXPECT_EQ(c.copy_in_stores, CopyIn::streaming) << "64 KiB: the floor decides";
+  EXPECT_NE(c.copy_in_why.find("470 ns"), std::string::npos) << c.copy_in_why;
+  // Which rows probe: small streams into a streaming ring across two CPUs, under auto only.
+  small.config.cpus = {0, 1};
+  EXPECT_TRUE(copy_in_probes(small.config));
+  RunConfig one_cpu = small.config;
+  one_cpu.cpus = {0, 0};
+  EXPECT_FALSE(copy_in_probes(one_cpu));
+  RunConfig asked = small.config;
+  asked.copy_in = CopyIn::cached;
+  EXPECT_FALSE(copy_in_probes(asked));
+  RunConfig large = small.config;
+  large.payload_bytes = kLargeCopyFrom;
+  EXPECT_FALSE(copy_in_probes(large));
+  RunConfig round_trips = small.config;
+  round_trips.pattern = Pattern::pingpong;
+  EXPECT_FALSE(copy_in_probes(round_trips));
+
   c.copy_in = CopyIn::streaming;  // asked for: taken whatever the floor
   resolve_copy_in(c, 120.0);
   EXPECT_EQ(c.copy_in_stores, CopyIn::streaming);
