@@ -301,7 +301,7 @@ class ShmRing {
   void wake_if_sleeping(std::atomic<std::uint32_t>& word);
   void send_in_place(std::span<const std::byte> msg, bool staged);
   void recv_in_place(std::span<std::byte> msg);
-  void wait_in_place(std::uint64_t want, const std::byte* tail);
+  void wait_in_place(std::uint64_t want, const std::byte* rest);  // rest: the peer's line for the rest, or null
   [[noreturn]] static void out_of_turn(const char* call, std::span<const std::byte> msg);  // or too long
 
   // Everything derived from the options, in one value so that split_consumer() copies it whole.
