@@ -141,6 +141,7 @@ std::string notes(const json& r) {
     add("yielded " + std::to_string(r["spin"]["yields"].get<std::uint64_t>()) + "x");
   const auto& full = r.contains("cpu") ? r["cpu"]["producer"]["full_waits"] : json();
   if (full.is_number() && full.get<std::uint64_t>() > 0) add("sender found it full " + std::to_string(full.get<std::uint64_t>()) + "x");
+  if (r.contains("reply_line") && r["reply_line"]["line"] == "shared") add("in place");
   if (r.value("verify", false)) add("verified");
   double read = 0, in_sequence = 0;
   count_in_sequence(r, read, in_sequence);
@@ -297,6 +298,17 @@ std::string summary_notes(const json& e, const json& runs) {
       if (id.get<std::size_t>() < runs.size()) return notes(runs[id.get<std::size_t>()]);
     return "no result";
   }
+  // Round trips that answered in place (--reply-line auto decides per repetition, by the floors before it).
+  std::size_t in_place = 0, ok = 0;
+  for (const auto& id : e["run_ids"]) {
+    const auto i = id.get<std::size_t>();
+    if (i >= runs.size() || runs[i]["status"] != "ok") continue;
+    ++ok;
+    if (runs[i].contains("reply_line") && runs[i]["reply_line"]["line"] == "shared") ++in_place;
+  }
+  if (in_place > 0)
+    n += (n.empty() ? "" : "; ") + std::string("in place") +
+         (in_place < ok ? " " + std::to_string(in_place) + "/" + std::to_string(ok) : std::string());
   const auto& reasons = e["unstable_reasons"];
   for (std::size_t i = 0; i < reasons.size(); ++i)
     n += (i ? "; " : n.empty() ? "unstable: " : "; unstable: ") + reasons[i].get<std::string>();

@@ -524,10 +524,13 @@ class ReplyLine(SchemaCase):
     and keeps its own line where there are none (one CPU)."""
 
     def rows(self, placement, *extra):
-        doc, _ = self.sweep("--transports", "shm,pipe", "--patterns", "pingpong,stream", "--sizes", "8,64,200",
-                            "--wait", "spin", "--placement", placement, "--messages", "300", "--verify", *extra)
+        doc, run = self.sweep("--transports", "shm,pipe", "--patterns", "pingpong,stream", "--sizes", "8,64,200",
+                              "--wait", "spin", "--placement", placement, "--messages", "300", "--verify", *extra)
         for r in doc["runs"]:
             self.assertEqual(r["status"], "ok", r.get("error"))
+        # the table's notes say which rows answered in place
+        shared = sum(1 for r in doc["runs"] if (r.get("reply_line") or {}).get("line") == "shared")
+        self.assertEqual(run.stdout.count("in place"), shared, run.stdout)
         return doc["runs"]
 
     def applies(self, r):
