@@ -13,8 +13,8 @@
 // runs with its own lines (--reply-line own). Last, beside the ladder:
 //   one line + payload   the one-line step with the message copied next to the word: each side answers in the
 //                        line the other's message came in (one slot for both directions)
-//   shm in place, Ops    `shm` answering in place through TransportOps (--reply-line shared; up to 120 B): that
-//                        pattern, with the rest of a message past 56 B on a line of its sender's own, staged
+//   shm in place, Ops    `shm` answering in place through TransportOps (--reply-line shared): that pattern, with
+//                        the rest of a message past 56 B on lines of its sender's own, staged
 // The steps run one after the other in every round and the rounds repeat, so each round compares them side by
 // side; the table gives each step's median over rounds of (its statistic / the one-line step's in the same round).
 // Two statistics: the p50 of the round trips, as ipcbench computes it (harness/stats.hpp: a mid-quantile, which
@@ -51,6 +51,7 @@ namespace {
 using Word = std::atomic<std::uint64_t>;
 constexpr std::size_t kWord = 8, kRingBytes = 4096, kSlotsAt = 256, kTailAt = 64;
 constexpr std::size_t kMaxBytes = 1000;  // the ring keeps the payload right after its word below 1 KiB
+static_assert(kMaxBytes <= shm_ring::kInPlaceMost, "every size must answer in place in the step that does");
 // A step's run gets 10 s plus 10 us per round trip (the slowest regime seen here is 0.5 us) before the tool stops.
 constexpr unsigned kTimeoutS = 10;
 unsigned time_limit_s(std::uint64_t round_trips) { return kTimeoutS + static_cast<unsigned>(round_trips / 100'000); }
@@ -179,13 +180,12 @@ struct Shared {  // what both processes of one run see, made before fork
   os::Mapping minis;
   ShmTransport* ring;
   ShmRing<kRingUnstaged>* unstaged;  // the same ring without staging (shm-unstaged)
-  ShmTransport* in_place;            // `shm` answering in place (--reply-line shared), sizes up to 120 B; else null
+  ShmTransport* in_place;            // `shm` answering in place (--reply-line shared)
   std::size_t stride;  // the ring's slot stride (bytes per slot), which the steps lay their slots out by
 };
 
 struct Variant {
   const char* name;
-  std::size_t most_bytes;  // the largest size the variant runs at (answering in place: shm_ring::kInPlaceMost)
   // Runs `n` round trips as one side; the producer returns each one's ticks.
   std::function<void(Shared&, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>*)> run;
 };
@@ -208,7 +208,7 @@ void play(Side& side, bool producer, std::uint64_t n, std::vector<std::uint64_t>
 
 template <int S>
 Variant mini(const char* name) {
-  return {name, kMaxBytes, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
+  return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
             MiniSide<S> side(sh.minis.data(), bytes, sh.stride, producer);
             play(side, producer, n, ticks);
           }};
@@ -218,8 +218,7 @@ enum class Ring { shm, unstaged, in_place };
 
 template <bool kOps, Ring kRing = Ring::shm>
 Variant ring(const char* name) {
-  return {name, kRing == Ring::in_place ? shm_ring::kInPlaceMost : kMaxBytes,
-          [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
+  return {name, [](Shared& sh, std::size_t bytes, bool producer, std::uint64_t n, std::vector<std::uint64_t>* ticks) {
             if constexpr (kRing == Ring::in_place) {
               RingSide<ShmTransport, kOps> side(*sh.in_place, bytes, producer);
               return play(side, producer, n, ticks);
@@ -353,10 +352,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_alarm;
   ::sigaction(SIGALRM, &sa, nullptr);
 
-  std::vector<Variant> vs;
-  for (const Variant& v : variants())
-    if (bytes <= v.most_bytes) vs.push_back(v);
-    else std::printf("%s: not at %zu B (up to %zu B)\n", v.name, bytes, v.most_bytes);
+  const auto& vs = variants();
   std::vector<std::vector<Stats>> by_variant(vs.size());
   std::printf("%zu B round trips, CPUs %d:%d, %u rounds of %llu round trips per step\n", bytes, cpus.producer,
               cpus.consumer, rounds, static_cast<unsigned long long>(round_trips));

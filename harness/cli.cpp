@@ -175,7 +175,7 @@ int parse_cli(int argc, char** argv, CliOptions& out) {
                  "cache-line floor just before the run is 300 ns or more; under 8 KiB across two CPUs, the faster of "
                  "probe streams with each; default)");
   app.add_option("--reply-line", reply_line,
-                 "Where a round trip over the shm ring answers (messages of up to 120 B, default capacity): shared "
+                 "Where a round trip over the shm ring answers (messages of up to 1080 B, default capacity): shared "
                  "(in the line the request came in, one line both sides write), own (a line of its own, one writer "
                  "per line) or auto (shared when the cache-line floor just before the run is below the two-line "
                  "floor; default)");

@@ -88,7 +88,7 @@ inline const char* to_string(CopyIn c) {
   return c == CopyIn::streaming ? "streaming" : c == CopyIn::cached ? "cached" : "auto";
 }
 
-// --reply-line: whether a round trip over a ring that can (`shm`, messages of up to 120 B, default capacity) answers
+// --reply-line: whether a round trip over a ring that can (`shm`, messages of up to 1080 B, default capacity) answers
 // in the line the request came in (shared: one line both sides write, the cache-line floor's pattern) or on a line of
 // its own (own: one writer per line, the two-line floor's). automatic is resolved before each run from the two
 // floors measured just before it (resolve_reply_line); a run that still says automatic (a test, the Google

@@ -78,7 +78,7 @@ struct Pair : test_support::SplitPair<ShmTransport> {
 };
 
 TEST(InPlace, RoundTripsArriveWholeAtEverySize) {
-  for (std::size_t bytes : {1ul, 8ul, 55ul, 56ul, 57ul, 64ul, 100ul, 119ul, 120ul}) {
+  for (std::size_t bytes : {1ul, 8ul, 55ul, 56ul, 57ul, 64ul, 100ul, 120ul, 121ul, 200ul, 1000ul, 1079ul, 1080ul}) {
     SCOPED_TRACE(bytes);
     Pair p(bytes);
     ASSERT_TRUE(p.producer.in_place());
@@ -101,7 +101,8 @@ TEST(InPlace, RoundTripsArriveWholeAtEverySize) {
 }
 
 TEST(InPlace, RequestsAndRepliesOfDifferentSizes) {
-  for (auto [request, reply] : {std::pair{8ul, 120ul}, std::pair{120ul, 8ul}, std::pair{57ul, 1ul}}) {
+  for (auto [request, reply] :
+       {std::pair{8ul, 1080ul}, std::pair{1080ul, 8ul}, std::pair{57ul, 1ul}, std::pair{200ul, 64ul}}) {
     SCOPED_TRACE(std::to_string(request) + " B requests, " + std::to_string(reply) + " B replies");
     Pair p(request, reply);
     ASSERT_TRUE(p.producer.in_place());
@@ -113,7 +114,7 @@ TEST(InPlace, RequestsAndRepliesOfDifferentSizes) {
 // it goes to the other of the side's two lines, so the message in flight arrives intact (with one line for the rest,
 // this test fails).
 TEST(InPlace, StagingNeverTouchesTheMessageInFlight) {
-  Pair p(120);
+  Pair p(shm_ring::kInPlaceMost);
   for (std::uint64_t i = 0; i < 10; ++i) {
     const auto q = p.request(i);
     if (i == 0) p.producer.send(q);
@@ -162,9 +163,10 @@ TEST(InPlace, DeclinedWhereItDoesNotApply) {
     test_support::SplitPair<ShmTransport> p(o);
     return p.producer.in_place();
   };
-  EXPECT_TRUE(answers(in_place_options(120)));
-  EXPECT_FALSE(answers(in_place_options(121))) << "too large";
-  EXPECT_FALSE(answers(in_place_options(8, 121))) << "a reply too large";
+  constexpr std::size_t most = shm_ring::kInPlaceMost;
+  EXPECT_TRUE(answers(in_place_options(most)));
+  EXPECT_FALSE(answers(in_place_options(most + 1))) << "too large";
+  EXPECT_FALSE(answers(in_place_options(8, most + 1))) << "a reply too large";
   auto o = in_place_options(8);
   o.reply_in_place = false;
   EXPECT_FALSE(answers(o)) << "not asked";
@@ -180,8 +182,8 @@ TEST(InPlace, DeclinedWhereItDoesNotApply) {
   test_support::SplitPair<ShmRing<kRingUnstaged>> unstaged(in_place_options(8));
   EXPECT_FALSE(unstaged.producer.in_place()) << "a design of the ablation";
   // declined, the ring works as before and counts nothing in place
-  test_support::SplitPair<ShmTransport> q(in_place_options(121));
-  std::vector<std::byte> m(121), in(121);
+  test_support::SplitPair<ShmTransport> q(in_place_options(most + 1));
+  std::vector<std::byte> m(most + 1), in(most + 1);
   q.producer.send(m);
   q.consumer.recv(in);
   q.consumer.send(m);
@@ -223,7 +225,7 @@ class InPlaceRuns : public ::testing::TestWithParam<Wait> {
 TEST_P(InPlaceRuns, DeliverVerifiedApartAndTogether) {
   for (const char* placement : {"cross-core", "same-core"})
     for (auto [pattern, request, reply] : {std::tuple{Pattern::pingpong, 8ul, 0ul}, {Pattern::pingpong, 64ul, 0ul},
-                                           {Pattern::pingpong, 120ul, 0ul}, {Pattern::rpc, 8ul, 120ul}}) {
+                                           {Pattern::pingpong, 1000ul, 0ul}, {Pattern::rpc, 8ul, 1080ul}}) {
       const RunConfig cfg = config(pattern, request, reply, placement, 2000);
       SCOPED_TRACE(std::string(placement) + " " + to_string(pattern) + " " + std::to_string(request) + " B");
       ASSERT_EQ(cfg.reply_line_used, ReplyLine::shared);

@@ -17,6 +17,7 @@
 #include "harness/runner.hpp"
 #include "harness/table.hpp"
 #include "transports/copy.hpp"
+#include "transports/shm.hpp"
 
 namespace ipcbench {
 namespace {
@@ -318,7 +319,7 @@ TEST(CopyIn, AutoStreamsLargeCopiesAcrossCachesAndSmallOnesAcrossCores) {
 
 // --reply-line: auto answers in the request's line when the cache-line floor measured before the run is below the
 // two-line floor, and keeps a line of its own otherwise or without floors; only a round trip over a ring that can
-// (shm, the default capacity, messages of up to 120 B) has the choice; the JSON and the transport's options say
+// (shm, the default capacity, messages of up to 1080 B) has the choice; the JSON and the transport's options say
 // what was taken and why.
 TEST(ReplyLine, AutoFollowsTheCheaperFloor) {
   RunResult r = pingpong_result();
@@ -353,13 +354,13 @@ TEST(ReplyLine, AutoFollowsTheCheaperFloor) {
 
   c.pattern = Pattern::rpc;  // an rpc too, its replies' size counted
   c.reply_line = ReplyLine::automatic;
-  c.reply_bytes = 120;
+  c.reply_bytes = shm_ring::kInPlaceMost;
   resolve_reply_line(c, 226.0, 284.0);
   EXPECT_EQ(c.reply_line_used, ReplyLine::shared);
 
   for (auto change : std::vector<std::function<void(RunConfig&)>>{
-           [](RunConfig& x) { x.payload_bytes = 121; },                 // past the shared line and one more
-           [](RunConfig& x) { x.reply_bytes = 121; },                   // the replies too large
+           [](RunConfig& x) { x.payload_bytes = shm_ring::kInPlaceMost + 1; },  // past the line and the rest
+           [](RunConfig& x) { x.reply_bytes = shm_ring::kInPlaceMost + 1; },    // the replies too large
            [](RunConfig& x) { x.capacity = Capacity::bounded(4); },     // --capacity: the ring it asks for
            [](RunConfig& x) { x.pattern = Pattern::stream; },           // no round trip
            [](RunConfig& x) { x.transport = "shm-unstaged"; },          // a design of the ablation

@@ -54,9 +54,9 @@ std::vector<Param> all_params() {
     out.push_back({"shm", w, Pattern::stream, 64, 0, 200'000, CopyIn::streaming});
     out.push_back({"shm", w, Pattern::stream, 1000, 64, 50'000, CopyIn::streaming});
     out.push_back({"shm-adjacent", w, Pattern::stream, 100, 0, 20'000, CopyIn::streaming});
-    // Answering in place: both sides take turns on one line, and a message past 56 B puts the rest on a line of its
+    // Answering in place: both sides take turns on one line, and a message past 56 B puts the rest on lines of its
     // sender's own, staged while the peer's message is on its way.
-    for (std::size_t n : {8ul, 64ul, 120ul})
+    for (std::size_t n : {8ul, 64ul, 1000ul})
       out.push_back({"shm", w, Pattern::pingpong, n, 0, 50'000, CopyIn::cached, ReplyLine::shared});
     // Every other ring design: both patterns, a default ring and one of three slots (non-power-of-two
     // wrap; a batched design cannot hold a batch back).

@@ -239,7 +239,7 @@ ShmRing<D>::ShmRing(const TransportOptions& options) : options_(options) {
     in_place_.line = at;
     new (at) std::atomic<std::uint64_t>(0);
     for (int side = 0; side < 2; ++side)
-      for (int n = 0; n < 2; ++n) in_place_.rest[side][n] = at + (1 + 2 * side + n) * 2 * kLine;
+      for (int n = 0; n < 2; ++n) in_place_.rest[side][n] = at + 2 * kLine + (2 * side + n) * shm_ring::kInPlaceRest;
   }
 }
 
@@ -277,16 +277,17 @@ void ShmRing<D>::out_of_turn(const char* call, std::span<const std::byte> msg) {
                          "again (the producer sends first)");
 }
 
-// Answering in place: the peer's message is not there yet. The rest of it, on its own line, was written early
-// when it was staged, so each poll also asks for that line (a prefetch: the peer may still be writing it, and a load
-// would race with its copy), and it crosses before the word does.
+// Answering in place: the peer's message is not there yet. The rest of it, on lines of the peer's own, was written
+// early when it was staged, so each poll also asks for those lines (prefetches: the peer may still be writing them,
+// and a load would race with its copy), and they cross before the word does.
 template <const RingDesign& D>
-void ShmRing<D>::wait_in_place(std::uint64_t want, const std::byte* rest) {
+void ShmRing<D>::wait_in_place(std::uint64_t want, const std::byte* rest, std::size_t rest_bytes) {
   auto& word = *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(in_place_.line));
   wait_until(
       options_.wait, options_.spin_budget, counters_,
       [&] {
-        if (rest) __builtin_prefetch(rest, 0, 3);
+        if (rest)
+          for (std::size_t at = 0; at < rest_bytes; at += kLine) __builtin_prefetch(rest + at, 0, 3);
         return word.load(std::memory_order_acquire) == want;
       },
       [&] { sleep_unless(*in_place_.sleep, counters_, [&] { return word.load(std::memory_order_seq_cst) == want; }); });

@@ -519,12 +519,12 @@ class CopyIn(SchemaCase):
 
 
 class ReplyLine(SchemaCase):
-    """--reply-line: recorded on every shm round trip of up to 120 B each way, with the line taken and why; the
+    """--reply-line: recorded on every shm round trip of up to 1080 B each way, with the line taken and why; the
     sides' counts of messages written in place say it was taken; auto follows the two floors measured before the row
     and keeps its own line where there are none (one CPU)."""
 
     def rows(self, placement, *extra):
-        doc, run = self.sweep("--transports", "shm,pipe", "--patterns", "pingpong,stream", "--sizes", "8,64,200",
+        doc, run = self.sweep("--transports", "shm,pipe", "--patterns", "pingpong,stream", "--sizes", "8,64,2K",
                               "--wait", "spin", "--placement", placement, "--messages", "300", "--verify", *extra)
         for r in doc["runs"]:
             self.assertEqual(r["status"], "ok", r.get("error"))
@@ -534,7 +534,7 @@ class ReplyLine(SchemaCase):
         return doc["runs"]
 
     def applies(self, r):
-        return r["transport"] == "shm" and r["pattern"] == "pingpong" and r["payload_bytes"] <= 120
+        return r["transport"] == "shm" and r["pattern"] == "pingpong" and r["payload_bytes"] <= 1080
 
     def test_asked_for_in_place_is_recorded_where_it_applies(self):
         for r in self.rows("same-core", "--reply-line", "shared"):
