@@ -66,10 +66,12 @@ std::vector<Param> all_params() {
   // 5 x 10^6 of them at 64 B across two CPUs, 10^7 messages counting requests and replies, each side's checked.
   out.push_back({"shm", Wait::spin, "cross-core", 64, false, Pattern::pingpong});
   // shm answering in place (one line both sides write, the rest of a 64 B message on a line of the sender's own,
-  // staged): 5 x 10^6 round trips apart and together, and at 8 B (all on the shared line) apart.
+  // staged): 5 x 10^6 round trips apart and together, and apart at 8 B (all on the shared line) and 1000 B (the
+  // rest on 15 lines).
   for (const char* placement : {"cross-core", "same-core"})
     out.push_back({"shm", Wait::spin, placement, 64, false, Pattern::pingpong, ReplyLine::shared});
-  out.push_back({"shm", Wait::spin, "cross-core", 8, false, Pattern::pingpong, ReplyLine::shared});
+  for (std::size_t bytes : {8, 1000})
+    out.push_back({"shm", Wait::spin, "cross-core", bytes, false, Pattern::pingpong, ReplyLine::shared});
   return out;
 }
 
