@@ -159,11 +159,9 @@ void resolve_copy_in(RunConfig& cfg, std::optional<double> floor_p50_ns, std::op
 
 bool reply_line_applies(const RunConfig& cfg) {
   const TransportEntry* entry = find_transport(cfg.transport);
-  if (!entry || !entry->ring || !round_trip(cfg.pattern) || cfg.capacity.kind != Capacity::Kind::transport_default)
-    return false;
-  TransportOptions o;
-  o.message_bytes = cfg.payload_bytes;
-  o.reply_bytes = reply_size(cfg);
+  if (!entry || !entry->ring || !round_trip(cfg.pattern)) return false;
+  // The options the run's ring will get, asked to answer in place: the ring's own rule decides (sizes, capacity).
+  TransportOptions o = transport_options(cfg, cfg.spin_budget, entry->capabilities());
   o.reply_in_place = true;
   return ring_answers_in_place(*entry->ring, o);
 }
